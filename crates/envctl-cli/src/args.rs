@@ -1,0 +1,427 @@
+//! The command line, as docker-compose 1.29.2 spells it (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "envctl",
+    version,
+    about = "Define and run multi-container environments from docker-compose files",
+    after_help = "Exit codes: 0 success, 1 compose file / invocation / failed step, 2 usage, 3 engine unreachable or refused, 130 interrupted"
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, ClapArgs)]
+pub struct GlobalArgs {
+    /// Specify an alternate compose file (default: docker-compose.yml)
+    #[arg(short = 'f', long = "file", value_name = "FILE", global = true)]
+    pub files: Vec<PathBuf>,
+    /// Specify an alternate project name (default: directory name)
+    #[arg(short = 'p', long = "project-name", value_name = "NAME", global = true)]
+    pub project_name: Option<String>,
+    /// Specify an alternate working directory (default: the path of the compose file)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub project_directory: Option<PathBuf>,
+    /// Specify an alternate environment file
+    #[arg(long, value_name = "PATH", global = true)]
+    pub env_file: Option<PathBuf>,
+    /// Do not print ANSI control characters
+    #[arg(long, global = true)]
+    pub no_ansi: bool,
+    /// Show more output
+    #[arg(long, global = true)]
+    pub verbose: bool,
+    /// Daemon socket to connect to (default: `DOCKER_HOST`, else the local socket)
+    #[arg(short = 'H', long = "host", value_name = "HOST", global = true)]
+    pub host: Option<String>,
+    /// Use TLS; implied by --tlsverify
+    #[arg(long, global = true)]
+    pub tls: bool,
+    /// Trust certs signed only by this CA (default: `$DOCKER_CERT_PATH/ca.pem`)
+    #[arg(long, value_name = "CA_PATH", global = true)]
+    pub tlscacert: Option<PathBuf>,
+    /// Path to TLS certificate file (default: `$DOCKER_CERT_PATH/cert.pem`)
+    #[arg(long, value_name = "CLIENT_CERT_PATH", global = true)]
+    pub tlscert: Option<PathBuf>,
+    /// Path to TLS key file (default: `$DOCKER_CERT_PATH/key.pem`)
+    #[arg(long, value_name = "TLS_KEY_PATH", global = true)]
+    pub tlskey: Option<PathBuf>,
+    /// Use TLS and verify the remote (default: `DOCKER_TLS_VERIFY`)
+    #[arg(long, global = true)]
+    pub tlsverify: bool,
+    /// Don't check the daemon's hostname against the name in its certificate (the CA is still checked)
+    #[arg(long, global = true)]
+    pub skip_hostname_check: bool,
+    /// How to show progress: `tty` (live, on a terminal), `plain` (a line per change) or `json` (an object per line); default: `tty` on a terminal, else `plain`
+    #[arg(long, value_name = "MODE", global = true)]
+    pub progress: Option<ProgressMode>,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    Tty,
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and start containers
+    Up(UpArgs),
+    /// Stop and remove containers
+    Down(DownArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Validate and view the compose file
+    Config(ConfigArgs),
+    /// Show the services' dependency graph, with the kind of each edge
+    Graph(GraphArgs),
+    /// Show the version of envctl and of the engine it talks to
+    Version(VersionArgs),
+    /// Show the engine envctl talks to: address, versions, system
+    Info,
+    /// Stop running containers without removing them
+    #[command(
+        after_help = "Example:\n  envctl stop -t 2 web   # stop web's containers, SIGKILL after 2 s"
+    )]
+    Stop(StopArgs),
+    /// Start existing containers
+    #[command(
+        after_help = "Example:\n  envctl start db web    # start db's containers, then web's"
+    )]
+    Start(ServicesArgs),
+    /// Restart services
+    #[command(after_help = "Example:\n  envctl restart -t 2 web")]
+    Restart(RestartArgs),
+    /// Force stop service containers
+    #[command(after_help = "Example:\n  envctl kill -s SIGINT web")]
+    Kill(KillArgs),
+    /// Pause services
+    #[command(after_help = "Example:\n  envctl pause web")]
+    Pause(ServicesArgs),
+    /// Unpause services
+    #[command(after_help = "Example:\n  envctl unpause web")]
+    Unpause(ServicesArgs),
+    /// Remove stopped service containers
+    #[command(
+        after_help = "Example:\n  envctl rm -fsv web     # stop web's containers, remove them and their anonymous volumes"
+    )]
+    Rm(RmArgs),
+    /// View output from containers
+    #[command(
+        after_help = "Examples:\n  envctl logs -f --tail 10 web db   # the last 10 lines of each, then follow\n  envctl logs --no-color -t > all.log"
+    )]
+    Logs(LogsArgs),
+    /// Execute a command in a running container
+    #[command(
+        after_help = "Examples:\n  envctl exec web sh              # a shell, with a TTY when stdin is a terminal\n  envctl exec -T --index 2 -e A=1 web env > env.txt"
+    )]
+    Exec(ExecArgs),
+    /// Run a one-off command on a service
+    #[command(
+        after_help = "Examples:\n  envctl run --rm web sh            # a shell in a new web container, removed after\n  envctl run --no-deps -e A=1 web env"
+    )]
+    Run(RunArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct VersionArgs {
+    /// Shows only envctl's version number
+    #[arg(long)]
+    pub short: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RunArgs {
+    /// Detached mode: run the container in the background, print its name
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Assign a name to the container
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Override the entrypoint of the image
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// Set an environment variable (can be used multiple times)
+    #[arg(short = 'e', value_name = "KEY=VAL")]
+    pub env: Vec<String>,
+    /// Run as this user (name or uid)
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Remove the container after it exits (with its anonymous volumes)
+    #[arg(long)]
+    pub rm: bool,
+    /// Publish a container's port(s) to the host
+    #[arg(short = 'p', long = "publish", value_name = "PORT")]
+    pub publish: Vec<String>,
+    /// Run with the service's ports enabled and mapped to the host
+    #[arg(long)]
+    pub service_ports: bool,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume", value_name = "VOLUME")]
+    pub volumes: Vec<String>,
+    /// Disable pseudo-tty allocation (by default one is allocated when stdin is a terminal)
+    #[arg(short = 'T')]
+    pub no_tty: bool,
+    /// Working directory inside the container
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// The global `--project-name` without its `-p`, which is `--publish` here.
+    #[arg(
+        id = "project_name",
+        long = "project-name",
+        value_name = "NAME",
+        hide = true
+    )]
+    pub project_name: Option<String>,
+    pub service: String,
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ExecArgs {
+    /// Detached mode: run the command in the background
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Give extended privileges to the process
+    #[arg(long)]
+    pub privileged: bool,
+    /// Run the command as this user
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Disable pseudo-tty allocation (by default one is allocated when stdin is a terminal)
+    #[arg(short = 'T')]
+    pub no_tty: bool,
+    /// Index of the container if there are multiple instances of a service
+    #[arg(long, value_name = "INDEX", default_value_t = 1)]
+    pub index: u32,
+    /// Set environment variables (can be used multiple times)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VAL")]
+    pub env: Vec<String>,
+    /// Path to workdir directory for this command
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    pub service: String,
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct LogsArgs {
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Follow log output
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Show timestamps
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// Number of lines to show from the end of the logs for each container (`all` or a number)
+    #[arg(long, value_name = "N")]
+    pub tail: Option<String>,
+    /// The global `--file` without its `-f`, which is `--follow` here.
+    #[arg(id = "files", long = "file", value_name = "FILE", hide = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+/// Only `[SERVICE...]`.
+#[derive(Debug, ClapArgs)]
+pub struct ServicesArgs {
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct StopArgs {
+    /// Specify a shutdown timeout in seconds
+    #[arg(short = 't', long, value_name = "TIMEOUT")]
+    pub timeout: Option<u64>,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RestartArgs {
+    /// Specify a shutdown timeout in seconds
+    #[arg(short = 't', long, value_name = "TIMEOUT", default_value_t = 10)]
+    pub timeout: u64,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct KillArgs {
+    /// SIGNAL to send to the container
+    #[arg(short = 's', value_name = "SIGNAL", default_value = "SIGKILL")]
+    pub signal: String,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RmArgs {
+    /// Don't ask to confirm removal
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Stop the containers, if required, before removing
+    #[arg(short = 's', long)]
+    pub stop: bool,
+    /// Remove any anonymous volumes attached to containers
+    #[arg(short = 'v')]
+    pub volumes: bool,
+    /// Deprecated - no effect
+    #[arg(short = 'a', long, hide = true)]
+    pub all: bool,
+    /// The global `--file` without its `-f`, which is `--force` here (as in 1.29.2,
+    /// `-f` before `rm` names a file); clap keeps this one and fills the global.
+    #[arg(id = "files", long = "file", value_name = "FILE", hide = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct GraphArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormatArg::Tree)]
+    pub format: GraphFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GraphFormatArg {
+    /// Each root service with its dependencies below it
+    Tree,
+    /// Graphviz DOT
+    Dot,
+    /// A Mermaid flowchart
+    Mermaid,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct UpArgs {
+    /// Detached mode: run containers in the background
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// Recreate dependent containers
+    #[arg(long)]
+    pub always_recreate_deps: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Don't start the services after creating them
+    #[arg(long)]
+    pub no_start: bool,
+    /// Scale SERVICE to NUM instances
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Shutdown timeout in seconds
+    #[arg(short = 't', long, value_name = "TIMEOUT")]
+    pub timeout: Option<u64>,
+    /// Print the plan (one step a line, with what it waits for and why) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct DownArgs {
+    /// Remove named volumes declared in the `volumes` section and anonymous volumes attached to containers
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Shutdown timeout in seconds
+    #[arg(short = 't', long, value_name = "TIMEOUT")]
+    pub timeout: Option<u64>,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Remove images: `local` only those without a custom tag (built for a service without `image`), `all` every image the services use
+    #[arg(long, value_name = "TYPE")]
+    pub rmi: Option<RemoveImages>,
+}
+
+/// `down --rmi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RemoveImages {
+    Local,
+    All,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PsArgs {
+    /// Only display IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Display services
+    #[arg(long)]
+    pub services: bool,
+    /// Show all stopped containers (including those created by the run command)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// `table` (docker-compose's), or `json`: one array of objects
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub format: PsFormat,
+    #[arg(value_name = "SERVICE")]
+    pub service_names: Vec<String>,
+}
+
+/// `ps --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PsFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ConfigArgs {
+    /// Only validate the configuration, don't print anything
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Print the service names, one per line
+    #[arg(long)]
+    pub services: bool,
+    /// Print the service config hash, one per line (`*` for all services)
+    #[arg(long, value_name = "SERVICES")]
+    pub hash: Option<String>,
+    /// Don't interpolate environment variables
+    #[arg(long)]
+    pub no_interpolate: bool,
+}

@@ -1,0 +1,64 @@
+//! `envctl config`: validate, print the resolved file, the services in dependency
+//! order, or their config hashes.
+
+use envctl_executor::observe;
+use envctl_parser::{RenderOptions, ServiceName, load_with_sections, to_compose_yaml_with};
+use envctl_planner::{DependencyGraph, compose_order, config_hash_observed};
+
+use crate::args::ConfigArgs;
+use crate::invocation::Invocation;
+use crate::report::{Failure, print_line, print_warning};
+
+pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failure> {
+    let interpolate = !args.no_interpolate;
+    let (project, sections) = load_with_sections(&invocation.load_options(interpolate)?)?;
+    for warning in &project.warnings {
+        print_warning(&warning.to_string());
+    }
+    if args.quiet {
+        return Ok(());
+    }
+    if args.services {
+        // As 1.29.2's `print('\n'.join(names))`: an empty line when there are none.
+        let order = DependencyGraph::new(&project)?.order();
+        let names: Vec<&str> = order.iter().map(ServiceName::as_str).collect();
+        return print_line(&names.join("\n"));
+    }
+    if let Some(selection) = &args.hash {
+        // Refuses cycles first, as 1.29.2 does.
+        DependencyGraph::new(&project)?;
+        let order = compose_order(&project);
+        let names: Vec<String> = if selection.trim() == "*" {
+            order.iter().map(ToString::to_string).collect()
+        } else {
+            let selected: Vec<&str> = selection.split(',').map(str::trim).collect();
+            if let Some(unknown) = selected
+                .iter()
+                .find(|name| !project.services.contains_key(**name))
+            {
+                return Err(Failure::usage(format!("no such service: `{unknown}`")));
+            }
+            // 1.29.2 prints the named services once each, in its own order.
+            order
+                .iter()
+                .filter(|name| selected.contains(&name.as_str()))
+                .map(ToString::to_string)
+                .collect()
+        };
+        let engine = invocation.connect().await?;
+        let observed = observe(&engine, &project).await?;
+        for name in names {
+            if let Some(service) = project.service(&name) {
+                let hash = config_hash_observed(&project, service, &observed);
+                print_line(&format!("{name} {hash}"))?;
+            }
+        }
+        return Ok(());
+    }
+    let options = RenderOptions {
+        escape_dollars: interpolate,
+        sections,
+    };
+    // 1.29.2 prints the document with `print`, one more newline at the end.
+    print_line(&to_compose_yaml_with(&project, &options))
+}

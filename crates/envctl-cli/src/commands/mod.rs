@@ -1,0 +1,115 @@
+//! One module per subcommand; `dispatch` picks it.
+
+mod apply;
+mod config;
+mod down;
+mod exec;
+mod graph;
+mod info;
+mod logs;
+mod oneoff;
+mod ps;
+mod rm;
+mod start;
+mod stop;
+mod up;
+mod version;
+
+use envctl_executor::{Engine, RunOptions, observe, run};
+use envctl_parser::Project;
+use envctl_planner::{Observed, Plan};
+use tokio_util::sync::CancellationToken;
+
+use crate::args::{Args, Command};
+use crate::invocation::Invocation;
+use crate::report::{self, Failure, print_warning};
+
+pub async fn dispatch(args: Args) -> Result<(), Failure> {
+    let invocation = Invocation::from_process(args.global);
+    match args.command {
+        Command::Up(up_args) => up::run(&invocation, up_args).await,
+        Command::Down(down_args) => down::run(&invocation, down_args).await,
+        Command::Ps(ps_args) => ps::run(&invocation, ps_args).await,
+        Command::Config(config_args) => config::run(&invocation, config_args).await,
+        Command::Graph(graph_args) => graph::run(&invocation, &graph_args),
+        Command::Version(version_args) => version::run(&invocation, &version_args).await,
+        Command::Info => info::run(&invocation).await,
+        Command::Stop(stop_args) => stop::run(&invocation, stop_args).await,
+        Command::Start(start_args) => start::run(&invocation, start_args).await,
+        Command::Rm(rm_args) => rm::run(&invocation, rm_args).await,
+        Command::Logs(logs_args) => logs::run(&invocation, logs_args).await,
+        Command::Exec(exec_args) => exec::run(&invocation, exec_args).await,
+        Command::Run(run_args) => oneoff::run(&invocation, run_args).await,
+        Command::Restart(_) | Command::Kill(_) | Command::Pause(_) | Command::Unpause(_) => {
+            apply::run(&invocation, args.command).await
+        }
+    }
+}
+
+/// Loads the project, connects and observes: what `up` and `down` start from.
+async fn prepare(invocation: &Invocation) -> Result<(Project, Engine, Observed), Failure> {
+    let project = invocation.load_project(true)?;
+    let engine = invocation.connect().await?;
+    let observed = observe(&engine, &project).await?;
+    Ok((project, engine, observed))
+}
+
+/// `--dry-run`: the plan's one-line-per-step form on stdout, warnings on stderr.
+fn print_plan(plan: &Plan) -> Result<(), Failure> {
+    for warning in &plan.warnings {
+        print_warning(warning);
+    }
+    if plan.is_noop() {
+        return report::print_line(&format!(
+            "nothing to do: {} container(s) up to date",
+            plan.steps.len()
+        ));
+    }
+    report::print_line(plan.to_string().trim_end())
+}
+
+/// Carries `plan` out, rendering progress; Ctrl-C stops starting new steps and
+/// exits 130.
+async fn execute(
+    invocation: &Invocation,
+    engine: &Engine,
+    project: &Project,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<(), Failure> {
+    for warning in &plan.warnings {
+        print_warning(warning);
+    }
+    tracing::debug!("plan:\n{plan}");
+    let shutdown = CancellationToken::new();
+    let interrupt = shutdown.clone();
+    // The first Ctrl-C stops launching steps and lets running ones finish; the
+    // second exits at once (a step in flight is at worst a labelled container
+    // not yet started, which the next `up` converges).
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            interrupt.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let options = RunOptions {
+        parallel_limit: invocation.parallel_limit(),
+    };
+    let result = run(
+        engine,
+        project,
+        observed,
+        plan,
+        &options,
+        report::progress(plan),
+        shutdown.clone(),
+    )
+    .await;
+    watcher.abort();
+    if shutdown.is_cancelled() {
+        return Err(Failure::interrupted());
+    }
+    Ok(result?)
+}

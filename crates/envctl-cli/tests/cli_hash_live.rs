@@ -1,0 +1,306 @@
+//! `envctl config --hash='*'` against `docker-compose config --hash='*'` (1.29.2, the
+//! oracle), live, on every v1 case of the conformance corpus, once with the images
+//! the cases name absent and once with them present, and on the project's own
+//! fixtures. Both tools ask the engine for image ids, so both run here against the
+//! same engine. With `ENVCTL_RECORD_HASH_GOLDEN=1` docker-compose's answers are
+//! written to `fixtures/hash-golden/` for the offline test (`cli_hash.rs`).
+//!
+//! The "present" half tags `envctl-test/*` images with the names the cases use
+//! (`busybox`, `busybox:1.27.2`, …) and untags them afterwards, even on failure. A
+//! file lock serialises this with any other run of this test on the machine, since
+//! the names are global to the engine.
+
+#![cfg(feature = "docker-tests")]
+
+mod hash_corpus;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hash_corpus::{Golden, HashCase, corpus_cases, golden_path, own_cases, same_lines};
+
+/// Left absent in both halves: a case that names an image nobody has.
+const NEVER_PRESENT: &str = "nonexisting-image:latest";
+
+struct Answer {
+    ok: bool,
+    lines: Vec<String>,
+    stderr: String,
+}
+
+fn run(program: &str, case: &HashCase) -> Answer {
+    let mut command = Command::new(program);
+    command
+        .args(&case.args)
+        .args(["config", "--hash=*"])
+        .current_dir(&case.directory)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(case.env.iter().map(|(key, value)| (key, value)));
+    if let Ok(host) = std::env::var("DOCKER_HOST") {
+        command.env("DOCKER_HOST", host);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {program}: {error}"));
+    Answer {
+        ok: output.status.success(),
+        lines: String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(ToOwned::to_owned)
+            .collect(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs both tools on every case (a few at a time); returns docker-compose's answers
+/// and the differences.
+fn compare(cases: &[HashCase]) -> (Golden, Vec<String>) {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = cases.get(index) else { break };
+                    let oracle = run("docker-compose", case);
+                    let ours = run(env!("CARGO_BIN_EXE_envctl"), case);
+                    results
+                        .lock()
+                        .expect("no worker panicked")
+                        .push((case.clone(), oracle, ours));
+                }
+            });
+        }
+    });
+    let mut golden = Golden::default();
+    let mut problems = Vec::new();
+    for (case, oracle, ours) in results.into_inner().expect("no worker panicked") {
+        if !oracle.ok {
+            problems.push(format!(
+                "{}: docker-compose fails: {}",
+                case.name,
+                oracle.stderr.trim()
+            ));
+            continue;
+        }
+        if !ours.ok || !same_lines(&case, &oracle.lines, &ours.lines) {
+            problems.push(format!(
+                "{}:\n  docker-compose: {:?}\n  envctl:         {:?} {}",
+                case.name,
+                oracle.lines,
+                ours.lines,
+                ours.stderr.trim()
+            ));
+        }
+        golden.cases.insert(case.name.clone(), oracle.lines);
+    }
+    (golden, problems)
+}
+
+fn image_id(reference: &str) -> Option<String> {
+    let output = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", reference])
+        .output()
+        .expect("the docker CLI runs");
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+fn docker(arguments: &[&str]) -> bool {
+    Command::new("docker")
+        .args(arguments)
+        .output()
+        .expect("the docker CLI runs")
+        .status
+        .success()
+}
+
+/// The image references the cases' services use, in first-use order.
+fn references(cases: &[HashCase]) -> Vec<String> {
+    let mut references = Vec::new();
+    for case in cases {
+        let project = envctl_parser::load(&case.load_options())
+            .unwrap_or_else(|error| panic!("{}: does not load: {error}", case.name));
+        for service in project.services.values() {
+            let reference = envctl_planner::image_reference(&project, service);
+            if !references.contains(&reference) {
+                references.push(reference);
+            }
+        }
+    }
+    references
+}
+
+/// Tags made for the test, untagged when dropped (the images keep their
+/// `envctl-test/*` names, so nothing is deleted).
+struct Tags(Vec<String>);
+
+impl Drop for Tags {
+    fn drop(&mut self) {
+        for tag in &self.0 {
+            docker(&["rmi", tag]);
+        }
+    }
+}
+
+/// Held while the test uses the cases' global image names: a directory made
+/// atomically, holding the owner's pid; a lock whose owner is gone is taken over.
+struct Lock(std::path::PathBuf);
+
+impl Lock {
+    fn take() -> Self {
+        let path = std::env::temp_dir().join("envctl-hash-images.lockdir");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1800);
+        loop {
+            if std::fs::create_dir(&path).is_ok() {
+                std::fs::write(path.join("pid"), std::process::id().to_string())
+                    .expect("write the lock's pid");
+                return Self(path);
+            }
+            let owner = std::fs::read_to_string(path.join("pid")).unwrap_or_default();
+            // Between `create_dir` and writing the pid the owner is unknown for an
+            // instant; a lock that stays without a pid (or is not a directory) is
+            // left over from a killed run.
+            let young = std::fs::metadata(&path)
+                .ok()
+                .filter(std::fs::Metadata::is_dir)
+                .and_then(|metadata| metadata.modified().ok())
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age < std::time::Duration::from_secs(10));
+            let owner_alive = if owner.trim().is_empty() {
+                young
+            } else {
+                Path::new("/proc").join(owner.trim()).exists()
+            };
+            if !owner_alive {
+                let _ = std::fs::remove_dir_all(&path);
+                let _ = std::fs::remove_file(&path);
+                continue;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} is still held by process {owner}",
+                path.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn record_or_check(name: &str, golden: &Golden, problems: &[String]) {
+    if std::env::var_os("ENVCTL_RECORD_HASH_GOLDEN").is_some_and(|value| value == "1") {
+        golden.write(&golden_path(name));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} differences from docker-compose 1.29.2 ({name}):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn corpus_hashes_equal_live_docker_compose_with_and_without_images() {
+    let _lock = Lock::take();
+    let cases = corpus_cases();
+    assert!(cases.len() > 50, "only {} v1 cases found", cases.len());
+    let references = references(&cases);
+    let present: Vec<&String> = references
+        .iter()
+        .filter(|r| image_id(r).is_some())
+        .collect();
+    assert!(
+        present.is_empty(),
+        "these images exist locally, but the first half of this test needs them absent: {present:?} (help: `docker rmi` them; envctl's own test images are named `envctl-test/*`)"
+    );
+
+    let (absent, absent_problems) = compare(&cases);
+
+    let taggable: Vec<&String> = references
+        .iter()
+        .filter(|reference| !reference.contains('@') && reference.as_str() != NEVER_PRESENT)
+        .collect();
+    let tags = Tags(
+        taggable
+            .iter()
+            .map(|reference| (*reference).clone())
+            .collect(),
+    );
+    let mut images = Vec::new();
+    for reference in &taggable {
+        // Two different sources, so a mix-up of images and ids shows.
+        let source = if reference.starts_with("busybox") {
+            "envctl-test/busybox:latest"
+        } else {
+            "envctl-test/busybox-volume:latest"
+        };
+        assert!(
+            docker(&["tag", source, reference]),
+            "cannot tag `{source}` as `{reference}` (help: run `just images`)"
+        );
+        let id = image_id(reference).expect("a tagged image has an id");
+        images.push(((*reference).clone(), id));
+    }
+    let (mut present, present_problems) = compare(&cases);
+    present.images = images;
+    drop(tags);
+
+    record_or_check("corpus-images-absent", &absent, &absent_problems);
+    record_or_check("corpus-images-present", &present, &present_problems);
+}
+
+#[test]
+fn own_fixture_hashes_equal_live_docker_compose() {
+    let cases = own_cases();
+    let (mut golden, problems) = compare(&cases);
+    golden.images = references(&cases)
+        .into_iter()
+        .map(|reference| {
+            let id = image_id(&reference)
+                .unwrap_or_else(|| panic!("`{reference}` is missing (help: run `just images`)"));
+            (reference, id)
+        })
+        .collect();
+    record_or_check("own-fixtures", &golden, &problems);
+}
+
+#[test]
+fn selected_hashes_print_once_each_in_compose_order() {
+    let case = own_cases()
+        .into_iter()
+        .find(|case| case.name == "fixtures/engine/basic")
+        .expect("the basic fixture");
+    for selection in ["--hash=app,data,app", "--hash=app,peer", "--hash=app,nope"] {
+        let outputs: Vec<(bool, String)> = ["docker-compose", env!("CARGO_BIN_EXE_envctl")]
+            .into_iter()
+            .map(|program| {
+                let output = Command::new(program)
+                    .args(&case.args)
+                    .args(["config", selection])
+                    .current_dir(&case.directory)
+                    .env_clear()
+                    .env("PATH", std::env::var("PATH").unwrap_or_default())
+                    .envs(case.env.iter().map(|(key, value)| (key, value)))
+                    .output()
+                    .unwrap_or_else(|error| panic!("cannot run {program}: {error}"));
+                (
+                    output.status.success(),
+                    String::from_utf8_lossy(&output.stdout).into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(outputs[0], outputs[1], "{selection}");
+    }
+}

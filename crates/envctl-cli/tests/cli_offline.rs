@@ -1,0 +1,284 @@
+//! The command line without an engine: usage errors, broken files, exit codes.
+
+mod support;
+
+use std::fmt::Write as _;
+
+use support::{Test, settings};
+
+const V1: &str = "\
+db:
+  image: envctl-test/busybox:latest
+web:
+  image: envctl-test/busybox:latest
+  links:
+    - db
+";
+
+#[test]
+fn no_subcommand_is_a_usage_error_exit_2() {
+    let output = Test::new().run();
+    assert_eq!(output.code, Some(2), "{output:?}");
+    assert!(output.stderr.contains("Usage:"), "{}", output.stderr);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error_exit_2() {
+    let output = Test::new().args(&["up", "--bogus"]).run();
+    assert_eq!(output.code, Some(2), "{output:?}");
+}
+
+#[test]
+fn force_recreate_and_no_recreate_conflict() {
+    let test = Test::new().file("docker-compose.yml", V1).args(&[
+        "up",
+        "-d",
+        "--force-recreate",
+        "--no-recreate",
+    ]);
+    let output = test.run();
+    settings(&test).bind(|| insta::assert_snapshot!(output.render()));
+}
+
+#[test]
+fn scale_needs_service_equals_number() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .args(&["up", "-d", "--scale", "web"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("invalid `--scale` value `web`"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn config_services_prints_dependency_order() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "a:\n  image: x\n  links: [b]\nb:\n  image: x\n  links: [c]\nc:\n  image: x\n",
+        )
+        .args(&["config", "--services"]);
+    let output = test.run();
+    assert_eq!(output.code, Some(0), "{output:?}");
+    assert_eq!(output.stdout, "c\nb\na\n");
+}
+
+#[test]
+fn config_quiet_prints_nothing_for_a_valid_file() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .args(&["config", "-q"])
+        .run();
+    assert_eq!(output.code, Some(0), "{output:?}");
+    assert_eq!(output.stdout, "");
+}
+
+#[test]
+fn config_prints_the_resolved_file() {
+    let test = Test::new().file("docker-compose.yml", V1).args(&["config"]);
+    let output = test.run();
+    settings(&test).bind(|| insta::assert_snapshot!(output.render()));
+}
+
+#[test]
+fn a_broken_file_exits_1_and_points_at_it() {
+    let test = Test::new()
+        .file("docker-compose.yml", "web:\n  image: [unclosed\n")
+        .args(&["config"]);
+    let output = test.run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("docker-compose.yml"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn a_missing_file_exits_1() {
+    let output = Test::new().args(&["-f", "nope.yml", "config"]).run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+}
+
+#[test]
+fn a_dependency_cycle_exits_1() {
+    let output = Test::new()
+        .file(
+            "docker-compose.yml",
+            "a:\n  image: x\n  links: [b]\nb:\n  image: x\n  links: [a]\n",
+        )
+        .args(&["config", "--services"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("dependency cycle"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn an_unreachable_engine_exits_3() {
+    let test = Test::new().file("docker-compose.yml", V1).args(&[
+        "-H",
+        "unix:///nonexistent/docker.sock",
+        "ps",
+    ]);
+    let output = test.run();
+    settings(&test).bind(|| insta::assert_snapshot!(output.render()));
+}
+
+#[test]
+fn docker_host_is_read_from_the_environment() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .env("DOCKER_HOST", "tcp://127.0.0.1:9")
+        .args(&["down"])
+        .run();
+    assert_eq!(output.code, Some(3), "{output:?}");
+    assert!(
+        output.stderr.contains("tcp://127.0.0.1:9"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn an_unsupported_engine_address_exits_1() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .args(&["-H", "ssh://somewhere", "ps"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("unsupported engine address"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn a_closed_stdout_exits_0() {
+    let mut text = String::new();
+    for index in 0..2000 {
+        writeln!(text, "service{index}:\n  image: x").expect("writing to a String");
+    }
+    let output = Test::new()
+        .file("docker-compose.yml", &text)
+        .args(&["config", "--services"])
+        .run_with_closed_stdout();
+    assert_eq!(output.code, Some(0), "{output:?}");
+}
+
+#[test]
+fn tls_without_certificates_names_the_missing_file() {
+    // `DOCKER_TLS_VERIFY` without `DOCKER_CERT_PATH`: `~/.docker/ca.pem`, which is
+    // not there. Nothing is sent (port 9 would refuse anyway).
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .env("HOME", "home")
+        .env("DOCKER_HOST", "tcp://127.0.0.1:9")
+        .env("DOCKER_TLS_VERIFY", "1")
+        .args(&["ps"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("`home/.docker/ca.pem`")
+            && output.stderr.contains("no such file")
+            && output.stderr.contains("DOCKER_CERT_PATH"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn dash_f_dash_reads_the_file_from_stdin() {
+    let test = Test::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_envctl"))
+        .args(["-f", "-", "config", "--services"])
+        .current_dir(test.path())
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("envctl starts");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("stdin is piped"),
+        V1.as_bytes(),
+    )
+    .expect("write the file");
+    let output = child.wait_with_output().expect("envctl finishes");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "db\nweb\n");
+}
+
+// See: #4
+#[test]
+fn graph_draws_the_dependencies_as_a_tree_dot_and_mermaid() {
+    let file = "\
+front:
+  image: envctl-test/busybox:latest
+  links: [web]
+web:
+  image: envctl-test/busybox:latest
+  links: [db]
+  volumes_from: [data]
+db:
+  image: envctl-test/busybox:latest
+data:
+  image: envctl-test/busybox:latest
+";
+    let test = Test::new().file("docker-compose.yml", file);
+    let tree = test.envctl(&["-p", "g", "graph"]);
+    assert_eq!(tree.code, Some(0), "{}", tree.render());
+    insta::assert_snapshot!(tree.stdout, @r"
+    front
+    └── web (links)
+        ├── db (links)
+        └── data (volumes_from)
+    ");
+    let dot = test.envctl(&["-p", "g", "graph", "--format", "dot"]);
+    assert!(dot.stdout.starts_with("digraph \"g\" {"), "{}", dot.stdout);
+    assert!(
+        dot.stdout
+            .contains("\"web\" -> \"data\" [label=\"volumes_from\"];"),
+        "{}",
+        dot.stdout
+    );
+    let mermaid = test.envctl(&["-p", "g", "graph", "--format", "mermaid"]);
+    assert!(
+        mermaid.stdout.contains("s1 -->|volumes_from| s3"),
+        "{}",
+        mermaid.stdout
+    );
+}
+
+// See: #4
+#[test]
+fn graph_of_a_cycle_names_the_loop_and_exits_1() {
+    let file = "\
+a:
+  image: envctl-test/busybox:latest
+  links: [b]
+b:
+  image: envctl-test/busybox:latest
+  volumes_from: [a]
+";
+    let output = Test::new()
+        .file("docker-compose.yml", file)
+        .args(&["graph"])
+        .run();
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output
+            .stderr
+            .contains("dependency cycle: `a` -> `b` -> `a`"),
+        "{}",
+        output.stderr
+    );
+}

@@ -1,0 +1,240 @@
+//! The cases of the config-hash tests (`cli_hash.rs`, `cli_hash_live.rs`) and their
+//! golden files.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use envctl_parser::LoadOptions;
+use serde_json::Value as Json;
+
+/// One `config --hash='*'` run: a directory, the arguments before `config`, and the
+/// whole environment (besides `PATH`).
+#[derive(Debug, Clone)]
+pub struct HashCase {
+    pub name: String,
+    pub directory: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// More than one compose file is merged: 1.29.2 merges services through a
+    /// Python `set`, so the order it prints them in changes from run to run.
+    pub unordered: bool,
+}
+
+impl HashCase {
+    pub fn load_options(&self) -> LoadOptions {
+        let mut options = LoadOptions::new(&self.directory);
+        options.environment = self.env.iter().cloned().collect();
+        let mut args = self.args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "-f" | "--file" => options.files.extend(args.next().map(PathBuf::from)),
+                "-p" | "--project-name" => options.project_name = args.next().cloned(),
+                "--project-directory" => {
+                    options.project_directory = args.next().map(PathBuf::from);
+                }
+                "--env-file" => options.env_file = args.next().map(PathBuf::from),
+                _ => {}
+            }
+        }
+        options
+    }
+}
+
+/// Equal as 1.29.2 defines it: in order, or as sets where its order is random.
+pub fn same_lines(case: &HashCase, expected: &[String], ours: &[String]) -> bool {
+    if case.unordered {
+        let mut expected = expected.to_vec();
+        let mut ours = ours.to_vec();
+        expected.sort();
+        ours.sort();
+        expected == ours
+    } else {
+        expected == ours
+    }
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+/// The corpus, found as `crates/envctl-parser/tests/conformance.rs` finds it:
+/// `$ENVCTL_CONFORMANCE_DIR` (relative to the workspace root), else
+/// `../shared/conformance`, with or without the `compose-1.29.2` part. A missing
+/// corpus fails the test.
+pub fn corpus() -> PathBuf {
+    let workspace = workspace();
+    let base = match std::env::var_os("ENVCTL_CONFORMANCE_DIR") {
+        Some(directory) if !directory.is_empty() => workspace.join(directory),
+        _ => workspace.join("../shared/conformance"),
+    };
+    let corpus = if base.join("cases.json").is_file() {
+        base
+    } else {
+        base.join("compose-1.29.2")
+    };
+    assert!(
+        corpus.join("cases.json").is_file(),
+        "the conformance corpus is missing: expected {} (set `ENVCTL_CONFORMANCE_DIR`, or clone `shared/` beside the repository)",
+        corpus.display()
+    );
+    corpus.canonicalize().expect("the corpus path resolves")
+}
+
+/// Every case of the corpus that 1.29.2 loads as a v1 project (its recorded
+/// `config` output says `version: '1'`), in `cases.json` order.
+pub fn corpus_cases() -> Vec<HashCase> {
+    let corpus = corpus();
+    let text = std::fs::read_to_string(corpus.join("cases.json")).expect("cases.json is readable");
+    let json: Json = serde_json::from_str(&text).expect("cases.json is JSON");
+    let mut cases = Vec::new();
+    for case in json.as_array().expect("cases.json is a list") {
+        let string = |key: &str| case.get(key).and_then(Json::as_str).map(str::to_owned);
+        if string("expect").as_deref() != Some("ok") {
+            continue;
+        }
+        let Some(stdout) = string("stdout") else {
+            continue;
+        };
+        let expected = std::fs::read_to_string(corpus.join(stdout)).unwrap_or_default();
+        if !expected.lines().any(|line| line == "version: '1'") {
+            continue;
+        }
+        let args: Vec<String> = case["args"]
+            .as_array()
+            .expect("args is a list")
+            .iter()
+            .filter_map(Json::as_str)
+            .filter(|arg| *arg != "config")
+            .map(str::to_owned)
+            .collect();
+        let files = args.iter().filter(|arg| *arg == "-f").count();
+        cases.push(HashCase {
+            name: string("name").expect("a case has a name"),
+            directory: corpus.join(string("dir").expect("a case has a dir")),
+            unordered: files != 1,
+            args,
+            env: case["env"]
+                .as_object()
+                .expect("env is a mapping")
+                .iter()
+                .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+        });
+    }
+    cases
+}
+
+/// The project's own v1 fixtures, as project `fx`.
+pub fn own_cases() -> Vec<HashCase> {
+    let root = workspace();
+    [
+        "fixtures/engine/basic",
+        "fixtures/engine/chain",
+        "fixtures/engine/extends",
+        "fixtures/demo",
+    ]
+    .into_iter()
+    .map(|directory| HashCase {
+        name: directory.to_owned(),
+        directory: root.join(directory),
+        args: vec!["-f".to_owned(), "docker-compose.yml".to_owned()],
+        env: vec![
+            ("COMPOSE_PROJECT_NAME".to_owned(), "fx".to_owned()),
+            ("HOME".to_owned(), "/root".to_owned()),
+        ],
+        unordered: false,
+    })
+    .collect()
+}
+
+pub fn golden_path(name: &str) -> PathBuf {
+    workspace()
+        .join("fixtures/hash-golden")
+        .join(format!("{name}.json"))
+}
+
+/// docker-compose's answers: the local image ids it saw, and per case the lines of
+/// `config --hash='*'`.
+#[derive(Debug, Default)]
+pub struct Golden {
+    pub images: Vec<(String, String)>,
+    pub cases: BTreeMap<String, Vec<String>>,
+}
+
+impl Golden {
+    pub fn read(path: &Path) -> Self {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        let json: Json = serde_json::from_str(&text).expect("a golden file is JSON");
+        let strings = |value: &Json| -> Vec<String> {
+            value
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(Json::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            images: json["images"]
+                .as_object()
+                .map(|images| {
+                    images
+                        .iter()
+                        .map(|(reference, id)| {
+                            (
+                                reference.clone(),
+                                id.as_str().unwrap_or_default().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            cases: json["cases"]
+                .as_object()
+                .map(|cases| {
+                    cases
+                        .iter()
+                        .map(|(name, lines)| (name.clone(), strings(lines)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) {
+        let images: serde_json::Map<String, Json> = self
+            .images
+            .iter()
+            .map(|(reference, id)| (reference.clone(), Json::String(id.clone())))
+            .collect();
+        let cases: serde_json::Map<String, Json> = self
+            .cases
+            .iter()
+            .map(|(name, lines)| {
+                (
+                    name.clone(),
+                    Json::Array(lines.iter().cloned().map(Json::String).collect()),
+                )
+            })
+            .collect();
+        let json = serde_json::json!({
+            "recorded_with": "docker-compose 1.29.2: config --hash='*'",
+            "images": images,
+            "cases": cases,
+        });
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create fixtures/hash-golden");
+        }
+        let text = serde_json::to_string_pretty(&json).expect("JSON serialises");
+        std::fs::write(path, text + "\n").expect("write the golden file");
+    }
+}

@@ -1,0 +1,202 @@
+//! Every way talking to the engine can fail.
+//!
+//! Each error names what envctl was doing (the service, the operation, the
+//! container) and keeps the engine's own answer as its `#[source]`, so that the CLI
+//! can print both.
+
+use std::fmt;
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+pub use crate::docker::EngineError;
+
+/// What envctl asked the engine to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    List,
+    Inspect,
+    InspectImage,
+    Create,
+    Start,
+    Stop,
+    Rename,
+    Remove,
+    Logs,
+    Version,
+    Info,
+    Kill,
+    Pause,
+    Unpause,
+    Restart,
+    Events,
+    Exec,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::List => "list containers",
+            Self::Inspect => "inspect container",
+            Self::InspectImage => "inspect image",
+            Self::Create => "create container",
+            Self::Start => "start container",
+            Self::Stop => "stop container",
+            Self::Rename => "rename container",
+            Self::Remove => "remove container",
+            Self::Logs => "follow the output of container",
+            Self::Version => "report the version of",
+            Self::Info => "describe",
+            Self::Kill => "kill container",
+            Self::Pause => "pause container",
+            Self::Unpause => "unpause container",
+            Self::Restart => "restart container",
+            Self::Events => "watch the events of project",
+            Self::Exec => "run a command in container",
+        })
+    }
+}
+
+#[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum ExecutorError {
+    /// No engine answers at `address` (or it is not an engine).
+    #[error("cannot connect to the Docker Engine at {address}")]
+    #[diagnostic(
+        code(envctl::engine_unreachable),
+        help(
+            "is the engine running? is DOCKER_HOST right? for docker-machine, run `eval $(docker-machine env NAME)`"
+        )
+    )]
+    Connect {
+        /// The engine as `Endpoint::quoted` names it.
+        address: String,
+        #[source]
+        source: EngineError,
+    },
+
+    /// `DOCKER_HOST` / `-H` is not an address envctl can use.
+    #[error("unsupported engine address `{address}`: {reason}")]
+    #[diagnostic(
+        code(envctl::engine_address),
+        help(
+            "use `unix:///path/to/docker.sock`, `tcp://host:port` or `host:port` (with TLS: `DOCKER_TLS_VERIFY=1` and `DOCKER_CERT_PATH`, or `--tlsverify`)"
+        )
+    )]
+    UnsupportedAddress { address: String, reason: String },
+
+    /// A certificate or key file TLS needs cannot be read or holds nothing usable.
+    #[error("cannot use the {what} `{path}` for {endpoint}: {problem}")]
+    #[diagnostic(
+        code(envctl::tls_file),
+        help(
+            "`DOCKER_CERT_PATH` (default `~/.docker`) must hold `ca.pem`, `cert.pem` and `key.pem`, or name them with `--tlscacert`, `--tlscert`, `--tlskey`; for docker-machine, run `eval $(docker-machine env NAME)`"
+        )
+    )]
+    TlsFile {
+        endpoint: String,
+        /// `CA certificate`, `client certificate`, `client key`.
+        what: &'static str,
+        path: std::path::PathBuf,
+        problem: String,
+    },
+
+    /// The TLS handshake with the engine failed: the certificates do not fit.
+    #[error("TLS with the Docker Engine at {endpoint} failed: {problem}")]
+    #[diagnostic(code(envctl::tls_refused))]
+    Tls {
+        endpoint: String,
+        problem: String,
+        #[help]
+        advice: String,
+        #[source]
+        source: Box<EngineError>,
+    },
+
+    /// The engine refused a request made while reading the project's state.
+    #[error("the engine failed to {operation} `{subject}`")]
+    #[diagnostic(code(envctl::engine))]
+    Engine {
+        operation: Operation,
+        subject: String,
+        #[source]
+        source: EngineError,
+    },
+
+    /// The engine refused a step of the plan.
+    #[error("service `{service}`: failed to {operation} `{container}`")]
+    #[diagnostic(code(envctl::step_failed))]
+    Step {
+        service: String,
+        operation: Operation,
+        container: String,
+        #[source]
+        source: EngineError,
+    },
+
+    /// A step needs a container of another service, and there is none.
+    #[error("service `{service}`: {reference} `{target}` has no container")]
+    #[diagnostic(
+        code(envctl::unresolved_reference),
+        help("create `{target}` first, e.g. run `envctl up` without `--no-deps`")
+    )]
+    Unresolved {
+        service: String,
+        /// `links`, `volumes_from`, `net`, `pid`, `ipc`.
+        reference: &'static str,
+        target: String,
+    },
+
+    /// The service sets an option this engine API cannot take.
+    #[error("service `{service}`: `{option}` is not supported yet")]
+    #[diagnostic(code(envctl::unsupported_option))]
+    Unsupported {
+        service: String,
+        option: &'static str,
+    },
+
+    /// A `command`/`entrypoint` string cannot be split into words.
+    #[error("service `{service}`: cannot split `{key}`: {message}")]
+    #[diagnostic(code(envctl::invalid_command))]
+    InvalidCommand {
+        service: String,
+        key: &'static str,
+        message: String,
+    },
+
+    /// The task carrying a step out panicked (a bug in envctl).
+    #[error("service `{service}`: the step for `{container}` panicked")]
+    #[diagnostic(
+        code(envctl::step_panicked),
+        help("this is a bug in envctl; please report it with the output of `--verbose`")
+    )]
+    Panicked { service: String, container: String },
+
+    /// Interrupted before the step could run.
+    #[error("service `{service}`: interrupted before `{container}` was handled")]
+    #[diagnostic(code(envctl::interrupted))]
+    Interrupted { service: String, container: String },
+}
+
+impl ExecutorError {
+    /// The engine could not be reached, or refused a request outside a plan step:
+    /// the CLI's exit code 3. (A malformed address is the invocation's problem.)
+    pub fn is_engine_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Connect { .. } | Self::Engine { .. } | Self::Tls { .. }
+        )
+    }
+}
+
+/// Some steps of a plan failed; the others ran (see `run`'s failure policy).
+#[derive(Debug, Error, Diagnostic)]
+#[error("encountered errors while bringing the project to the planned state ({} failed, {} skipped)", errors.len(), skipped)]
+#[diagnostic(code(envctl::run_failed))]
+pub struct RunError {
+    #[related]
+    pub errors: Vec<ExecutorError>,
+    /// Steps not run because a step they wait for failed.
+    pub skipped: usize,
+}

@@ -1,0 +1,35 @@
+//! Carries a [`Plan`](envctl_planner::Plan) out against a Docker Engine, and reads
+//! the engine's state back as an [`Observed`](envctl_planner::Observed).
+//!
+//! The executor makes no decisions: which containers to create, replace, start, stop
+//! or remove, with which names, numbers and hashes, was decided by the planner. It
+//! turns each step into engine requests (`spec` builds the container from the
+//! service, `docker` talks to the engine) and walks the plan as a DAG (`run`). It
+//! never prints: progress goes out as [`Event`]s. Only `docker.rs` names bollard
+//! types.
+
+pub mod apply;
+pub mod docker;
+pub mod endpoint;
+pub mod error;
+pub mod exec;
+pub mod labels;
+pub mod log_stream;
+pub mod logs;
+pub mod observe;
+pub mod oneoff;
+pub mod run;
+pub mod shlex;
+pub mod spec;
+
+pub use apply::{ActionEvent, ActionProgress, ContainerAction, apply};
+pub use docker::{ContainerDetails, DEFAULT_HOST, Engine, EngineAddress, EngineVersion};
+pub use endpoint::{Endpoint, TlsFlags};
+pub use error::{ExecutorError, Operation, RunError};
+pub use exec::{ExecInput, ExecRequest};
+pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};
+pub use logs::{LogEvent, LogSink, follow};
+pub use observe::{observe, project_containers};
+pub use oneoff::{OneOff, oneoff_spec};
+pub use run::{Action, Event, Outcome, Progress, RunOptions, parallel_limit, run};
+pub use spec::{ContainerSpec, container_spec};

@@ -1,0 +1,381 @@
+//! Every way loading a project can fail, as miette diagnostics.
+//!
+//! A problem in a user's file is a [`Problem`]: a structured [`ProblemKind`] plus the
+//! file and span it came from (taken from the YAML [`Node`](crate::yaml::Node), never
+//! recomputed). Validation collects every problem it finds and returns them together
+//! as [`ParseError::Invalid`]; one problem alone is returned as [`ParseError::Problem`].
+//! Failures that are not about a place in a file (a missing file, no compose file found)
+//! are plain variants of [`ParseError`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+use crate::model::{SourceMap, Span};
+
+/// Loading failed; the CLI renders this with the source excerpt.
+#[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// One problem at one place in a file.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Problem(Box<Problem>),
+
+    /// Several problems, all reported at once.
+    #[error("the compose file is invalid: {} problems", problems.len())]
+    Invalid {
+        #[related]
+        problems: Vec<Problem>,
+    },
+
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("`{}` is not valid UTF-8 (byte {offset})", path.display())]
+    NotUtf8 { path: PathBuf, offset: usize },
+
+    #[error("no compose file found in `{}` or any parent directory", directory.display())]
+    #[diagnostic(help(
+        "supported file names: docker-compose.yml, docker-compose.yaml, compose.yml, compose.yaml; or pass one with `-f`"
+    ))]
+    NoComposeFile { directory: PathBuf },
+
+    #[error("multiple override files found: {}", files.iter().map(|f| format!("`{}`", f.display())).collect::<Vec<_>>().join(", "))]
+    #[diagnostic(help("you may only use a single override file"))]
+    MultipleOverrideFiles { files: Vec<PathBuf> },
+
+    #[error("env file `{}` does not exist", path.display())]
+    EnvFileNotFound { path: PathBuf },
+
+    #[error("`{}` is not a file", path.display())]
+    EnvFileNotAFile { path: PathBuf },
+}
+
+impl ParseError {
+    /// Every problem this error holds (one for most errors, all of them for `Invalid`).
+    pub fn problems(&self) -> Vec<&Problem> {
+        match self {
+            ParseError::Problem(problem) => vec![problem],
+            ParseError::Invalid { problems } => problems.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `Ok(())` when there is nothing, the problem itself when there is one.
+    pub(crate) fn from_problems(mut problems: Vec<Problem>) -> Result<(), ParseError> {
+        match problems.len() {
+            0 => Ok(()),
+            1 => Err(ParseError::Problem(Box::new(problems.remove(0)))),
+            _ => Err(ParseError::Invalid { problems }),
+        }
+    }
+}
+
+impl From<Problem> for ParseError {
+    fn from(problem: Problem) -> Self {
+        ParseError::Problem(Box::new(problem))
+    }
+}
+
+/// One problem at one place in one file.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{kind}")]
+pub struct Problem {
+    pub kind: ProblemKind,
+    /// Where, for callers that map it themselves (`Project::sources`).
+    pub span: Span,
+    #[source_code]
+    source_code: Option<NamedSource<Arc<str>>>,
+    #[label("{label}")]
+    label_span: SourceSpan,
+    label: String,
+    #[help]
+    help: Option<String>,
+}
+
+impl Problem {
+    pub(crate) fn new(sources: &SourceMap, span: Span, kind: ProblemKind) -> Self {
+        let label = kind.default_label().to_owned();
+        Self {
+            kind,
+            span,
+            source_code: sources.named_source(span),
+            label_span: span.to_source_span(),
+            label,
+            help: None,
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    #[must_use]
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn help_text(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+}
+
+/// What is wrong, with the names involved. Messages follow docker-compose 1.29.2's
+/// meaning, in envctl's wording (lowercase, names in backticks).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    #[error("{message}")]
+    Yaml { message: String },
+
+    #[error("the top level of a compose file must be a mapping, not {found}")]
+    TopLevelNotMapping { found: &'static str },
+
+    #[error("invalid service name `{name}`: only [a-zA-Z0-9._-] characters are allowed")]
+    InvalidServiceName { name: String },
+
+    #[error("the service name `{name}` must be a string, not {found}")]
+    ServiceNameNotString { name: String, found: &'static str },
+
+    #[error("service `{service}` must be a mapping, not {found}")]
+    ServiceNotMapping {
+        service: String,
+        found: &'static str,
+    },
+
+    #[error("`{section}` must be a mapping, not {found}")]
+    SectionNotMapping {
+        section: String,
+        found: &'static str,
+    },
+
+    #[error("unsupported option `{key}` for service `{service}`")]
+    UnknownKey { service: String, key: String },
+
+    #[error("`{path}` must be {expected}, not {found}")]
+    WrongType {
+        path: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+
+    #[error("`{path}` is invalid: {reason}")]
+    InvalidValue { path: String, reason: String },
+
+    #[error("`version` must be a string")]
+    VersionNotString,
+
+    #[error("version `{version}` is invalid")]
+    InvalidVersion { version: String },
+
+    #[error(
+        "version `{version}` is not supported: compose file format 1 is written without a `version` key"
+    )]
+    VersionOne { version: String },
+
+    #[error(
+        "version mismatch: `{first}` is version {first_version} but `{other}` is version {other_version}"
+    )]
+    VersionMismatch {
+        first: String,
+        first_version: String,
+        other: String,
+        other_version: String,
+    },
+
+    #[error("service `{service}` has both an image and a build path")]
+    ImageAndBuild { service: String },
+
+    #[error("service `{service}` has both an image and an alternate Dockerfile")]
+    ImageAndDockerfile { service: String },
+
+    #[error("service `{service}` has neither an image nor a build context")]
+    NoImageNorBuild { service: String },
+
+    #[error("`{service}.memswap_limit` needs `mem_limit` as well")]
+    MemswapWithoutMemLimit { service: String },
+
+    #[error(
+        "service `{service}` contains uppercase characters, which are not valid in an image name"
+    )]
+    UppercaseServiceName { service: String },
+
+    #[error("service `{service}` has a link to service `{target}`, which is undefined")]
+    UndefinedLink { service: String, target: String },
+
+    #[error("service `{service}` uses `{key}` of service `{target}`, which is undefined")]
+    UndefinedService {
+        service: String,
+        key: &'static str,
+        target: String,
+    },
+
+    #[error("a service can not link to itself: `{service}`")]
+    SelfLink { service: String },
+
+    #[error("invalid interpolation format for `{key}` of service `{service}`: `{value}`")]
+    InvalidInterpolation {
+        service: String,
+        key: String,
+        value: String,
+    },
+
+    #[error("missing mandatory value for `{key}` of service `{service}`: {message}")]
+    MissingMandatoryValue {
+        service: String,
+        key: String,
+        message: String,
+    },
+
+    #[error("cannot extend service `{service}` in `{file}`: service not found")]
+    ExtendsServiceNotFound { service: String, file: String },
+
+    #[error(
+        "cannot extend service `{service}` in `{file}`: services with `{key}` cannot be extended"
+    )]
+    ExtendsForbidden {
+        service: String,
+        file: String,
+        key: &'static str,
+    },
+
+    #[error("circular `extends`: {chain}")]
+    ExtendsCycle { chain: String },
+
+    #[error("cannot read the `extends` file `{file}`: {reason}")]
+    ExtendsFile { file: String, reason: String },
+
+    #[error("build path `{path}` either does not exist, is not accessible, or is not a valid URL")]
+    BuildPath { path: String },
+
+    #[error("env file `{path}` does not exist")]
+    EnvFileNotFound { path: String },
+}
+
+impl ProblemKind {
+    fn default_label(&self) -> &'static str {
+        match self {
+            ProblemKind::UnknownKey { .. } => "unknown option",
+            ProblemKind::WrongType { .. } => "wrong type",
+            ProblemKind::UndefinedLink { .. } | ProblemKind::UndefinedService { .. } => {
+                "no such service"
+            }
+            ProblemKind::ExtendsCycle { .. } => "extended again here",
+            ProblemKind::ExtendsServiceNotFound { .. } => "no such service in that file",
+            ProblemKind::InvalidInterpolation { .. } => "in this value",
+            ProblemKind::MissingMandatoryValue { .. } => "a variable here is required",
+            ProblemKind::ServiceNotMapping { .. }
+            | ProblemKind::ImageAndBuild { .. }
+            | ProblemKind::ImageAndDockerfile { .. }
+            | ProblemKind::NoImageNorBuild { .. }
+            | ProblemKind::UppercaseServiceName { .. } => "this service",
+            ProblemKind::SelfLink { .. } => "links to itself",
+            ProblemKind::BuildPath { .. } => "no such directory",
+            ProblemKind::InvalidValue { .. } => "invalid",
+            ProblemKind::EnvFileNotFound { .. } => "no such file",
+            ProblemKind::VersionMismatch { .. } => "this file's version",
+            ProblemKind::ExtendsForbidden { .. } => "extended here",
+            _ => "here",
+        }
+    }
+}
+
+/// Something a user almost certainly did not mean, but that 1.29.2 accepts.
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(severity(Warning))]
+pub struct ParseWarning {
+    pub message: String,
+    #[source_code]
+    source_code: Option<NamedSource<Arc<str>>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: &'static str,
+}
+
+impl ParseWarning {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source_code: None,
+            span: None,
+            label: "here",
+        }
+    }
+
+    pub(crate) fn at(sources: &SourceMap, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source_code: sources.named_source(span),
+            span: Some(span.to_source_span()),
+            label: "here",
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn with_label(mut self, label: &'static str) -> Self {
+        self.label = label;
+        self
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
+    let right_chars: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right_chars.len()).collect();
+    for (left_index, left_char) in left.chars().enumerate() {
+        let mut current = vec![left_index + 1];
+        for (right_index, right_char) in right_chars.iter().enumerate() {
+            let substitution = previous[right_index] + usize::from(left_char != *right_char);
+            let value = substitution
+                .min(previous[right_index + 1] + 1)
+                .min(current[right_index] + 1);
+            current.push(value);
+        }
+        previous = current;
+    }
+    previous[right_chars.len()]
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a typo.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(word, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1) + 1)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_finds_typos() {
+        let keys = ["environment", "image", "links", "volumes", "volumes_from"];
+        for (word, expected) in [
+            ("enviroment", Some("environment")),
+            ("imag", Some("image")),
+            ("volume", Some("volumes")),
+            ("link", Some("links")),
+            ("banana", None),
+        ] {
+            assert_eq!(did_you_mean(word, &keys), expected, "for {word}");
+        }
+    }
+}

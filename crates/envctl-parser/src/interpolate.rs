@@ -1,0 +1,231 @@
+//! Variable substitution in values (docker-compose 1.29.2 `interpolation.py`).
+//!
+//! It runs per file, on values only (never on mapping keys), before merging, `extends`
+//! and validation. v1 files use Python's `string.Template`: `$VAR`, `${VAR}` and `$$`,
+//! and any other `$` is an error. v2/v3 files add `${VAR:-default}`, `${VAR-default}`,
+//! `${VAR:?error}` and `${VAR?error}`. An unset variable becomes `""` and is reported
+//! once as a warning.
+
+use indexmap::IndexMap;
+
+use crate::model::Span;
+use crate::yaml::{Node, Value};
+
+/// Which substitution rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// v1: `string.Template`.
+    Template,
+    /// v2/v3: `TemplateWithDefaults`.
+    WithDefaults,
+}
+
+/// Why a string could not be interpolated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterpolationError {
+    /// A `$` that starts no valid substitution.
+    InvalidFormat,
+    /// `${VAR?message}` with `VAR` unset (or `:?` and empty).
+    MissingMandatory { message: String },
+}
+
+/// What interpolation reads and what it found unset.
+pub struct Interpolator<'a> {
+    pub syntax: Syntax,
+    pub variables: &'a IndexMap<String, String>,
+    /// Unset variables, in first-seen order, without repeats, with the span of the
+    /// value that first used each.
+    pub unset: Vec<(String, Option<Span>)>,
+    pub current_span: Option<Span>,
+}
+
+fn is_identifier_start(character: char) -> bool {
+    character == '_' || character.is_ascii_alphabetic()
+}
+
+fn is_identifier_char(character: char) -> bool {
+    character == '_' || character.is_ascii_alphanumeric()
+}
+
+impl Interpolator<'_> {
+    fn lookup(&mut self, name: &str) -> Option<String> {
+        let value = self.variables.get(name).cloned();
+        if value.is_none() && !self.unset.iter().any(|(seen, _)| seen == name) {
+            self.unset.push((name.to_owned(), self.current_span));
+        }
+        value
+    }
+
+    /// Interpolates one string.
+    pub fn interpolate(&mut self, text: &str) -> Result<String, InterpolationError> {
+        let mut output = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(dollar) = rest.find('$') {
+            output.push_str(&rest[..dollar]);
+            let after = &rest[dollar + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                output.push('$');
+                rest = tail;
+            } else if let Some(braced) = after.strip_prefix('{') {
+                let close = braced.find('}').ok_or(InterpolationError::InvalidFormat)?;
+                let inside = &braced[..close];
+                output.push_str(&self.braced(inside)?);
+                rest = &braced[close + 1..];
+            } else if after.starts_with(is_identifier_start) {
+                let end = after
+                    .find(|c: char| !is_identifier_char(c))
+                    .unwrap_or(after.len());
+                let name = &after[..end];
+                output.push_str(&self.lookup(name).unwrap_or_default());
+                rest = &after[end..];
+            } else {
+                return Err(InterpolationError::InvalidFormat);
+            }
+        }
+        output.push_str(rest);
+        Ok(output)
+    }
+
+    fn braced(&mut self, inside: &str) -> Result<String, InterpolationError> {
+        if !inside.starts_with(is_identifier_start) {
+            return Err(InterpolationError::InvalidFormat);
+        }
+        let end = inside
+            .find(|c: char| !is_identifier_char(c))
+            .unwrap_or(inside.len());
+        let name = &inside[..end];
+        let modifier = &inside[end..];
+        if modifier.is_empty() {
+            return Ok(self.lookup(name).unwrap_or_default());
+        }
+        if self.syntax == Syntax::Template {
+            return Err(InterpolationError::InvalidFormat);
+        }
+        let (colon, operator, argument) = if let Some(tail) = modifier.strip_prefix(":-") {
+            (true, '-', tail)
+        } else if let Some(tail) = modifier.strip_prefix(":?") {
+            (true, '?', tail)
+        } else if let Some(tail) = modifier.strip_prefix('-') {
+            (false, '-', tail)
+        } else if let Some(tail) = modifier.strip_prefix('?') {
+            (false, '?', tail)
+        } else {
+            return Err(InterpolationError::InvalidFormat);
+        };
+        // Defaults and errors do not report the variable as unset.
+        let value = self.variables.get(name).cloned();
+        let missing = match &value {
+            None => true,
+            Some(text) => colon && text.is_empty(),
+        };
+        if !missing {
+            return Ok(value.unwrap_or_default());
+        }
+        if operator == '-' {
+            Ok(argument.to_owned())
+        } else {
+            let message = if argument.is_empty() {
+                name.to_owned()
+            } else {
+                argument.to_owned()
+            };
+            Err(InterpolationError::MissingMandatory { message })
+        }
+    }
+
+    /// Interpolates every string in `node`, recursively; `on_error` receives the
+    /// failing string node.
+    pub fn interpolate_node(
+        &mut self,
+        node: &mut Node,
+        on_error: &mut dyn FnMut(&Node, InterpolationError),
+    ) {
+        self.current_span = Some(node.span);
+        match &mut node.value {
+            Value::String(text) => match self.interpolate(text) {
+                Ok(result) => *text = result,
+                Err(error) => on_error(node, error),
+            },
+            Value::Sequence(items) => {
+                for item in items {
+                    self.interpolate_node(item, on_error);
+                }
+            }
+            Value::Mapping(mapping) => {
+                for entry in &mut mapping.entries {
+                    self.interpolate_node(&mut entry.value, on_error);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(syntax: Syntax, input: &str, expected: Result<&str, InterpolationError>) {
+        let variables: IndexMap<String, String> = [("A", "a"), ("EMPTY", "")]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect();
+        let mut interpolator = Interpolator {
+            syntax,
+            variables: &variables,
+            unset: Vec::new(),
+            current_span: None,
+        };
+        assert_eq!(
+            interpolator.interpolate(input),
+            expected.map(str::to_owned),
+            "for {input:?}"
+        );
+    }
+
+    #[test]
+    fn v1_uses_string_template() {
+        use InterpolationError::InvalidFormat;
+        for (input, expected) in [
+            ("plain", Ok("plain")),
+            ("$A", Ok("a")),
+            ("${A}x", Ok("ax")),
+            ("$Ax", Ok("")),
+            ("$$A", Ok("$A")),
+            ("$UNSET-", Ok("-")),
+            ("${A:-x}", Err(InvalidFormat)),
+            ("${A-x}", Err(InvalidFormat)),
+            ("echo $1", Err(InvalidFormat)),
+            ("trailing $", Err(InvalidFormat)),
+            ("${A", Err(InvalidFormat)),
+        ] {
+            check(Syntax::Template, input, expected);
+        }
+    }
+
+    #[test]
+    fn v2_adds_defaults_and_errors() {
+        for (input, expected) in [
+            ("${A:-x}", Ok("a")),
+            ("${EMPTY:-x}", Ok("x")),
+            ("${EMPTY-x}", Ok("")),
+            ("${UNSET-x y}", Ok("x y")),
+            ("${A:?boom}", Ok("a")),
+            (
+                "${EMPTY:?boom}",
+                Err(InterpolationError::MissingMandatory {
+                    message: "boom".to_owned(),
+                }),
+            ),
+            (
+                "${UNSET?}",
+                Err(InterpolationError::MissingMandatory {
+                    message: "UNSET".to_owned(),
+                }),
+            ),
+            ("${A+x}", Err(InterpolationError::InvalidFormat)),
+        ] {
+            check(Syntax::WithDefaults, input, expected);
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! The resolved `Project`: what every later stage reads.
+//!
+//! By the time a `Project` exists, every compose-file mechanism is gone: files are
+//! merged, `extends` is resolved, variables are interpolated, `env_file`s are folded
+//! into `environment`, relative paths are absolute, and every reference from one
+//! service to another (`links`, `volumes_from`, `net: container:<service>`, …) is a
+//! [`Dependency`] that names an existing service. The planner and the executor never
+//! see YAML, files or `extends`.
+//!
+//! Services keep file order (`IndexMap`): every tie that docker-compose 1.29.2 breaks
+//! by Python's hash order, envctl breaks by this order.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::error::ParseWarning;
+
+/// The name of a service, as written in the compose file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl Borrow<str> for ServiceName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ServiceName {
+    fn from(name: &str) -> Self {
+        Self(name.to_owned())
+    }
+}
+
+/// Index of a file in the project's [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// Where something was written: a byte range in one source file.
+///
+/// Spans survive every loader phase, so that an error found late (an unknown link
+/// target, a dependency cycle found by the planner) can still point at the line that
+/// caused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    /// Byte offset into the file's text.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(file: FileId, offset: usize, len: usize) -> Self {
+        Self { file, offset, len }
+    }
+
+    pub fn to_source_span(self) -> miette::SourceSpan {
+        (self.offset, self.len).into()
+    }
+}
+
+/// One file the project was read from, with its full text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as it is shown to users (as given, or as discovered).
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+/// Every file read while loading a project, so that any [`Span`] can be rendered.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
+        self.files.push(SourceFile { path, text });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// The file of `span` as a miette source, named by its path.
+    pub fn named_source(&self, span: Span) -> Option<miette::NamedSource<Arc<str>>> {
+        let file = self.get(span.file)?;
+        Some(
+            miette::NamedSource::new(file.path.display().to_string(), Arc::clone(&file.text))
+                .with_language("yaml"),
+        )
+    }
+}
+
+/// Which compose format the project's files are written in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Format {
+    /// No `version:` key: services at the top level.
+    V1,
+    /// `version: "2.x"` / `"3.x"`, or the unversioned Compose Spec; the literal string.
+    Spec { version: Option<String> },
+}
+
+/// The fully resolved environment: one per `envctl` invocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    /// Normalised as 1.29.2 does: lower case, only `[-_a-z0-9]` kept.
+    pub name: String,
+    /// The project directory: relative paths were resolved against it.
+    pub working_dir: PathBuf,
+    /// The compose files, in merge order (normalised absolute paths; empty for stdin).
+    pub config_files: Vec<PathBuf>,
+    /// `--env-file`, when one was given (it becomes a container label).
+    pub env_file: Option<PathBuf>,
+    pub format: Format,
+    /// In file order (first file first, then services added by later files).
+    pub services: IndexMap<ServiceName, Service>,
+    #[serde(skip)]
+    pub sources: SourceMap,
+    #[serde(skip)]
+    pub warnings: Vec<ParseWarning>,
+}
+
+impl Project {
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.get(name)
+    }
+
+    /// Where the service was declared (its key in the file).
+    pub fn span_of(&self, name: &str) -> Option<Span> {
+        self.services.get(name).map(|service| service.span)
+    }
+
+    /// The prefix of container and built-image names: the project name without leading
+    /// `-` and `_` (1.29.2 `service.py` L1493).
+    pub fn container_prefix(&self) -> &str {
+        self.name.trim_start_matches(['-', '_'])
+    }
+}
+
+/// One service, resolved.
+///
+/// The typed fields are what the planner and executor read. `options` is the same
+/// service as docker-compose 1.29.2's finalized service dictionary (JSON values, its
+/// key names, its normal forms): `envctl config` prints it and the config hash is
+/// computed from it, so that both agree with 1.29.2 byte for byte.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub name: ServiceName,
+    /// The service's key in the file that declared it.
+    #[serde(skip)]
+    pub span: Span,
+    pub options: serde_json::Map<String, serde_json::Value>,
+
+    pub image: Option<String>,
+    pub build: Option<Build>,
+    pub container_name: Option<String>,
+    pub command: Option<Command>,
+    pub entrypoint: Option<Command>,
+    /// `env_file`s folded in, bare keys resolved; `None` is sent as a bare `KEY` (unset).
+    pub environment: IndexMap<String, Option<String>>,
+    pub labels: IndexMap<String, String>,
+    /// One entry per container port (ranges expanded).
+    pub ports: Vec<Port>,
+    /// As written, stringified: `"80"`, `"8000-8010/udp"`.
+    pub expose: Vec<String>,
+    pub links: Vec<Link>,
+    /// `container[:alias]`, not dependencies.
+    pub external_links: Vec<String>,
+    pub volumes: Vec<Volume>,
+    pub volumes_from: Vec<VolumesFrom>,
+    /// `net` (v1) or `network_mode`.
+    pub network_mode: Option<ModeRef>,
+    pub pid: Option<ModeRef>,
+    pub ipc: Option<ModeRef>,
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    /// `host -> ip`, in file order.
+    pub extra_hosts: IndexMap<String, String>,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+    pub mac_address: Option<String>,
+    pub cgroup_parent: Option<String>,
+    pub privileged: Option<bool>,
+    pub read_only: Option<bool>,
+    pub tty: Option<bool>,
+    pub stdin_open: Option<bool>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// `host[:container[:permissions]]`.
+    pub devices: Vec<String>,
+    pub security_opt: Vec<String>,
+    pub ulimits: IndexMap<String, Ulimit>,
+    /// Bytes.
+    pub mem_limit: Option<i64>,
+    /// Bytes.
+    pub memswap_limit: Option<i64>,
+    pub mem_swappiness: Option<i64>,
+    /// Bytes.
+    pub shm_size: Option<i64>,
+    pub cpu_shares: Option<i64>,
+    /// Microseconds.
+    pub cpu_quota: Option<i64>,
+    pub cpuset: Option<String>,
+    pub restart: Option<RestartPolicy>,
+    pub stop_signal: Option<String>,
+    pub logging: Option<Logging>,
+    pub volume_driver: Option<String>,
+
+    /// Every edge to another service of the project, with the span that made it.
+    #[serde(skip)]
+    pub dependencies: Vec<Dependency>,
+}
+
+impl Service {
+    /// A service with only a name and image, every option unset: the base that tests
+    /// and the loader fill in.
+    pub fn new(name: ServiceName, span: Span) -> Self {
+        Self {
+            name,
+            span,
+            options: serde_json::Map::new(),
+            image: None,
+            build: None,
+            container_name: None,
+            command: None,
+            entrypoint: None,
+            environment: IndexMap::new(),
+            labels: IndexMap::new(),
+            ports: Vec::new(),
+            expose: Vec::new(),
+            links: Vec::new(),
+            external_links: Vec::new(),
+            volumes: Vec::new(),
+            volumes_from: Vec::new(),
+            network_mode: None,
+            pid: None,
+            ipc: None,
+            dns: Vec::new(),
+            dns_search: Vec::new(),
+            extra_hosts: IndexMap::new(),
+            hostname: None,
+            domainname: None,
+            user: None,
+            working_dir: None,
+            mac_address: None,
+            cgroup_parent: None,
+            privileged: None,
+            read_only: None,
+            tty: None,
+            stdin_open: None,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            devices: Vec::new(),
+            security_opt: Vec::new(),
+            ulimits: IndexMap::new(),
+            mem_limit: None,
+            memswap_limit: None,
+            mem_swappiness: None,
+            shm_size: None,
+            cpu_shares: None,
+            cpu_quota: None,
+            cpuset: None,
+            restart: None,
+            stop_signal: None,
+            logging: None,
+            volume_driver: None,
+            dependencies: Vec::new(),
+        }
+    }
+}
+
+/// `build:`; in v1 only a context path or URL (and the separate `dockerfile` key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Build {
+    /// An absolute path, or a URL kept as written.
+    pub context: String,
+    pub dockerfile: Option<String>,
+    pub args: IndexMap<String, Option<String>>,
+    pub target: Option<String>,
+}
+
+/// `command` / `entrypoint`: a string is split as a shell would (docker-py
+/// `split_command`); a list is passed as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Command {
+    Shell(String),
+    Exec(Vec<String>),
+}
+
+/// One container port of `ports`, after range expansion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Port {
+    pub target: u16,
+    /// A host port or host port range (`"8080"`, `"9000-9010"`); `None` for an
+    /// ephemeral host port.
+    pub published: Option<String>,
+    pub host_ip: Option<String>,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+}
+
+/// `links: [service[:alias]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub target: ServiceName,
+    pub alias: Option<String>,
+}
+
+/// One entry of `volumes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    /// Absolute host path, named volume, or `None` for an anonymous volume.
+    pub source: Option<String>,
+    pub target: String,
+    /// `rw`, `ro`, `z`, … as written; `None` when not given.
+    pub mode: Option<String>,
+}
+
+impl Volume {
+    /// A host path (absolute after loading) rather than a named volume.
+    pub fn is_bind(&self) -> bool {
+        self.source
+            .as_deref()
+            .is_some_and(|source| source.starts_with('/') || source.starts_with('~'))
+    }
+}
+
+/// One entry of `volumes_from`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VolumesFrom {
+    pub source: VolumesFromSource,
+    /// `rw` (default) or `ro`.
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum VolumesFromSource {
+    Service(ServiceName),
+    Container(String),
+}
+
+/// `net`/`network_mode`, `pid`, `ipc`: either another service's namespace, a named
+/// container's, or a plain mode (`host`, `bridge`, `none`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ModeRef {
+    Service(ServiceName),
+    Container(String),
+    Mode(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Ulimit {
+    pub soft: i64,
+    pub hard: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestartPolicy {
+    /// `no`, `always`, `on-failure`, `unless-stopped`.
+    pub name: String,
+    pub maximum_retry_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Logging {
+    pub driver: Option<String>,
+    pub options: IndexMap<String, String>,
+}
+
+/// An edge from one service to another, with the text that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub target: ServiceName,
+    pub kind: DependencyKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DependencyKind {
+    Link,
+    VolumesFrom,
+    NetworkMode,
+    Pid,
+    Ipc,
+    DependsOn,
+}
+
+impl DependencyKind {
+    /// The compose key that makes this kind of edge, for messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Link => "links",
+            Self::VolumesFrom => "volumes_from",
+            Self::NetworkMode => "net",
+            Self::Pid => "pid",
+            Self::Ipc => "ipc",
+            Self::DependsOn => "depends_on",
+        }
+    }
+}

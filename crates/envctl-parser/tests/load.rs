@@ -1,0 +1,499 @@
+//! `load` end to end, from files in a temporary directory: discovery, `.env`, project
+//! names, several `-f` files, `extends`, `env_file`, dependencies. Every expected
+//! output here was checked against `docker-compose config` 1.29.2.
+
+use std::path::{Path, PathBuf};
+
+use envctl_parser::{
+    DependencyKind, LoadOptions, ModeRef, ParseError, Project, VolumesFromSource, load,
+    to_compose_yaml,
+};
+
+/// A project directory with files, an environment and `-f` arguments.
+struct Test {
+    directory: tempfile::TempDir,
+    options: LoadOptions,
+}
+
+impl Test {
+    fn new() -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let mut options = LoadOptions::new(directory.path());
+        options
+            .environment
+            .insert("HOME".to_owned(), "/root".to_owned());
+        Self { directory, options }
+    }
+
+    fn file(self, path: &str, text: &str) -> Self {
+        let full = self.directory.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(full, text).expect("write");
+        self
+    }
+
+    fn env(mut self, key: &str, value: &str) -> Self {
+        self.options
+            .environment
+            .insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    fn args(mut self, files: &[&str]) -> Self {
+        self.options.files = files.iter().map(PathBuf::from).collect();
+        self
+    }
+
+    fn cwd(mut self, relative: &str) -> Self {
+        self.options.cwd = self.directory.path().join(relative);
+        self
+    }
+
+    fn load(&self) -> Result<Project, ParseError> {
+        load(&self.options)
+    }
+
+    /// The rendered config, with the temporary directory written `<dir>`.
+    fn config(&self) -> String {
+        let project = self
+            .load()
+            .unwrap_or_else(|error| panic!("load failed: {error:?}"));
+        to_compose_yaml(&project).replace(&self.root(), "<dir>")
+    }
+
+    fn root(&self) -> String {
+        self.directory.path().display().to_string()
+    }
+}
+
+fn names(project: &Project) -> Vec<&str> {
+    project
+        .services
+        .keys()
+        .map(envctl_parser::ServiceName::as_str)
+        .collect()
+}
+
+#[test]
+fn discovery_searches_upward_and_merges_the_override() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "web:\n  image: busybox\n  environment: [A=1]\n",
+        )
+        .file(
+            "docker-compose.override.yml",
+            "web:\n  environment: {B: 2}\n",
+        )
+        .file("sub/deeper/.keep", "")
+        .cwd("sub/deeper");
+    let project = test.load().expect("loads");
+    assert_eq!(
+        project.config_files,
+        vec![
+            test.directory.path().join("docker-compose.yml"),
+            test.directory.path().join("docker-compose.override.yml")
+        ]
+    );
+    // The project directory is where the file was found; its basename is the name.
+    assert_eq!(project.working_dir, test.directory.path());
+    insta::assert_snapshot!(test.config(), @r"
+    services:
+      web:
+        environment:
+          A: '1'
+          B: 2
+        image: busybox
+        network_mode: bridge
+    version: '1'
+    ");
+}
+
+#[test]
+fn two_override_files_are_an_error() {
+    let test = Test::new()
+        .file("docker-compose.yml", "web: {image: x}\n")
+        .file("docker-compose.override.yml", "web: {}\n")
+        .file("compose.override.yaml", "web: {}\n");
+    assert!(matches!(
+        test.load(),
+        Err(ParseError::MultipleOverrideFiles { .. })
+    ));
+}
+
+#[test]
+fn no_compose_file_is_an_error() {
+    assert!(matches!(
+        Test::new().load(),
+        Err(ParseError::NoComposeFile { .. })
+    ));
+}
+
+#[test]
+fn project_names_are_normalised_and_follow_precedence() {
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str);
+    let cases: &[Case] = &[
+        // (-p, COMPOSE_PROJECT_NAME in the shell, in .env, expected)
+        (Some("My.App Dir"), Some("shell"), None, "myappdir"),
+        (None, Some("Shell_Name"), Some("dotenv"), "shell_name"),
+        (None, None, Some("From-DotEnv"), "from-dotenv"),
+        (Some("héllo"), None, None, "hllo"),
+    ];
+    for (flag, shell, dotenv, expected) in cases {
+        let mut test = Test::new().file("docker-compose.yml", "web: {image: x}\n");
+        if let Some(dotenv) = dotenv {
+            test = test.file(".env", &format!("COMPOSE_PROJECT_NAME={dotenv}\n"));
+        }
+        if let Some(shell) = shell {
+            test = test.env("COMPOSE_PROJECT_NAME", shell);
+        }
+        test.options.project_name = flag.map(str::to_owned);
+        assert_eq!(
+            test.load().expect("loads").name,
+            *expected,
+            "for {flag:?} {shell:?} {dotenv:?}"
+        );
+    }
+    let test = Test::new().file("docker-compose.yml", "web: {image: x}\n");
+    let basename = test
+        .directory
+        .path()
+        .file_name()
+        .expect("a name")
+        .to_string_lossy()
+        .to_lowercase();
+    let expected: String = basename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(test.load().expect("loads").name, expected);
+}
+
+#[test]
+fn dotenv_feeds_interpolation_and_the_shell_wins() {
+    // `${TAG}` in `.env` is expanded when its line is read: `TAG=1` comes later, so
+    // the shell's value is used (python-dotenv, as 1.29.2 runs it).
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "web:\n  image: ${IMG}\n  environment:\n    - FROM_SHELL\n    - FROM_DOTENV\n    - UNSET_ONE\n",
+        )
+        .file(".env", "IMG=busybox:${TAG}\nTAG=1\nFROM_DOTENV=dot\nFROM_SHELL=dot\n")
+        .env("FROM_SHELL", "shell")
+        .env("TAG", "shelltag");
+    insta::assert_snapshot!(test.config(), @r"
+    services:
+      web:
+        environment:
+          FROM_DOTENV: dot
+          FROM_SHELL: shell
+          UNSET_ONE: null
+        image: busybox:shelltag
+        network_mode: bridge
+    version: '1'
+    ");
+}
+
+#[test]
+fn compose_file_lists_files_and_paths_resolve_against_the_first() {
+    let test = Test::new()
+        .file("a/one.yml", "web: {image: one, volumes: ['./x:/x']}\n")
+        .file("a/two.yml", "web: {command: two}\n")
+        .env("COMPOSE_FILE", "a/one.yml:a/two.yml");
+    insta::assert_snapshot!(test.config(), @r"
+    services:
+      web:
+        command: two
+        image: one
+        network_mode: bridge
+        volumes:
+        - <dir>/a/x:/x:rw
+    version: '1'
+    ");
+}
+
+#[test]
+fn several_files_merge_by_the_table() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "web:\n  image: busybox\n  links: [db]\n  environment: [A=1]\n  ports: ['80:80']\ndb:\n  image: busybox\n  expose: [5432]\n",
+        )
+        .file(
+            "o.yml",
+            "web:\n  build: ./ctx\n  environment: {B: 2}\n  ports: ['81:80', '80:80']\nother:\n  image: x\n  volumes: [./rel:/rel]\n",
+        )
+        .file("ctx/Dockerfile", "FROM busybox\n")
+        .args(&["docker-compose.yml", "o.yml"]);
+    let project = test.load().expect("loads");
+    assert_eq!(names(&project), ["web", "db", "other"]);
+    insta::assert_snapshot!(test.config(), @r"
+    services:
+      db:
+        expose:
+        - '5432'
+        image: busybox
+        network_mode: bridge
+      other:
+        image: x
+        network_mode: bridge
+        volumes:
+        - <dir>/rel:/rel:rw
+      web:
+        build:
+          context: <dir>/ctx
+        environment:
+          A: '1'
+          B: 2
+        links:
+        - db
+        network_mode: bridge
+        ports:
+        - 80:80/tcp
+        - 81:80/tcp
+    version: '1'
+    ");
+}
+
+#[test]
+fn v1_and_v2_files_do_not_mix() {
+    let test = Test::new()
+        .file("docker-compose.yml", "web: {image: x}\n")
+        .file("v2.yml", "version: '2'\nservices: {web: {image: y}}\n")
+        .args(&["docker-compose.yml", "v2.yml"]);
+    let error = test.load().expect_err("a mismatch");
+    assert!(error.to_string().contains("version mismatch"), "{error}");
+}
+
+#[test]
+fn extends_resolves_paths_against_each_file() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "web:\n  extends:\n    file: sub/base.yml\n    service: base\n  command: top\n",
+        )
+        .file(
+            "sub/base.yml",
+            "base:\n  extends:\n    file: ../more/deeper.yml\n    service: deep\n  volumes: ['./data:/data']\n  env_file: e.env\n",
+        )
+        .file("sub/e.env", "X=1\n")
+        .file("more/deeper.yml", "deep:\n  build: .\n  dockerfile: D\n")
+        .file("more/D", "");
+    insta::assert_snapshot!(test.config(), @r"
+    services:
+      web:
+        build:
+          context: <dir>/more
+          dockerfile: D
+        command: top
+        environment:
+          X: '1'
+        network_mode: bridge
+        volumes:
+        - <dir>/sub/data:/data:rw
+    version: '1'
+    ");
+}
+
+#[test]
+fn environment_beats_every_env_file_across_extends() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "base:\n  image: busybox\n  environment: {A: base, B: base}\n  env_file: a.env\nchild:\n  extends: base\n  environment: {B: child}\n  env_file: b.env\n",
+        )
+        .file("a.env", "A=fromA\nC=fromA\nD=fromA\n")
+        .file("b.env", "B=fromB\nC=fromB\n");
+    let project = test.load().expect("loads");
+    let child = project.service("child").expect("child");
+    let environment: Vec<(&str, Option<&str>)> = child
+        .environment
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_deref()))
+        .collect();
+    assert_eq!(
+        environment,
+        [
+            ("A", Some("base")),
+            ("C", Some("fromB")),
+            ("D", Some("fromA")),
+            ("B", Some("child"))
+        ]
+    );
+}
+
+#[test]
+fn extends_cycles_show_the_chain() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "web:\n  extends: {file: other.yml, service: other}\n",
+        )
+        .file(
+            "other.yml",
+            "other:\n  extends: {file: docker-compose.yml, service: web}\n",
+        );
+    let error = test.load().expect_err("a cycle");
+    // Paths under the project directory are shown relative to it.
+    insta::assert_snapshot!(error.to_string(), @"circular `extends`: `web` in `docker-compose.yml` → extends `other` in `other.yml` → extends `web` in `docker-compose.yml`");
+}
+
+#[test]
+fn extends_refuses_a_base_with_links() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "db: {image: x}\nbase:\n  image: x\n  links: [db]\nweb:\n  extends: base\n",
+    );
+    let error = test.load().expect_err("links in the base");
+    assert!(
+        error
+            .to_string()
+            .contains("services with `links` cannot be extended"),
+        "{error}"
+    );
+}
+
+#[test]
+fn dependencies_carry_their_kind_and_span() {
+    let text = "db: {image: busybox}\nweb:\n  image: busybox\n  links: [db]\n  volumes_from: [db, some_container]\n  net: 'container:db'\n  ipc: 'service:db'\n";
+    let test = Test::new().file("docker-compose.yml", text);
+    let project = test.load().expect("loads");
+    let web = project.service("web").expect("web");
+    let edges: Vec<(DependencyKind, &str, &str)> = web
+        .dependencies
+        .iter()
+        .map(|dependency| {
+            let source =
+                &text[dependency.span.offset..dependency.span.offset + dependency.span.len];
+            (dependency.kind, dependency.target.as_str(), source)
+        })
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            (DependencyKind::Link, "db", "db"),
+            (DependencyKind::VolumesFrom, "db", "db"),
+            (DependencyKind::NetworkMode, "db", "'container:db'"),
+            (DependencyKind::Ipc, "db", "'service:db'"),
+        ]
+    );
+    assert_eq!(web.network_mode, Some(ModeRef::Service("db".into())));
+    assert_eq!(
+        web.volumes_from
+            .iter()
+            .map(|entry| entry.source.clone())
+            .collect::<Vec<_>>(),
+        [
+            VolumesFromSource::Service("db".into()),
+            VolumesFromSource::Container("some_container".into())
+        ]
+    );
+}
+
+#[test]
+fn v2_depends_on_is_a_dependency() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "version: '2.1'\nservices:\n  db: {image: x}\n  web:\n    image: x\n    depends_on: [db]\n    network_mode: 'service:db'\n",
+    );
+    let project = test.load().expect("loads");
+    let kinds: Vec<DependencyKind> = project
+        .service("web")
+        .expect("web")
+        .dependencies
+        .iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [DependencyKind::DependsOn, DependencyKind::NetworkMode]
+    );
+}
+
+#[test]
+fn missing_env_file_is_an_error_at_the_entry() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "web:\n  image: x\n  env_file: nope.env\n",
+    );
+    let error = test.load().expect_err("missing env file");
+    assert!(error.to_string().contains("nope.env"), "{error}");
+}
+
+#[test]
+fn no_interpolate_keeps_dollars() {
+    let mut test = Test::new().file(
+        "docker-compose.yml",
+        "web:\n  image: busybox\n  command: echo $HOME\n",
+    );
+    test.options.interpolate = false;
+    let project = test.load().expect("loads");
+    assert_eq!(
+        project.service("web").expect("web").options["command"],
+        "echo $HOME"
+    );
+}
+
+#[test]
+fn config_files_are_absolute_and_normalised() {
+    let test = Test::new()
+        .file("sub/docker-compose.yml", "web: {image: x}\n")
+        .args(&["./sub/../sub/docker-compose.yml"]);
+    let project = test.load().expect("loads");
+    assert_eq!(
+        project.config_files,
+        [test.directory.path().join("sub/docker-compose.yml")]
+    );
+    assert_eq!(project.working_dir, test.directory.path().join("sub"));
+    assert!(Path::new(&project.config_files[0]).is_absolute());
+}
+
+#[test]
+fn options_hold_1_29_2_internal_forms() {
+    // With these options, 1.29.2's config hash formula gives
+    // ead6842c6cb1fd14d761d9f797f6f82d3c244eb6df31b60671ea21ba36708d63 for `web`,
+    // which is what `docker-compose config --hash='*'` printed for this file.
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            r#"db:
+  image: busybox
+web:
+  build: ./ctx
+  privileged: "yes"
+  cpu_quota: "50ms"
+  ulimits: {nproc: "1024", nofile: {soft: "1", hard: 2}}
+  ports: [22:22, "8080:80", "127.0.0.1::53/udp"]
+  expose: [80, "90"]
+  environment: [A=1, B, C=]
+  labels: {a: 1, b: "x"}
+  extra_hosts: ["a:1.1.1.1"]
+  dns: 1.1.1.1
+  command: ["sh", "-c", "echo $$HOME"]
+  restart: on-failure:3
+  security_opt: [seccomp=unconfined]
+  volumes: [/data, ./src:/src, "named:/n:ro"]
+  links: [db]
+  log_driver: syslog
+  log_opt: {tag: x}
+  mem_limit: 1g
+  tty: true
+"#,
+        )
+        .file("ctx/Dockerfile", "FROM busybox\n");
+    let project = test.load().expect("loads");
+    let options = serde_json::Value::Object(project.service("web").expect("web").options.clone());
+    let text = serde_json::to_string_pretty(&options)
+        .expect("JSON")
+        .replace(&test.root(), "<dir>");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn standard_input_is_read_from_the_options() {
+    let mut test = Test::new().args(&["-"]);
+    test.options.stdin = Some("web: {image: busybox}\n".to_owned());
+    let project = test.load().expect("loads");
+    assert_eq!(names(&project), ["web"]);
+    assert!(project.config_files.is_empty());
+}

@@ -1,0 +1,91 @@
+//! Why a plan cannot be made.
+
+use std::sync::Arc;
+
+use envctl_parser::{DependencyKind, Project, ServiceName, Span};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+#[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The services' dependencies form a loop; `path` starts and ends with the same
+    /// service.
+    #[error("dependency cycle: {}", render_path(path))]
+    #[diagnostic(
+        code(envctl::dependency_cycle),
+        help("a service cannot wait for itself; remove one of these references")
+    )]
+    Cycle {
+        path: Vec<ServiceName>,
+        #[related]
+        edges: Vec<CycleEdge>,
+    },
+
+    /// Services whose image is not on the engine; found before anything is created.
+    #[error("{} image(s) not found on the engine: {}", missing.len(), render_missing(missing))]
+    #[diagnostic(
+        code(envctl::missing_image),
+        help(
+            "build or import the image first (`just images` for envctl's own test images); envctl does not pull yet"
+        )
+    )]
+    MissingImages { missing: Vec<(ServiceName, String)> },
+
+    #[error("no such service: `{name}`")]
+    #[diagnostic(code(envctl::no_such_service))]
+    NoSuchService {
+        name: String,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+/// One edge of a dependency cycle, pointing at the text that made it.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{from}` needs `{to}` through `{kind}`", kind = kind.key())]
+#[diagnostic(severity(Advice))]
+pub struct CycleEdge {
+    pub from: ServiceName,
+    pub to: ServiceName,
+    pub kind: DependencyKind,
+    #[source_code]
+    pub source_code: Option<NamedSource<Arc<str>>>,
+    #[label("`{from}` needs `{to}` here")]
+    pub span: Option<SourceSpan>,
+}
+
+impl CycleEdge {
+    pub(crate) fn new(
+        project: &Project,
+        from: ServiceName,
+        to: ServiceName,
+        kind: DependencyKind,
+        span: Span,
+    ) -> Self {
+        let source_code = project.sources.named_source(span);
+        let span = source_code.as_ref().map(|_| span.to_source_span());
+        Self {
+            from,
+            to,
+            kind,
+            source_code,
+            span,
+        }
+    }
+}
+
+fn render_path(path: &[ServiceName]) -> String {
+    path.iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+fn render_missing(missing: &[(ServiceName, String)]) -> String {
+    missing
+        .iter()
+        .map(|(service, image)| format!("`{image}` for `{service}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,515 @@
+//! The `com.docker.compose.config-hash` label, computed as 1.29.2 computes it.
+//!
+//! 1.29.2 hashes `json.dumps(config_dict, sort_keys=True, separators=(',', ':'))`
+//! (ASCII-escaped) with sha256, where `config_dict` holds the service's options plus
+//! the image id and the resolved references (`compose/service.py` L700-723). The
+//! parser gives the options in 1.29.2's form (`Service::options`); this module adds the
+//! rest and serialises exactly as Python's `json` module does.
+
+use std::fmt::Write as _;
+
+use std::collections::BTreeMap;
+
+use envctl_parser::{ModeRef, Project, Service, ServiceName, VolumesFromSource};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::observed::Observed;
+use crate::plan::image_reference;
+
+/// The keys 1.29.2's `Project.from_config` takes out of the options before hashing.
+const NOT_OPTIONS: &[&str] = &[
+    "name",
+    "links",
+    "network_mode",
+    "pid",
+    "ipc",
+    "volumes_from",
+    "networks",
+    "secrets",
+    "scale",
+];
+
+/// The config hash of `service` when its image has the local id `image_id` and it
+/// names no container's namespace (`net: container:x`, `ipc: container:x` or
+/// `ipc: service:x`); see [`config_hash_observed`] for those.
+pub fn config_hash(service: &Service, image_id: Option<&str>) -> String {
+    hash_with(service, image_id, &References::default())
+}
+
+/// The config hash of `service` as 1.29.2 computes it against the engine state
+/// `observed`: the local id of its image, the id of a container it shares a network
+/// stack or IPC namespace with, and, for `ipc: service:x`, the id of `x`'s newest
+/// running container (1.29.2 asks the engine, newest first, and takes the first).
+pub fn config_hash_observed(project: &Project, service: &Service, observed: &Observed) -> String {
+    let image_id = observed
+        .images
+        .get(&image_reference(project, service))
+        .map(String::as_str);
+    let references = References {
+        net: match &service.network_mode {
+            // `ContainerNetworkMode.id` is the container's full id.
+            Some(ModeRef::Container(name)) => Some(observed.container_ids.get(name).map_or_else(
+                || Value::String(name.clone()),
+                |id| Value::String(id.clone()),
+            )),
+            _ => None,
+        },
+        ipc: match &service.ipc {
+            // `ContainerIpcMode.mode` is `container:<id>`.
+            Some(ModeRef::Container(name)) => Some(Value::String(format!(
+                "container:{}",
+                observed
+                    .container_ids
+                    .get(name)
+                    .map_or(name.as_str(), String::as_str)
+            ))),
+            // `ServiceIpcMode.mode`: the first running container, else null.
+            Some(ModeRef::Service(target)) => Some(
+                observed
+                    .first_running_container(target.as_str())
+                    .map_or(Value::Null, |container| {
+                        Value::String(format!("container:{}", container.id))
+                    }),
+            ),
+            _ => None,
+        },
+    };
+    hash_with(service, image_id, &references)
+}
+
+/// The order 1.29.2 keeps a project's services in, which `config --hash='*'` prints:
+/// its `sort_service_dicts`, a depth-first sort that starts from the *last* service
+/// in the file and puts each service before everything that depends on it (so ties
+/// are not simply in file order). Assumes no cycle (`DependencyGraph::new` refuses
+/// them first); a cycle ends the walk instead of recursing forever.
+pub fn compose_order(project: &Project) -> Vec<ServiceName> {
+    fn visit(
+        project: &Project,
+        name: &ServiceName,
+        unmarked: &mut Vec<ServiceName>,
+        marked: &mut Vec<ServiceName>,
+        sorted: &mut Vec<ServiceName>,
+    ) {
+        if marked.contains(name) || !unmarked.contains(name) {
+            return;
+        }
+        marked.push(name.clone());
+        let dependents: Vec<ServiceName> = project
+            .services
+            .values()
+            .filter(|service| {
+                service
+                    .dependencies
+                    .iter()
+                    .any(|dependency| &dependency.target == name)
+            })
+            .map(|service| service.name.clone())
+            .collect();
+        for dependent in &dependents {
+            visit(project, dependent, unmarked, marked, sorted);
+        }
+        marked.retain(|marked_name| marked_name != name);
+        unmarked.retain(|unmarked_name| unmarked_name != name);
+        sorted.push(name.clone());
+    }
+    let mut unmarked: Vec<ServiceName> = project.services.keys().cloned().collect();
+    let mut marked = Vec::new();
+    // Built back to front: 1.29.2 inserts each finished service at the start.
+    let mut sorted = Vec::new();
+    while let Some(last) = unmarked.last().cloned() {
+        visit(project, &last, &mut unmarked, &mut marked, &mut sorted);
+        unmarked.retain(|name| name != &last);
+    }
+    sorted.reverse();
+    sorted
+}
+
+/// What 1.29.2 resolves against the engine before hashing; `None` keeps the value
+/// the service alone gives.
+#[derive(Default)]
+struct References {
+    net: Option<Value>,
+    ipc: Option<Value>,
+}
+
+fn hash_with(service: &Service, image_id: Option<&str>, references: &References) -> String {
+    let mut json = String::with_capacity(256);
+    write_config_dict(service, image_id, references, &mut json);
+    let digest = Sha256::digest(json.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `config_dict` as 1.29.2's compact, key-sorted JSON. The top-level keys are fixed
+/// and written in sorted order; the options' keys are sorted here.
+fn write_config_dict(
+    service: &Service,
+    image_id: Option<&str>,
+    references: &References,
+    out: &mut String,
+) {
+    out.push_str("{\"image_id\":");
+    match image_id {
+        Some(id) => write_python_string(id, out),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"ipc_mode\":");
+    match &references.ipc {
+        Some(ipc) => write_python_json(ipc, out),
+        None => write_python_json(&mode_id(service.ipc.as_ref()), out),
+    }
+    out.push_str(",\"links\":[");
+    for (position, link) in service.links.iter().enumerate() {
+        if position > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        write_python_string(link.target.as_str(), out);
+        out.push(',');
+        match &link.alias {
+            Some(alias) => write_python_string(alias, out),
+            None => out.push_str("null"),
+        }
+        out.push(']');
+    }
+    out.push_str("],\"net\":");
+    match &references.net {
+        Some(net) => write_python_json(net, out),
+        None => write_python_json(&mode_id(service.network_mode.as_ref()), out),
+    }
+    out.push_str(",\"networks\":{},\"options\":{");
+    let mut keys: Vec<&str> = service
+        .options
+        .keys()
+        .map(String::as_str)
+        .filter(|key| !NOT_OPTIONS.contains(key) && !ADDED_OPTIONS.contains(key))
+        .chain(ADDED_OPTIONS.iter().copied())
+        .collect();
+    keys.sort_unstable();
+    for (position, key) in keys.into_iter().enumerate() {
+        if position > 0 {
+            out.push(',');
+        }
+        write_python_string(key, out);
+        out.push(':');
+        match service.options.get(key) {
+            Some(value) if !ADDED_OPTIONS.contains(&key) => write_python_json(value, out),
+            _ => out.push_str("null"),
+        }
+    }
+    out.push_str("},\"secrets\":[],\"volumes_from\":[");
+    let mut first = true;
+    for entry in &service.volumes_from {
+        if let VolumesFromSource::Service(source) = &entry.source {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('[');
+            write_python_string(source.as_str(), out);
+            out.push(',');
+            write_python_string(&entry.mode, out);
+            out.push(']');
+        }
+    }
+    out.push_str("]}");
+}
+
+/// A short digest of every part of the config dict, keyed by where it is
+/// (`image`, `links`, `command`, `environment.FOO`, …), as compact sorted JSON.
+///
+/// envctl stores it in the `io.envctl.config-digest` label beside 1.29.2's config
+/// hash, so that when the hash changes the plan can say what changed. Values are
+/// never stored, only a 64-bit digest of each (`short_digest`).
+pub fn config_digest(service: &Service, image_id: Option<&str>) -> String {
+    let mut parts: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |key: String, value: &Value| {
+        let mut json = String::new();
+        write_python_json(value, &mut json);
+        parts.insert(key, short_digest(&json));
+    };
+    add(
+        "image".to_owned(),
+        &image_id.map_or(Value::Null, |id| Value::String(id.to_owned())),
+    );
+    let links: Vec<Value> = service
+        .links
+        .iter()
+        .map(|link| {
+            Value::Array(vec![
+                Value::String(link.target.to_string()),
+                link.alias.clone().map_or(Value::Null, Value::String),
+            ])
+        })
+        .collect();
+    add("links".to_owned(), &Value::Array(links));
+    add("net".to_owned(), &mode_id(service.network_mode.as_ref()));
+    add("ipc".to_owned(), &mode_id(service.ipc.as_ref()));
+    let volumes_from: Vec<Value> = service
+        .volumes_from
+        .iter()
+        .map(|entry| Value::String(format!("{:?}:{}", entry.source, entry.mode)))
+        .collect();
+    add("volumes_from".to_owned(), &Value::Array(volumes_from));
+    for (key, value) in &service.options {
+        if NOT_OPTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        match value {
+            Value::Object(entries) => {
+                for (entry, entry_value) in entries {
+                    add(format!("{key}.{entry}"), entry_value);
+                }
+            }
+            _ => add(key.clone(), value),
+        }
+    }
+    let mut out = String::new();
+    write_python_json(
+        &Value::Object(
+            parts
+                .into_iter()
+                .map(|(key, digest)| (key, Value::String(digest)))
+                .collect(),
+        ),
+        &mut out,
+    );
+    out
+}
+
+/// The keys whose digests differ between two `config_digest` labels (added and
+/// removed keys included), sorted; `None` when either does not parse.
+pub fn changed_keys(old: &str, new: &str) -> Option<Vec<String>> {
+    let old: BTreeMap<String, String> = serde_json::from_str(old).ok()?;
+    let new: BTreeMap<String, String> = serde_json::from_str(new).ok()?;
+    let mut keys: Vec<String> = old
+        .iter()
+        .filter(|(key, digest)| new.get(*key) != Some(digest))
+        .map(|(key, _)| key.clone())
+        .chain(new.keys().filter(|key| !old.contains_key(*key)).cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    Some(keys)
+}
+
+/// 64-bit FNV-1a of `text`, as 16 hex digits: stable across releases and
+/// platforms, and cheap. A digest only has to tell "changed" from "same"; the
+/// values it covers are visible to anyone who can inspect the container anyway.
+fn short_digest(text: &str) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = text.bytes().fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    });
+    let mut hex = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        hex.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
+    }
+    hex
+}
+
+/// Options 1.29.2 adds as `null` for every service of a v1 file.
+const ADDED_OPTIONS: &[&str] = &["device_requests", "platform"];
+
+/// 1.29.2's `network_mode.id`: the service's name for `service:`, else the mode.
+fn mode_id(mode: Option<&ModeRef>) -> Value {
+    match mode {
+        None => Value::Null,
+        Some(ModeRef::Service(name)) => Value::String(name.to_string()),
+        Some(ModeRef::Container(name)) => Value::String(format!("container:{name}")),
+        Some(ModeRef::Mode(mode)) => Value::String(mode.clone()),
+    }
+}
+
+/// Python's `json.dumps(value, sort_keys=True, separators=(',', ':'))`.
+fn write_python_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if number.is_f64() => write_python_float(float, out),
+            _ => out.push_str(&number.to_string()),
+        },
+        Value::String(text) => write_python_string(text, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (position, item) in items.iter().enumerate() {
+                if position > 0 {
+                    out.push(',');
+                }
+                write_python_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (position, key) in keys.into_iter().enumerate() {
+                if position > 0 {
+                    out.push(',');
+                }
+                write_python_string(key, out);
+                out.push(':');
+                write_python_json(&map[key], out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Python's `float.__repr__`: the shortest digits that round-trip, in positional
+/// form for decimal exponents -4..16 (always with a fraction: `1.0`), else in
+/// scientific form with a sign and at least two exponent digits (`1e+16`, `1.5e-05`).
+fn write_python_float(float: f64, out: &mut String) {
+    if !float.is_finite() {
+        // `json.dumps` writes `NaN`, `Infinity` and `-Infinity` (allow_nan=True).
+        out.push_str(if float.is_nan() {
+            "NaN"
+        } else if float > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        });
+        return;
+    }
+    // Rust's `{:e}` gives the same shortest round-trip digits: `d[.ddd]e<exp>`.
+    let scientific = format!("{float:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    out.push_str(sign);
+    if (-4..16).contains(&exponent) {
+        let point = exponent + 1;
+        if point <= 0 {
+            out.push_str("0.");
+            for _ in 0..-point {
+                out.push('0');
+            }
+            out.push_str(&digits);
+        } else {
+            let point = usize::try_from(point).unwrap_or(0);
+            if digits.len() <= point {
+                out.push_str(&digits);
+                for _ in digits.len()..point {
+                    out.push('0');
+                }
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..point]);
+                out.push('.');
+                out.push_str(&digits[point..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        );
+    }
+}
+
+/// A JSON string with Python's `ensure_ascii=True` escapes.
+fn write_python_string(text: &str, out: &mut String) {
+    out.push('"');
+    // Most strings need no escape at all: copy them whole.
+    if text
+        .bytes()
+        .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\')
+    {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
+    for character in text.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(character),
+            _ => {
+                let mut units = [0_u16; 2];
+                for unit in character.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envctl_parser::{FileId, ServiceName, Span};
+
+    fn service(image: &str) -> Service {
+        let mut service = Service::new(ServiceName::new("net"), Span::new(FileId(0), 0, 0));
+        service
+            .options
+            .insert("image".to_owned(), Value::String(image.to_owned()));
+        service
+    }
+
+    /// Verified against `docker-compose config --hash='*'` on the corpus case
+    /// `v1-config` with no local busybox image (spec §6.3).
+    #[test]
+    fn hash_matches_compose_for_a_bare_image_service() {
+        let hash = config_hash(&service("busybox"), None);
+        assert!(hash.starts_with("cc98e4cd"), "{hash}");
+        assert!(hash.ends_with("9111"), "{hash}");
+    }
+
+    #[test]
+    fn floats_print_like_python_repr() {
+        let cases = [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (-2.25, "-2.25"),
+            (100.0, "100.0"),
+            (1e16, "1e+16"),
+            (1.5e-5, "1.5e-05"),
+            (0.0001, "0.0001"),
+            (123_456_789_012_345.6, "123456789012345.6"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1.5e300, "1.5e+300"),
+            (0.0, "0.0"),
+        ];
+        for (float, python) in cases {
+            let mut out = String::new();
+            write_python_float(float, &mut out);
+            assert_eq!(out, python, "{float}");
+        }
+    }
+
+    #[test]
+    fn python_strings_escape_like_ensure_ascii() {
+        let mut out = String::new();
+        write_python_string("é\"\n😀\u{1}", &mut out);
+        assert_eq!(out, r#""\u00e9\"\n\ud83d\ude00\u0001""#);
+    }
+}

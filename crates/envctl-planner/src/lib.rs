@@ -1,0 +1,29 @@
+//! The planner decides everything and touches nothing.
+//!
+//! Given the resolved [`Project`](envctl_parser::Project), what the user asked for, and
+//! a plain snapshot of what the engine holds ([`Observed`]), it returns a [`Plan`]:
+//! single steps, each with the steps it waits for. The executor only carries a plan
+//! out. This crate is pure, synchronous and deterministic: no I/O, no `async`, no
+//! engine types, and every tie is broken by file order, never by hash order.
+
+pub mod error;
+pub mod graph;
+pub mod hash;
+pub mod lifecycle;
+pub mod observed;
+pub mod plan;
+pub mod render;
+
+pub use error::PlanError;
+pub use graph::DependencyGraph;
+pub use hash::{changed_keys, compose_order, config_digest, config_hash, config_hash_observed};
+pub use lifecycle::{
+    ContainerCommand, StartPlan, oneoff_name, plan_rm, plan_rm_stop, plan_run_deps, plan_start,
+    select_containers,
+};
+pub use observed::{ContainerState, Observed, ObservedContainer, ObservedMount};
+pub use plan::{
+    ContainerRef, DEFAULT_STOP_TIMEOUT, DownOptions, Op, Plan, RecreateStrategy, Step, StepId,
+    UpOptions, image_reference, plan_down, plan_stop, plan_up,
+};
+pub use render::GraphFormat;

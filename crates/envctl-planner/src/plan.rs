@@ -1,0 +1,737 @@
+//! The `Plan`: single steps with the steps each waits for.
+//!
+//! `plan_up` applies 1.29.2's convergence rules (spec §6.4) to the observed containers;
+//! `plan_down` stops in reverse dependency order and removes. The executor walks the
+//! steps as a DAG, each as soon as the steps it waits for are done, and decides
+//! nothing of its own: names, numbers, hashes and the volumes to carry over are all
+//! here.
+
+use std::fmt;
+
+use envctl_parser::{Project, Service, ServiceName};
+use indexmap::IndexMap;
+
+use crate::error::PlanError;
+use crate::graph::DependencyGraph;
+use crate::hash::{changed_keys, config_digest, config_hash_observed};
+use crate::observed::{ContainerState, Observed, ObservedContainer};
+
+/// Stop timeout when neither the command line nor the service sets one (1.29.2
+/// `DEFAULT_TIMEOUT`).
+pub const DEFAULT_STOP_TIMEOUT: u64 = 10;
+
+/// When `up` replaces an existing container.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecreateStrategy {
+    /// When its configuration or image changed (the default).
+    #[default]
+    Changed,
+    /// Always (`--force-recreate`).
+    Always,
+    /// Never (`--no-recreate`).
+    Never,
+}
+
+/// What `envctl up` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    /// The services named on the command line; empty means all.
+    pub services: Vec<ServiceName>,
+    /// `--no-deps`: only the named services.
+    pub no_deps: bool,
+    pub strategy: RecreateStrategy,
+    /// `--always-recreate-deps`.
+    pub always_recreate_deps: bool,
+    /// `--no-start`: create only.
+    pub no_start: bool,
+    /// `--scale service=N`.
+    pub scale: IndexMap<ServiceName, u32>,
+    /// `--remove-orphans`.
+    pub remove_orphans: bool,
+    /// `-V`: do not carry anonymous volumes over to recreated containers.
+    pub renew_anon_volumes: bool,
+    /// `-t`: stop timeout for recreated and removed containers.
+    pub timeout: Option<u64>,
+}
+
+/// What `envctl down` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct DownOptions {
+    /// `-v`: remove the containers' anonymous volumes too.
+    pub remove_volumes: bool,
+    /// `--remove-orphans`.
+    pub remove_orphans: bool,
+    /// `-t`.
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepId(pub usize);
+
+impl fmt::Display for StepId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "#{}", self.0)
+    }
+}
+
+/// An existing container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<&ObservedContainer> for ContainerRef {
+    fn from(container: &ObservedContainer) -> Self {
+        Self {
+            id: container.id.clone(),
+            name: container.name.clone(),
+        }
+    }
+}
+
+/// One thing to do to the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Create container `number` of the service (and start it unless `start` is false).
+    Create {
+        number: u32,
+        name: String,
+        config_hash: String,
+        /// Per-key digests of the hashed config (`config_digest`), for the label
+        /// that lets a later plan say what changed.
+        config_digest: String,
+        start: bool,
+    },
+    /// Stop `old`, rename it out of the way, create its replacement with the same number
+    /// (mounting `keep_volumes`, `(volume name, container path)`), start it, remove `old`.
+    Recreate {
+        old: ContainerRef,
+        number: u32,
+        name: String,
+        config_hash: String,
+        config_digest: String,
+        start: bool,
+        timeout: u64,
+        keep_volumes: Vec<(String, String)>,
+    },
+    Start {
+        container: ContainerRef,
+    },
+    /// Nothing to do; kept so that the plan says so.
+    UpToDate {
+        container: ContainerRef,
+    },
+    Stop {
+        container: ContainerRef,
+        timeout: u64,
+    },
+    /// Remove a stopped container (`force` for orphans that may still run).
+    Remove {
+        container: ContainerRef,
+        volumes: bool,
+        force: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: StepId,
+    /// Steps that must be done before this one starts.
+    pub deps: Vec<StepId>,
+    /// The service the container belongs to (its label, for orphans).
+    pub service: ServiceName,
+    pub op: Op,
+    /// Why, in a few words.
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Things to tell the user that change nothing (orphans left alone, …).
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    pub(crate) fn push(
+        &mut self,
+        deps: Vec<StepId>,
+        service: &ServiceName,
+        op: Op,
+        cause: impl Into<String>,
+    ) -> StepId {
+        let id = StepId(self.steps.len());
+        self.steps.push(Step {
+            id,
+            deps,
+            service: service.clone(),
+            op,
+            cause: cause.into(),
+        });
+        id
+    }
+
+    /// True when carrying the plan out would change nothing.
+    pub fn is_noop(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|step| matches!(step.op, Op::UpToDate { .. }))
+    }
+}
+
+/// Plans `envctl up`: which containers to create, recreate, start or leave alone.
+pub fn plan_up(
+    project: &Project,
+    observed: &Observed,
+    options: &UpOptions,
+) -> Result<Plan, PlanError> {
+    let graph = DependencyGraph::new(project)?;
+    let selected = if options.services.is_empty() {
+        graph.order()
+    } else if options.no_deps {
+        graph.only(&options.services)?
+    } else {
+        graph.with_dependencies(&options.services)?
+    };
+
+    let missing: Vec<_> = selected
+        .iter()
+        .filter_map(|name| project.services.get(name.as_str()))
+        .filter_map(|service| {
+            let image = image_reference(project, service);
+            (!observed.images.contains_key(&image)).then(|| (service.name.clone(), image))
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(PlanError::MissingImages { missing });
+    }
+
+    let mut plan = Plan::default();
+    plan.warnings
+        .extend(orphan_warning(project, observed, options.remove_orphans));
+    if options.remove_orphans {
+        for container in orphans(project, observed) {
+            plan_removal(
+                &mut plan,
+                container,
+                Vec::new(),
+                options.timeout,
+                false,
+                true,
+                "orphan",
+            );
+        }
+    }
+
+    // The steps each service's dependents must wait for, and whether the service is
+    // being (re)created, which may cascade to its dependents.
+    let mut done_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
+    let mut replaced: IndexMap<ServiceName, bool> = IndexMap::new();
+    for name in &selected {
+        let Some(service) = project.services.get(name.as_str()) else {
+            continue;
+        };
+        let dependencies = graph.dependencies_of(name.as_str());
+        let deps: Vec<StepId> = dependencies
+            .iter()
+            .filter_map(|dependency| done_steps.get(dependency))
+            .flatten()
+            .copied()
+            .collect();
+        let dependency_replaced = dependencies
+            .iter()
+            .any(|dependency| replaced.get(dependency).copied().unwrap_or(false));
+        let context = ServiceContext {
+            project,
+            service,
+            observed,
+            options,
+            hash: config_hash_observed(project, service, observed),
+            digest: config_digest(
+                service,
+                observed
+                    .images
+                    .get(&image_reference(project, service))
+                    .map(String::as_str),
+            ),
+            dependency_replaced,
+        };
+        let (steps, was_replaced) = context.converge(&mut plan, &deps);
+        done_steps.insert(name.clone(), steps);
+        replaced.insert(name.clone(), was_replaced);
+    }
+    Ok(plan)
+}
+
+/// Plans `envctl down`: stop every container of the project's services, dependents
+/// first, then remove them; orphans only with `--remove-orphans`.
+pub fn plan_down(
+    project: &Project,
+    observed: &Observed,
+    options: &DownOptions,
+) -> Result<Plan, PlanError> {
+    let graph = DependencyGraph::new(project)?;
+    let mut plan = Plan::default();
+    plan.warnings
+        .extend(orphan_warning(project, observed, options.remove_orphans));
+
+    // Reverse dependency order: a service's containers stop after its dependents'.
+    let mut stop_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
+    for name in graph.order().iter().rev() {
+        let deps: Vec<StepId> = graph
+            .dependents_of(name.as_str())
+            .iter()
+            .filter_map(|dependent| stop_steps.get(dependent))
+            .flatten()
+            .copied()
+            .collect();
+        let timeout = options.timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+        let mut steps = Vec::new();
+        for container in observed
+            .containers
+            .iter()
+            .filter(|c| c.service == name.as_str())
+        {
+            let stopped = if container.state.is_running() {
+                Some(plan.push(
+                    deps.clone(),
+                    name,
+                    Op::Stop {
+                        container: container.into(),
+                        timeout,
+                    },
+                    "down",
+                ))
+            } else {
+                None
+            };
+            steps.push((container, stopped));
+        }
+        stop_steps.insert(
+            name.clone(),
+            steps.iter().filter_map(|(_, stop)| *stop).collect(),
+        );
+        for (container, stop) in steps {
+            let deps = stop.map_or_else(|| deps.clone(), |stop| vec![stop]);
+            plan.push(
+                deps,
+                name,
+                Op::Remove {
+                    container: container.into(),
+                    volumes: options.remove_volumes,
+                    force: false,
+                },
+                "down",
+            );
+        }
+    }
+    if options.remove_orphans {
+        for container in orphans(project, observed) {
+            plan_removal(
+                &mut plan,
+                container,
+                Vec::new(),
+                options.timeout,
+                options.remove_volumes,
+                true,
+                "orphan",
+            );
+        }
+    }
+    Ok(plan)
+}
+
+/// Plans `envctl stop` and the graceful stop of an attached `up` (Ctrl-C): stop the
+/// running containers of `services` (every service when empty), a service's
+/// containers after those of the services that depend on it (1.29.2 `Project.stop`).
+pub fn plan_stop(
+    project: &Project,
+    observed: &Observed,
+    services: &[ServiceName],
+    timeout: Option<u64>,
+) -> Result<Plan, PlanError> {
+    let graph = DependencyGraph::new(project)?;
+    let selected = if services.is_empty() {
+        graph.order()
+    } else {
+        graph.only(services)?
+    };
+    let timeout = timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let mut plan = Plan::default();
+    let mut stop_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
+    for name in graph.order().iter().rev() {
+        let deps: Vec<StepId> = graph
+            .dependents_of(name.as_str())
+            .iter()
+            .filter_map(|dependent| stop_steps.get(dependent))
+            .flatten()
+            .copied()
+            .collect();
+        if !selected.contains(name) {
+            continue;
+        }
+        let steps = observed
+            .service_containers(name.as_str())
+            .into_iter()
+            .filter(|container| container.state.is_running())
+            .map(|container| {
+                plan.push(
+                    deps.clone(),
+                    name,
+                    Op::Stop {
+                        container: container.into(),
+                        timeout,
+                    },
+                    "stop",
+                )
+            })
+            .collect();
+        stop_steps.insert(name.clone(), steps);
+    }
+    Ok(plan)
+}
+
+/// The image a service's containers are created from: `image`, or the name 1.29.2
+/// gives a built image (`<project>_<service>`).
+pub fn image_reference(project: &Project, service: &Service) -> String {
+    service
+        .image
+        .clone()
+        .unwrap_or_else(|| format!("{}_{}", project.container_prefix(), service.name))
+}
+
+struct ServiceContext<'a> {
+    project: &'a Project,
+    service: &'a Service,
+    observed: &'a Observed,
+    options: &'a UpOptions,
+    hash: String,
+    digest: String,
+    dependency_replaced: bool,
+}
+
+impl ServiceContext<'_> {
+    /// Adds the service's steps; returns the steps dependents wait for and whether
+    /// any container is created or replaced.
+    fn converge(&self, plan: &mut Plan, deps: &[StepId]) -> (Vec<StepId>, bool) {
+        let name = &self.service.name;
+        let mut containers = self.observed.service_containers(name.as_str());
+        let mut done = Vec::new();
+
+        // Two containers with one number: keep the oldest (1.29.2
+        // `remove_duplicate_containers`).
+        let mut seen_numbers = Vec::new();
+        containers.retain(|container| {
+            if container
+                .number
+                .is_some_and(|number| seen_numbers.contains(&number))
+            {
+                plan_removal(
+                    plan,
+                    container,
+                    deps.to_vec(),
+                    self.options.timeout,
+                    false,
+                    false,
+                    "duplicate number",
+                );
+                false
+            } else {
+                seen_numbers.extend(container.number);
+                true
+            }
+        });
+
+        let scale = self.options.scale.get(name).copied().unwrap_or(1) as usize;
+        let start = !self.options.no_start;
+        let timeout = self.options.timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+
+        // Surplus containers (highest numbers) go.
+        while containers.len() > scale {
+            if let Some(container) = containers.pop() {
+                plan_removal(
+                    plan,
+                    container,
+                    deps.to_vec(),
+                    self.options.timeout,
+                    false,
+                    false,
+                    "scale down",
+                );
+            }
+        }
+
+        let mut changed = false;
+        // 1.29.2 decides for the whole service (`convergence_plan`): one diverged
+        // container, or the dependency cascade, recreates all of them.
+        let service_reason = self.recreate_reason(&containers);
+        for container in &containers {
+            let op_and_cause = match service_reason.clone() {
+                Some(cause) => {
+                    changed = true;
+                    let number = container.number.unwrap_or(1);
+                    (
+                        Op::Recreate {
+                            old: (*container).into(),
+                            number,
+                            name: self.container_name(number),
+                            config_hash: self.hash.clone(),
+                            config_digest: self.digest.clone(),
+                            start,
+                            timeout,
+                            keep_volumes: self.kept_volumes(container),
+                        },
+                        cause,
+                    )
+                }
+                None if !container.state.is_running() && start => (
+                    Op::Start {
+                        container: (*container).into(),
+                    },
+                    "stopped".to_owned(),
+                ),
+                None => (
+                    Op::UpToDate {
+                        container: (*container).into(),
+                    },
+                    "up to date".to_owned(),
+                ),
+            };
+            done.push(plan.push(deps.to_vec(), name, op_and_cause.0, op_and_cause.1));
+        }
+
+        let mut next_number = self
+            .observed
+            .containers
+            .iter()
+            .filter(|container| !container.oneoff && container.service == name.as_str())
+            .filter_map(|container| container.number)
+            .max()
+            .unwrap_or(0);
+        for _ in containers.len()..scale {
+            next_number += 1;
+            changed = true;
+            let cause = if containers.is_empty() {
+                "no container"
+            } else {
+                "scale up"
+            };
+            done.push(plan.push(
+                deps.to_vec(),
+                name,
+                Op::Create {
+                    number: next_number,
+                    name: self.container_name(next_number),
+                    config_hash: self.hash.clone(),
+                    config_digest: self.digest.clone(),
+                    start,
+                },
+                cause,
+            ));
+        }
+        (done, changed)
+    }
+
+    /// Why 1.29.2 would recreate the service's containers, if it would
+    /// (`Project._get_convergence_plans`, `Service.convergence_plan`).
+    fn recreate_reason(&self, containers: &[&ObservedContainer]) -> Option<String> {
+        match self.options.strategy {
+            RecreateStrategy::Never => return None,
+            RecreateStrategy::Always => return Some("--force-recreate".to_owned()),
+            RecreateStrategy::Changed => {}
+        }
+        if self.dependency_replaced && !containers.is_empty() {
+            // A dependency is (re)created: recreate everything if asked to, if a
+            // container is created or exited, or if the service has links but its
+            // running containers were made without (or the other way round).
+            if self.options.always_recreate_deps {
+                return Some("a dependency was recreated (--always-recreate-deps)".to_owned());
+            }
+            if containers.iter().any(|container| {
+                matches!(
+                    container.state,
+                    ContainerState::Created | ContainerState::Exited
+                )
+            }) {
+                return Some("a dependency was recreated and a container is stopped".to_owned());
+            }
+            let service_has_links = !self.service.links.is_empty();
+            let container_has_links = containers
+                .iter()
+                .any(|container| container.state.is_running() && container.has_links);
+            if service_has_links != container_has_links {
+                return Some("a dependency was recreated and the links differ".to_owned());
+            }
+        }
+        let changed = containers
+            .iter()
+            .find(|container| container.config_hash.as_deref() != Some(self.hash.as_str()))?;
+        let keys = changed
+            .config_digest
+            .as_deref()
+            .and_then(|old| changed_keys(old, &self.digest))
+            .filter(|keys| !keys.is_empty());
+        Some(keys.map_or_else(
+            || "configuration changed".to_owned(),
+            |keys| format!("configuration changed: {}", keys.join(", ")),
+        ))
+    }
+
+    fn container_name(&self, number: u32) -> String {
+        self.service.container_name.clone().unwrap_or_else(|| {
+            format!(
+                "{}_{}_{}",
+                self.project.container_prefix(),
+                self.service.name,
+                number
+            )
+        })
+    }
+
+    /// The old container's named volumes at paths where the new one would get a fresh
+    /// anonymous volume (1.29.2 `merge_volume_bindings`), unless `-V`.
+    fn kept_volumes(&self, container: &ObservedContainer) -> Vec<(String, String)> {
+        if self.options.renew_anon_volumes {
+            return Vec::new();
+        }
+        container
+            .mounts
+            .iter()
+            .filter(|mount| mount.kind == "volume")
+            .filter(|mount| {
+                !self
+                    .service
+                    .volumes
+                    .iter()
+                    .any(|volume| volume.source.is_some() && volume.target == mount.destination)
+            })
+            .filter_map(|mount| Some((mount.name.clone()?, mount.destination.clone())))
+            .collect()
+    }
+}
+
+fn plan_removal(
+    plan: &mut Plan,
+    container: &ObservedContainer,
+    deps: Vec<StepId>,
+    timeout: Option<u64>,
+    volumes: bool,
+    force: bool,
+    cause: &str,
+) {
+    let service = ServiceName::new(container.service.clone());
+    let deps = if container.state.is_running() {
+        vec![plan.push(
+            deps,
+            &service,
+            Op::Stop {
+                container: container.into(),
+                timeout: timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+            },
+            cause,
+        )]
+    } else {
+        deps
+    };
+    plan.push(
+        deps,
+        &service,
+        Op::Remove {
+            container: container.into(),
+            volumes,
+            force,
+        },
+        cause,
+    );
+}
+
+fn orphans<'a>(project: &Project, observed: &'a Observed) -> Vec<&'a ObservedContainer> {
+    observed
+        .containers
+        .iter()
+        .filter(|container| {
+            !container.oneoff && !project.services.contains_key(container.service.as_str())
+        })
+        .collect()
+}
+
+fn orphan_warning(project: &Project, observed: &Observed, removing: bool) -> Option<String> {
+    if removing {
+        return None;
+    }
+    let names: Vec<_> = orphans(project, observed)
+        .iter()
+        .map(|container| container.name.as_str())
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "found orphan containers ({}) for this project; if you removed or renamed this service in your compose file, you can run this command with `--remove-orphans` to clean it up",
+            names.join(", ")
+        )
+    })
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Create { name, start, .. } => {
+                write!(formatter, "create `{name}`")?;
+                if !start {
+                    write!(formatter, " (not started)")?;
+                }
+                Ok(())
+            }
+            Self::Recreate {
+                old,
+                name,
+                keep_volumes,
+                ..
+            } => {
+                write!(formatter, "recreate `{}` as `{name}`", old.name)?;
+                if !keep_volumes.is_empty() {
+                    write!(formatter, " keeping {} volume(s)", keep_volumes.len())?;
+                }
+                Ok(())
+            }
+            Self::Start { container } => write!(formatter, "start `{}`", container.name),
+            Self::UpToDate { container } => write!(formatter, "keep `{}`", container.name),
+            Self::Stop { container, timeout } => {
+                write!(formatter, "stop `{}` ({timeout}s)", container.name)
+            }
+            Self::Remove {
+                container,
+                volumes,
+                force,
+            } => {
+                write!(formatter, "remove `{}`", container.name)?;
+                if *volumes {
+                    write!(formatter, " with its anonymous volumes")?;
+                }
+                if *force {
+                    write!(formatter, " (forced)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    /// `[deps] -> #id service, operation, cause`, one step a line (compose `plan.go`).
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.steps {
+            let deps: Vec<String> = step.deps.iter().map(ToString::to_string).collect();
+            writeln!(
+                formatter,
+                "[{}] -> {} {}, {}, {}",
+                deps.join(" "),
+                step.id,
+                step.service,
+                step.op,
+                step.cause
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+# envctl tasks. `just` lists them; `just test` is the whole suite (CI runs it),
+# `just test-offline` is everything that needs no Docker Engine.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# The envctl binary the demo runs (override to compare: `just envctl=docker-compose demo`).
+default_envctl := justfile_directory() / "target/debug/envctl"
+envctl := default_envctl
+
+# The cargo features that turn on the real-engine tests.
+docker_features := "envctl-executor/docker-tests,envctl-cli/docker-tests"
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Build the images the tests and the demo use, locally (nothing is pulled; see docs/images.md)
+images: require-engine
+    images/build.sh
+
+# Check formatting
+fmt:
+    cargo fmt --all --check
+
+# Run clippy on every crate and target, warnings denied
+lint:
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Fail when the parser or the planner depends on engine or async crates
+check-boundaries:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    status=0
+    check() {
+        local crate="$1"
+        shift
+        local tree
+        tree="$(cargo tree --locked -p "$crate" -e normal --prefix none)"
+        for forbidden in "$@"; do
+            if grep -qE "^$forbidden v" <<<"$tree"; then
+                echo "error: \`$crate\` depends on \`$forbidden\` (cargo tree -p $crate -e normal -i $forbidden shows the path)" >&2
+                status=1
+            fi
+        done
+    }
+    check envctl-parser bollard tokio petgraph
+    check envctl-planner bollard tokio
+    if [[ "$status" -eq 0 ]]; then
+        echo "boundaries ok: envctl-parser has no bollard/tokio/petgraph, envctl-planner has no bollard/tokio"
+    fi
+    exit "$status"
+
+# Tiers 1-3 (unit, snapshot, CLI): everything that needs no Docker Engine
+test-offline: fmt lint check-boundaries
+    cargo test --workspace --locked
+
+# The whole suite: images, fmt, lint, boundaries, and every test including the real-engine ones
+test: require-engine images fmt lint check-boundaries
+    cargo test --workspace --locked --features {{ docker_features }}
+
+# Run the demo platform (fixtures/demo) with envctl and fetch its front page
+demo: images
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ "{{ envctl }}" == "{{ default_envctl }}" ]]; then
+        cargo build -p envctl-cli
+    fi
+    cd fixtures/demo
+    echo "+ envctl up -d"
+    {{ envctl }} up -d
+    echo "+ envctl ps"
+    {{ envctl }} ps
+    # The published port: the shell's FRONT_PORT wins over .env, as in compose.
+    port="${FRONT_PORT:-$(sed -n 's/^FRONT_PORT=//p' .env)}"
+    url="http://localhost:$port/"
+    echo "+ fetching $url"
+    for attempt in $(seq 1 20); do
+        if page="$(curl -fsS --max-time 10 "$url" 2>/dev/null)"; then
+            echo
+            echo "$page"
+            echo
+            echo "The demo is running at $url"
+            echo "Bring it down with:  cd fixtures/demo && ../../target/debug/envctl down -v"
+            exit 0
+        fi
+        sleep 0.5
+    done
+    echo "error: no answer from $url after 20 attempts" >&2
+    echo "Bring it down with:  cd fixtures/demo && ../../target/debug/envctl down -v" >&2
+    exit 1
+
+# Benchmarks: envctl against docker-compose 1.29.2 and the engine floor (target/bench/report.md), then the parser and planner criterion benches (docs/benchmarks.md)
+bench: require-engine images
+    cargo build --release --locked -p envctl-cli -p envctl-bench
+    target/release/envctl-bench --trace
+    cargo bench --locked -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3
+    cargo bench --locked -p envctl-planner --bench plan -- --warm-up-time 1 --measurement-time 3
+    @echo "report: target/bench/report.md"
+
+# A short benchmark run (N = 1 and 10) to check the harness; its figures are not the README's
+bench-quick: require-engine images
+    cargo build --release --locked -p envctl-cli -p envctl-bench
+    target/release/envctl-bench --quick --trace
+
+# Review pending insta snapshots (needs cargo-insta)
+snapshots:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! cargo insta --version >/dev/null 2>&1; then
+        echo "error: cargo-insta is not installed" >&2
+        echo "help: cargo install --locked cargo-insta" >&2
+        exit 1
+    fi
+    cargo insta review
+
+# Fail loudly when no Docker Engine answers (the engine tests never skip)
+[private]
+require-engine:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! output="$(docker info --format '{{{{.ServerVersion}}' 2>&1)"; then
+        echo "error: no Docker Engine answers (\`docker info\` failed):" >&2
+        echo "$output" | sed '/^$/d; s/^/  /' >&2
+        echo "help: start dockerd, or point DOCKER_HOST at an engine (eval \$(docker-machine env NAME));" >&2
+        echo "      without an engine run \`just test-offline\`" >&2
+        exit 1
+    fi
+    echo "Docker Engine $output at ${DOCKER_HOST:-the local socket}"
