@@ -1,10 +1,16 @@
 //! The cases of the config-hash tests (`cli_hash.rs`, `cli_hash_live.rs`) and their
 //! golden files.
+//!
+//! A config hash covers absolute paths (a build context, a host volume path), so
+//! docker-compose's recorded answers hold only where the files were when it gave
+//! them. Every case is therefore run from a copy at one fixed place,
+//! [`PINNED_ROOT`], whatever directory the repository was cloned into.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use envctl_parser::LoadOptions;
 use serde_json::Value as Json;
@@ -62,11 +68,55 @@ pub fn workspace() -> PathBuf {
         .expect("the workspace root exists")
 }
 
+/// Where the cases are copied before either tool runs them: the golden files hold
+/// hashes of paths under this directory.
+pub const PINNED_ROOT: &str = "/tmp/envctl-hash-golden";
+
+/// `source`, copied to `PINNED_ROOT/name` (once per process). Each file is written
+/// to a temporary name and renamed into place, so test binaries that pin the same
+/// tree at the same time never read a half-written file.
+fn pinned(source: &Path, name: &str) -> PathBuf {
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to)
+            .unwrap_or_else(|error| panic!("cannot create {}: {error}", to.display()));
+        let entries = std::fs::read_dir(from)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", from.display()));
+        for entry in entries {
+            let entry = entry.expect("a directory entry is readable");
+            let target = to.join(entry.file_name());
+            let kind = entry.file_type().expect("a file type is readable");
+            if kind.is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else if kind.is_file() {
+                let staging = to.join(format!(
+                    ".{}.{}",
+                    entry.file_name().to_string_lossy(),
+                    std::process::id()
+                ));
+                std::fs::copy(entry.path(), &staging)
+                    .and_then(|_| std::fs::rename(&staging, &target))
+                    .unwrap_or_else(|error| panic!("cannot copy to {}: {error}", target.display()));
+            }
+        }
+    }
+    let target = Path::new(PINNED_ROOT).join(name);
+    copy_tree(source, &target);
+    target
+}
+
+/// The corpus, pinned at `PINNED_ROOT/conformance`.
+pub fn corpus() -> PathBuf {
+    static PINNED: OnceLock<PathBuf> = OnceLock::new();
+    PINNED
+        .get_or_init(|| pinned(&corpus_source(), "conformance"))
+        .clone()
+}
+
 /// The corpus, found as `crates/envctl-parser/tests/conformance.rs` finds it:
 /// `$ENVCTL_CONFORMANCE_DIR` (relative to the workspace root), else
 /// `../shared/conformance`, with or without the `compose-1.29.2` part. A missing
 /// corpus fails the test.
-pub fn corpus() -> PathBuf {
+fn corpus_source() -> PathBuf {
     let workspace = workspace();
     let base = match std::env::var_os("ENVCTL_CONFORMANCE_DIR") {
         Some(directory) if !directory.is_empty() => workspace.join(directory),
@@ -129,9 +179,16 @@ pub fn corpus_cases() -> Vec<HashCase> {
     cases
 }
 
-/// The project's own v1 fixtures, as project `fx`.
+/// The project's own v1 fixtures, as project `fx`, pinned at `PINNED_ROOT/fixtures`.
 pub fn own_cases() -> Vec<HashCase> {
-    let root = workspace();
+    static PINNED: OnceLock<PathBuf> = OnceLock::new();
+    let root = PINNED.get_or_init(|| {
+        let fixtures = pinned(&workspace().join("fixtures"), "fixtures");
+        fixtures
+            .parent()
+            .expect("a pinned tree has a parent")
+            .to_owned()
+    });
     [
         "fixtures/engine/basic",
         "fixtures/engine/chain",
