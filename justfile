@@ -126,3 +126,11 @@ require-engine:
         exit 1
     fi
     echo "Docker Engine $output at ${DOCKER_HOST:-the local socket}"
+
+# Write the man page and the shell completions to target/man and target/completions
+man:
+    cargo build --locked -p envctl-cli
+    mkdir -p target/man target/completions
+    target/debug/envctl man > target/man/envctl.1
+    for shell in bash zsh fish; do target/debug/envctl completions "$shell" > "target/completions/envctl.$shell"; done
+    @echo "target/man/envctl.1 (man -l target/man/envctl.1), target/completions/envctl.{bash,zsh,fish}"

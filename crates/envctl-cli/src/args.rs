@@ -75,19 +75,55 @@ pub enum ProgressMode {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and start containers
+    #[command(
+        after_help = "Examples:\n  envctl up -d                # every service, in the background\n  envctl up -d --no-deps web  # only web, leaving its dependencies alone\n  envctl up --dry-run         # print the plan, touch nothing"
+    )]
     Up(UpArgs),
     /// Stop and remove containers
+    #[command(
+        after_help = "Examples:\n  envctl down                 # stop and remove the containers; volumes are kept\n  envctl down -v              # also remove their anonymous volumes"
+    )]
     Down(DownArgs),
     /// List containers
+    #[command(
+        after_help = "Examples:\n  envctl ps                   # the project's containers, as a table\n  envctl ps -q web            # only web's container ids"
+    )]
     Ps(PsArgs),
     /// Validate and view the compose file
+    #[command(
+        after_help = "Examples:\n  envctl config               # the resolved file, every -f and extends merged\n  envctl config --services    # the services, in dependency order"
+    )]
     Config(ConfigArgs),
     /// Show the services' dependency graph, with the kind of each edge
+    #[command(
+        after_help = "Examples:\n  envctl graph                # a tree\n  envctl graph --format dot | dot -Tsvg > graph.svg"
+    )]
     Graph(GraphArgs),
     /// Show the version of envctl and of the engine it talks to
+    #[command(after_help = "Example:\n  envctl version --short")]
     Version(VersionArgs),
     /// Show the engine envctl talks to: address, versions, system
+    #[command(after_help = "Example:\n  DOCKER_HOST=tcp://192.168.99.100:2376 envctl info")]
     Info,
+    /// Print the public port for a port binding
+    #[command(
+        after_help = "Examples:\n  envctl port web 80          # 0.0.0.0:32768\n  envctl port --protocol udp --index 2 dns 53"
+    )]
+    Port(PortArgs),
+    /// Display the running processes
+    #[command(after_help = "Example:\n  envctl top web db")]
+    Top(ServicesArgs),
+    /// List images used by the created containers
+    #[command(after_help = "Examples:\n  envctl images\n  envctl images -q web")]
+    Images(ImagesArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  envctl completions bash > /etc/bash_completion.d/envctl\n  envctl completions zsh > \"${fpath[1]}/_envctl\"\n  envctl completions fish > ~/.config/fish/completions/envctl.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  envctl man > envctl.1 && man ./envctl.1")]
+    Man,
     /// Stop running containers without removing them
     #[command(
         after_help = "Example:\n  envctl stop -t 2 web   # stop web's containers, SIGKILL after 2 s"
@@ -424,4 +460,37 @@ pub struct ConfigArgs {
     /// Don't interpolate environment variables
     #[arg(long)]
     pub no_interpolate: bool,
+}
+
+/// `port`.
+#[derive(Debug, ClapArgs)]
+pub struct PortArgs {
+    /// tcp or udp
+    #[arg(long, value_name = "PROTO", default_value = "tcp")]
+    pub protocol: String,
+    /// Index of the container if there are multiple instances of a service
+    #[arg(long, value_name = "INDEX", default_value_t = 1)]
+    pub index: u32,
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    #[arg(value_name = "PRIVATE_PORT")]
+    pub private_port: u16,
+}
+
+/// `images`.
+#[derive(Debug, ClapArgs)]
+pub struct ImagesArgs {
+    /// Only display IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+/// `completions`.
+#[derive(Debug, ClapArgs)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }

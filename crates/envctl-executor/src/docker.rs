@@ -41,9 +41,11 @@ mod pool;
 mod system;
 mod tls;
 
+pub use inspect::{ImageDetails, ProcessList};
 pub use system::EngineVersion;
 mod attach;
 mod exec;
+mod inspect;
 mod lifecycle;
 mod logs;
 mod pump;
@@ -78,6 +80,8 @@ pub struct ContainerDetails {
     pub volumes_from: Vec<String>,
     /// `HostConfig.Links` as the engine stores them (`/linked:/linker/alias`).
     pub links: Vec<String>,
+    /// The id of the image the container was created from (`sha256:…`).
+    pub image: String,
 }
 
 /// The connection to one Docker Engine.
@@ -485,6 +489,7 @@ fn details(response: ContainerInspectResponse) -> ContainerDetails {
         env: config.env.unwrap_or_default(),
         volumes_from: host_config.volumes_from.unwrap_or_default(),
         links,
+        image: response.image.unwrap_or_default(),
     }
 }
 

@@ -32,6 +32,7 @@ pub enum Operation {
     Restart,
     Events,
     Exec,
+    Top,
 }
 
 impl fmt::Display for Operation {
@@ -54,6 +55,7 @@ impl fmt::Display for Operation {
             Self::Restart => "restart container",
             Self::Events => "watch the events of project",
             Self::Exec => "run a command in container",
+            Self::Top => "list the processes of container",
         })
     }
 }

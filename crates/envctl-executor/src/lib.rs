@@ -23,7 +23,9 @@ pub mod shlex;
 pub mod spec;
 
 pub use apply::{ActionEvent, ActionProgress, ContainerAction, apply};
-pub use docker::{ContainerDetails, DEFAULT_HOST, Engine, EngineAddress, EngineVersion};
+pub use docker::{
+    ContainerDetails, DEFAULT_HOST, Engine, EngineAddress, EngineVersion, ImageDetails, ProcessList,
+};
 pub use endpoint::{Endpoint, TlsFlags};
 pub use error::{ExecutorError, Operation, RunError};
 pub use exec::{ExecInput, ExecRequest};

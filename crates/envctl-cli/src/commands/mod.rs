@@ -4,14 +4,17 @@ mod apply;
 mod config;
 mod down;
 mod exec;
+mod generate;
 mod graph;
 mod info;
+mod inspect;
 mod logs;
 mod oneoff;
 mod ps;
 mod rm;
 mod start;
 mod stop;
+mod table;
 mod up;
 mod version;
 
@@ -40,6 +43,11 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
         Command::Logs(logs_args) => logs::run(&invocation, logs_args).await,
         Command::Exec(exec_args) => exec::run(&invocation, exec_args).await,
         Command::Run(run_args) => oneoff::run(&invocation, run_args).await,
+        Command::Port(port_args) => inspect::port(&invocation, port_args).await,
+        Command::Top(top_args) => inspect::top(&invocation, top_args).await,
+        Command::Images(images_args) => inspect::images(&invocation, images_args).await,
+        Command::Completions(completions_args) => generate::completions(&completions_args),
+        Command::Man => generate::man(),
         Command::Restart(_) | Command::Kill(_) | Command::Pause(_) | Command::Unpause(_) => {
             apply::run(&invocation, args.command).await
         }

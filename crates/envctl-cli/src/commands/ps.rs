@@ -3,6 +3,7 @@
 use envctl_executor::{ContainerDetails, labels, project_containers};
 use envctl_planner::{ContainerState, DependencyGraph};
 
+use super::table::table;
 use crate::args::{PsArgs, PsFormat};
 use crate::invocation::Invocation;
 use crate::report::{Failure, print_line};
@@ -51,10 +52,10 @@ pub async fn run(invocation: &Invocation, args: PsArgs) -> Result<(), Failure> {
     if args.format == PsFormat::Json {
         return print_line(&json(&containers));
     }
-    let rows: Vec<[String; 4]> = containers
+    let rows: Vec<Vec<String>> = containers
         .iter()
         .map(|container| {
-            [
+            vec![
                 container.name.clone(),
                 command(container),
                 state(container),
@@ -169,68 +170,4 @@ fn ports(container: &ContainerDetails) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Python `texttable` with `HEADER` decoration, as 1.29.2's `Formatter.table`
-/// draws it on a wide terminal: headers centred, cells left-aligned and padded,
-/// columns three spaces apart, a dashed line under the header.
-fn table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
-    let length = |text: &str| text.chars().count();
-    let mut widths = headers.map(length);
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(length(cell));
-        }
-    }
-    let mut lines = Vec::new();
-    let header: Vec<String> = headers
-        .iter()
-        .zip(widths)
-        .map(|(cell, width)| {
-            let fill = width - length(cell);
-            format!(
-                "{}{cell}{}",
-                " ".repeat(fill / 2),
-                " ".repeat(fill - fill / 2)
-            )
-        })
-        .collect();
-    lines.push(header.join("   "));
-    lines.push(
-        widths
-            .iter()
-            .map(|width| "-".repeat(*width))
-            .collect::<Vec<_>>()
-            .join("---"),
-    );
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell}{}", " ".repeat(width - length(cell))))
-            .collect();
-        lines.push(cells.join("   "));
-    }
-    lines.join("\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_matches_texttable_header_layout() {
-        let rows = [[
-            "demo_data_1".to_owned(),
-            "true".to_owned(),
-            "Exit 0".to_owned(),
-            String::new(),
-        ]];
-        assert_eq!(
-            table(&["Name", "Command", "State", "Ports"], &rows),
-            "   Name       Command   State    Ports\n\
-             --------------------------------------\n\
-             demo_data_1   true      Exit 0        "
-        );
-    }
 }
