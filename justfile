@@ -92,7 +92,7 @@ demo: images
 # Benchmarks: envctl against docker-compose 1.29.2 and the engine floor (target/bench/report.md), then the parser and planner criterion benches (docs/benchmarks.md)
 bench: require-engine images
     cargo build --release --locked -p envctl-cli -p envctl-bench
-    target/release/envctl-bench --trace
+    target/release/envctl-bench --trace --tls
     cargo bench --locked -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3
     cargo bench --locked -p envctl-planner --bench plan -- --warm-up-time 1 --measurement-time 3
     @echo "report: target/bench/report.md"
@@ -100,7 +100,7 @@ bench: require-engine images
 # A short benchmark run (N = 1 and 10) to check the harness; its figures are not the README's
 bench-quick: require-engine images
     cargo build --release --locked -p envctl-cli -p envctl-bench
-    target/release/envctl-bench --quick --trace
+    target/release/envctl-bench --quick --trace --tls
 
 # Review pending insta snapshots (needs cargo-insta)
 snapshots:

@@ -25,6 +25,8 @@ use crate::trace::{self, Trace};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Contender {
     Envctl,
+    /// envctl over TLS (`--tls`, `tls.rs`).
+    EnvctlTls,
     Compose,
     /// Raw Engine API calls (`floor.rs`).
     Floor,
@@ -34,6 +36,7 @@ impl Contender {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Envctl => "envctl",
+            Self::EnvctlTls => "envctl-tls",
             Self::Compose => "compose",
             Self::Floor => "floor",
         }
@@ -90,6 +93,8 @@ pub struct Settings {
     pub time_limit: Option<Duration>,
     /// Where the generated projects go.
     pub projects_dir: PathBuf,
+    /// `--tls`: the environment that points envctl at the TLS endpoint.
+    pub tls: Option<Vec<(String, String)>>,
 }
 
 /// Every figure of a run.
@@ -140,9 +145,18 @@ impl Bench<'_> {
                         source,
                     })?;
                 for repetition in 1..=self.settings.runs {
-                    for contender in [Contender::Envctl, Contender::Compose, Contender::Floor] {
+                    for contender in [
+                        Contender::Envctl,
+                        Contender::EnvctlTls,
+                        Contender::Compose,
+                        Contender::Floor,
+                    ] {
                         let program = match contender {
                             Contender::Envctl => Some(self.settings.envctl.as_path()),
+                            Contender::EnvctlTls if self.settings.tls.is_some() => {
+                                Some(self.settings.envctl.as_path())
+                            }
+                            Contender::EnvctlTls => continue,
                             Contender::Compose => match &self.settings.compose {
                                 Some(compose) => Some(compose.as_path()),
                                 None => continue,
@@ -232,8 +246,17 @@ impl Bench<'_> {
     ) -> Result<Vec<(Step, Sample)>, BenchError> {
         let mut measured = Vec::new();
         let mut after_up = Vec::new();
+        let environment: Vec<(&str, &str)> = match (contender, &self.settings.tls) {
+            (Contender::EnvctlTls, Some(tls)) => tls
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str()))
+                .collect(),
+            _ => Vec::new(),
+        };
         for step in Step::ALL {
-            let finished = self.command(program, project, step, directory, &[]).await?;
+            let finished = self
+                .command(program, project, step, directory, &environment)
+                .await?;
             measured.push((step, finished.sample));
             let state = project_state(self.docker, project).await?;
             let wrong = |problem: String| BenchError::Verify {

@@ -18,6 +18,7 @@ mod floor;
 mod generate;
 mod measure;
 mod report;
+mod tls;
 mod trace;
 
 use std::ffi::OsString;
@@ -68,6 +69,10 @@ struct Args {
     /// logged, and report where the time goes.
     #[arg(long)]
     trace: bool,
+    /// Also time envctl over TLS: the engine behind a TLS relay (socat) with
+    /// certificates in the docker-machine layout.
+    #[arg(long)]
+    tls: bool,
     /// Start no new shape/size after this many minutes (0: no limit); the report
     /// lists what was left out.
     #[arg(long, default_value_t = 14)]
@@ -110,7 +115,20 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), BenchError> {
     let started = Instant::now();
     let load_before = load_average();
-    let settings = settings(&args).await?;
+    let mut settings = settings(&args).await?;
+    // Kept alive for the whole run; the relay stops when it is dropped.
+    let tls_endpoint = if args.tls {
+        let directory =
+            std::path::absolute(args.output.join("tls")).map_err(|source| BenchError::Io {
+                action: "resolve the output directory".to_owned(),
+                source,
+            })?;
+        let endpoint = tls::TlsEndpoint::start(&directory)?;
+        settings.tls = Some(endpoint.environment());
+        Some(endpoint)
+    } else {
+        None
+    };
     let docker = engine::connect().await?;
     let engine_version = engine::preflight(&docker).await?;
     let leftovers = engine::remove_leftovers(&docker).await?;
@@ -149,6 +167,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     // Whatever happened, nothing the run created stays behind.
     let swept = cleanup.sweep(&docker).await;
     watcher.abort();
+    drop(tls_endpoint);
     let swept = swept?;
     if swept > 0 {
         eprintln!("removed {swept} container(s) the run left behind");
@@ -272,6 +291,7 @@ async fn settings(args: &Args) -> Result<Settings, BenchError> {
                 source,
             }
         })?,
+        tls: None,
     })
 }
 

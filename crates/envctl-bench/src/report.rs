@@ -14,6 +14,10 @@ use crate::trace::Trace;
 pub const SPEED_UP_TARGET: f64 = 20.0;
 /// `up` and `down` must take at most this multiple of the floor.
 pub const FLOOR_TARGET: f64 = 1.15;
+/// `up -d` over TLS must take at most this multiple of the same over the socket
+/// (issue #7), at [`TLS_TARGET_SIZE`] services.
+pub const TLS_TARGET: f64 = 1.3;
+pub const TLS_TARGET_SIZE: usize = 30;
 /// Peak memory at the memory size, in MiB.
 pub const MEMORY_TARGET_MIB: f64 = 20.0;
 
@@ -91,6 +95,13 @@ pub fn render(meta: &Meta, results: &Results) -> String {
     }
     targets(&mut text, meta, results);
     wall_times(&mut text, results);
+    if results
+        .samples
+        .keys()
+        .any(|(_, _, contender, _)| *contender == Contender::EnvctlTls)
+    {
+        tls_times(&mut text, results);
+    }
     memory(&mut text, meta, results);
     traces(&mut text, results);
     let _ = writeln!(
@@ -205,6 +216,34 @@ fn targets(text: &mut String, meta: &Meta, results: &Results) {
             ),
         };
     }
+    if results
+        .samples
+        .keys()
+        .any(|(_, _, contender, _)| *contender == Contender::EnvctlTls)
+    {
+        let worst = cases(results)
+            .into_iter()
+            .filter(|(_, size)| *size == TLS_TARGET_SIZE)
+            .filter_map(|(shape, size)| {
+                let over = ratio(
+                    median_of(results, shape, size, Contender::EnvctlTls, Step::Up),
+                    median_of(results, shape, size, Contender::Envctl, Step::Up),
+                )?;
+                Some((over, shape, size))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let _ = match worst {
+            Some((over, shape, size)) => writeln!(
+                text,
+                "| `up -d` over TLS ≤ {TLS_TARGET}× over the socket (issue #7) | {over:.2}× ({shape}, N={size}) | {} |",
+                verdict(over <= TLS_TARGET)
+            ),
+            None => writeln!(
+                text,
+                "| `up -d` over TLS ≤ {TLS_TARGET}× over the socket (issue #7) | not measured at N={TLS_TARGET_SIZE} | |"
+            ),
+        };
+    }
     let _ = match peak_memory(results, meta.memory_size, Contender::Envctl) {
         Some((kib, step)) => {
             let mib = kib_to_mib(kib);
@@ -245,6 +284,36 @@ fn wall_times(text: &mut String, results: &Results) {
                 show_ratio(ratio(envctl, compose)),
                 seconds(floor),
                 show_ratio(ratio(envctl, floor)),
+            );
+        }
+    }
+    text.push('\n');
+}
+
+/// `--tls`: envctl over TLS against envctl over the socket, per command.
+fn tls_times(text: &mut String, results: &Results) {
+    let _ = writeln!(text, "## envctl over TLS (median, seconds)\n");
+    let _ = writeln!(
+        text,
+        "The engine behind a socat TLS relay with client certificates, as a \
+         docker-machine host presents it (`envctl-bench --tls`, see `tls.rs`).\n"
+    );
+    let _ = writeln!(text, "| shape | N | command | socket | TLS | TLS/socket |");
+    let _ = writeln!(text, "|---|--:|---|--:|--:|--:|");
+    for (shape, size) in cases(results) {
+        for step in Step::ALL {
+            let socket = median_of(results, shape, size, Contender::Envctl, step);
+            let tls = median_of(results, shape, size, Contender::EnvctlTls, step);
+            if tls.is_none() {
+                continue;
+            }
+            let _ = writeln!(
+                text,
+                "| {shape} | {size} | `{}` | {} | {} | {} |",
+                step.label(),
+                seconds(socket),
+                seconds(tls),
+                show_ratio(ratio(tls, socket)),
             );
         }
     }
