@@ -9,7 +9,9 @@
 //! types.
 
 pub mod apply;
+pub mod build_context;
 pub mod docker;
+pub mod dockerignore;
 pub mod endpoint;
 pub mod error;
 pub mod exec;
