@@ -211,12 +211,7 @@ mod tests {
         ]);
         assert_eq!(
             names(dir.path(), "./build/app.Dockerfile"),
-            vec![
-                ".dockerignore",
-                "build/app.Dockerfile",
-                "src",
-                "src/a"
-            ]
+            vec![".dockerignore", "build/app.Dockerfile", "src", "src/a"]
         );
     }
 

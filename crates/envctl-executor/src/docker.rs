@@ -46,9 +46,11 @@ pub use system::EngineVersion;
 mod attach;
 mod exec;
 mod inspect;
+mod image;
 mod lifecycle;
 mod logs;
 mod pump;
+pub use image::BuildFailure;
 
 /// Seconds a single request may take. Stop requests wait up to their own timeout
 /// on top of this.

@@ -107,9 +107,7 @@ impl Pattern {
             Kind::Prefix(prefix) => path.starts_with(prefix.as_str()),
             Kind::Suffix(suffix) => {
                 path.ends_with(suffix.as_str())
-                    || suffix
-                        .strip_prefix('/')
-                        .is_some_and(|rest| path == rest)
+                    || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
             }
             Kind::Regex(regex) => regex.is_match(path),
         }
@@ -448,7 +446,10 @@ mod tests {
             true,
         ),
         (
-            &["**", "!dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl"],
+            &[
+                "**",
+                "!dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
+            ],
             "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
             false,
         ),

@@ -15,6 +15,7 @@ pub mod dockerignore;
 pub mod endpoint;
 pub mod error;
 pub mod exec;
+pub mod image;
 pub mod labels;
 pub mod log_stream;
 pub mod logs;
