@@ -169,12 +169,10 @@ pub(super) async fn build_images(
 
 fn to_error(service: String, image: String, failure: BuildFailure) -> ExecutorError {
     let reason = match failure {
-        BuildFailure::Context(error) => {
-            match std::error::Error::source(&error) {
-                Some(source) => format!("{error}: {source}"),
-                None => error.to_string(),
-            }
-        }
+        BuildFailure::Context(error) => match std::error::Error::source(&error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
         BuildFailure::Engine(error) => match error {
             envctl_executor::error::EngineError::DockerStreamError { error } => error,
             other => other.to_string(),
