@@ -153,10 +153,16 @@ impl ImageProgress {
                     if let Some(total) = total.filter(|total| *total > 0) {
                         entry.2 = total;
                     }
-                    if let Some(current) = current {
-                        entry.1 = current;
-                    }
-                    if matches!(status.as_str(), "Download complete" | "Pull complete") {
+                    // The bar counts downloaded bytes: extracting restarts the
+                    // layer's count, so it shows as downloaded.
+                    if status == "Downloading" {
+                        if let Some(current) = current {
+                            entry.1 = current;
+                        }
+                    } else if matches!(
+                        status.as_str(),
+                        "Download complete" | "Extracting" | "Pull complete"
+                    ) {
                         entry.1 = entry.2;
                     }
                     match mode {

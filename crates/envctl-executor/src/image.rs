@@ -188,3 +188,118 @@ mod tests {
         assert_eq!(parse_bytes("x"), None);
     }
 }
+
+/// Registry credentials for one pull, from a docker CLI `config.json`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RegistryAuth {
+    pub server: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub identity_token: Option<String>,
+}
+
+impl std::fmt::Debug for RegistryAuth {
+    /// Never shows the secrets.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("RegistryAuth")
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The registry `reference` is pulled from, as `config.json` keys it: its first
+/// component when that is a host (has `.` or `:`, or is `localhost`), else Docker
+/// Hub's `https://index.docker.io/v1/`.
+pub fn registry_of(reference: &str) -> String {
+    match reference.split_once('/') {
+        Some((host, _)) if host.contains(['.', ':']) || host == "localhost" => host.to_owned(),
+        _ => "https://index.docker.io/v1/".to_owned(),
+    }
+}
+
+/// The credentials `config` (the text of `~/.docker/config.json`) holds for the
+/// registry of `reference` in `auths` (`auth` is base64 `user:password`;
+/// `identitytoken` too). Credential stores and helpers are not consulted.
+pub fn registry_auth(config: &str, reference: &str) -> Option<RegistryAuth> {
+    let config: serde_json::Value = serde_json::from_str(config).ok()?;
+    let auths = config.get("auths")?.as_object()?;
+    let server = registry_of(reference);
+    let strip = |key: &str| {
+        key.trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    let entry = auths.get(&server).or_else(|| {
+        auths
+            .iter()
+            .find(|(key, _)| {
+                strip(key) == strip(&server) || strip(key).split('/').next() == Some(&server)
+            })
+            .map(|(_, value)| value)
+    })?;
+    let mut auth = RegistryAuth {
+        server,
+        identity_token: entry
+            .get("identitytoken")
+            .and_then(serde_json::Value::as_str)
+            .map(ToOwned::to_owned),
+        ..RegistryAuth::default()
+    };
+    if let Some(encoded) = entry.get("auth").and_then(serde_json::Value::as_str) {
+        let decoded = String::from_utf8(decode_base64(encoded)?).ok()?;
+        let (username, password) = decoded.split_once(':')?;
+        auth.username = Some(username.to_owned());
+        auth.password = Some(password.to_owned());
+    }
+    (auth.username.is_some() || auth.identity_token.is_some()).then_some(auth)
+}
+
+/// Standard base64 (padding optional).
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.trim().bytes().filter(|byte| *byte != b'=') {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(u8::try_from((bits >> count) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod auth_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_from_auths() {
+        // `dXNlcjpwYXNz` is `user:pass`.
+        let config = r#"{"auths": {
+            "127.0.0.1:5000": {"auth": "dXNlcjpwYXNz"},
+            "https://index.docker.io/v1/": {"auth": "aHViOnNlY3JldA=="}
+        }}"#;
+        let local = registry_auth(config, "127.0.0.1:5000/a/b:1").expect("local");
+        assert_eq!(local.server, "127.0.0.1:5000");
+        assert_eq!(local.username.as_deref(), Some("user"));
+        assert_eq!(local.password.as_deref(), Some("pass"));
+        let hub = registry_auth(config, "library/busybox").expect("hub");
+        assert_eq!(hub.username.as_deref(), Some("hub"));
+        assert_eq!(hub.password.as_deref(), Some("secret"));
+        assert!(registry_auth(config, "example.com/x").is_none());
+        assert!(!format!("{local:?}").contains("pass"));
+    }
+}

@@ -94,7 +94,14 @@ pub async fn ensure_images(
         .iter()
         .map(|name| build_target(project, name, &BuildFlags::default()))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut errors = pull_images(engine, to_pull, invocation.parallel_limit(), false).await;
+    let mut errors = pull_images(
+        engine,
+        &invocation.environment,
+        to_pull,
+        invocation.parallel_limit(),
+        false,
+    )
+    .await;
     if errors.is_empty() {
         errors = build_images(engine, targets, 1, false).await;
     }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use envctl_executor::image::registry_auth;
 use envctl_executor::{Engine, ExecutorError};
 use envctl_parser::{Project, ServiceName};
 use envctl_planner::{DependencyGraph, image_reference};
@@ -37,7 +38,14 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
     } else {
         invocation.parallel_limit()
     };
-    let errors = pull_images(&engine, targets, parallel, args.quiet).await;
+    let errors = pull_images(
+        &engine,
+        &invocation.environment,
+        targets,
+        parallel,
+        args.quiet,
+    )
+    .await;
     if errors.is_empty() {
         return Ok(());
     }
@@ -48,6 +56,19 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
         return Ok(());
     }
     report_errors(errors)
+}
+
+/// The docker CLI's `config.json`: `$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`.
+fn docker_config_file(environment: &IndexMap<String, String>) -> Option<std::path::PathBuf> {
+    if let Some(dir) = environment
+        .get("DOCKER_CONFIG")
+        .filter(|dir| !dir.is_empty())
+    {
+        return Some(std::path::Path::new(dir).join("config.json"));
+    }
+    let home = environment.get("HOME").filter(|home| !home.is_empty())?;
+    Some(std::path::Path::new(home).join(".docker/config.json"))
 }
 
 /// Prints each error; exit 1.
@@ -97,6 +118,7 @@ pub(super) fn pull_targets(
 /// failures, each naming its service and image.
 pub(super) async fn pull_images(
     engine: &Engine,
+    environment: &IndexMap<String, String>,
     targets: IndexMap<String, Vec<String>>,
     parallel: usize,
     quiet: bool,
@@ -108,15 +130,22 @@ pub(super) async fn pull_images(
         .max()
         .unwrap_or(0);
     let permits = Arc::new(Semaphore::new(parallel.max(1)));
+    let docker_config: Option<Arc<str>> = docker_config_file(environment)
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .map(Arc::from);
     let mut tasks = JoinSet::new();
     for (image, services) in targets {
+        let docker_config = docker_config.clone();
         let label = services.join(",");
         let view = progress.start(Job::Pull, &label, &image, width);
         let engine = engine.clone();
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let result = engine.pull_image(&image, &view.sink).await;
+            let auth = docker_config
+                .as_deref()
+                .and_then(|config| registry_auth(config, &image));
+            let result = engine.pull_image(&image, auth.as_ref(), &view.sink).await;
             view.finish(result.is_ok());
             result.map_err(|source| ExecutorError::Pull {
                 service: label,

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{Engine, EngineError};
 use crate::build_context::{self, ContextError};
-use crate::image::{BuildRequest, ImageEvent, ImageSink, split_reference};
+use crate::image::{BuildRequest, ImageEvent, ImageSink, RegistryAuth, split_reference};
 
 /// Why a build failed.
 #[derive(Debug)]
@@ -26,14 +26,27 @@ pub enum BuildFailure {
 const CHUNK: usize = 64 * 1024;
 
 impl Engine {
-    /// Pulls `reference`, reporting each layer's progress to `sink`.
-    pub async fn pull_image(&self, reference: &str, sink: &ImageSink) -> Result<(), EngineError> {
+    /// Pulls `reference` (with `auth` when given), reporting each layer's progress
+    /// to `sink`.
+    pub async fn pull_image(
+        &self,
+        reference: &str,
+        auth: Option<&RegistryAuth>,
+        sink: &ImageSink,
+    ) -> Result<(), EngineError> {
         let (repository, tag) = split_reference(reference);
         let options = CreateImageOptionsBuilder::new()
             .from_image(&repository)
             .tag(&tag)
             .build();
-        let mut stream = self.client.create_image(Some(options), None, None);
+        let credentials = auth.map(|auth| bollard::auth::DockerCredentials {
+            username: auth.username.clone(),
+            password: auth.password.clone(),
+            identitytoken: auth.identity_token.clone(),
+            serveraddress: Some(auth.server.clone()),
+            ..bollard::auth::DockerCredentials::default()
+        });
+        let mut stream = self.client.create_image(Some(options), None, credentials);
         while let Some(item) = stream.next().await {
             let info = item?;
             if let Some(detail) = info.error_detail {
