@@ -321,3 +321,38 @@ fn build_names_and_labels_images_as_docker_compose() {
     );
     assert!(inspect(&format!("{ours}_app"), format).contains("\"com.example.team\":\"core\""));
 }
+
+#[test]
+fn build_sends_the_files_build_options_in_v1_and_v3() {
+    let project = unique_project("bopts");
+    let v1 = format!("{project}v1");
+    let _images = ImageGuard(vec![format!("{project}_app"), format!("{v1}_app")]);
+    let dockerfile = "FROM envctl-test/busybox AS base\nARG A\nRUN echo \"a=$A\" > /a && df -k /dev/shm | tail -1 > /shm\nFROM base AS final\nRUN echo final > /final\n";
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "version: '3.8'\nservices:\n  app:\n    build:\n      context: ./ctx\n      dockerfile: build.Dockerfile\n      target: base\n      network: host\n      shm_size: 128m\n      args: [A=7]\n",
+        )
+        .file("v1.yml", "app:\n  build: ./ctx\n  dockerfile: build.Dockerfile\n")
+        .file("ctx/build.Dockerfile", dockerfile);
+    let output = envctl(&test, &project, &["build", "-q"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    let image = format!("{project}_app");
+    assert_eq!(
+        docker_lines(&[
+            "run",
+            "--rm",
+            &image,
+            "sh",
+            "-c",
+            "cat /a; awk '{print $2}' /shm; ls /final 2>/dev/null || echo no-final"
+        ]),
+        ["a=7", "131072", "no-final"]
+    );
+    let output = envctl(&test, &v1, &["-f", "v1.yml", "build", "-q"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert_eq!(
+        docker_lines(&["run", "--rm", &format!("{v1}_app"), "cat", "/final"]),
+        ["final"]
+    );
+}
