@@ -3,6 +3,7 @@
 //! change) or JSON objects. Build logs go to stdout, as docker-compose writes them.
 
 use std::collections::HashMap;
+use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use envctl_executor::image::{ImageEvent, ImageSink};
@@ -118,7 +119,7 @@ impl ImageProgress {
                     return;
                 }
                 match (&bars, mode) {
-                    (Some(bars), _) => {
+                    (Some(bars), _) if std::io::stdout().is_terminal() => {
                         let _ = bars.println(line);
                         if let Some(bar) = &bar {
                             bar.set_message(line.clone());
@@ -127,7 +128,10 @@ impl ImageProgress {
                     (None, ProgressMode::Json) => {
                         json_line(job, &label, &image, "log", Some(line), None, None);
                     }
-                    (None, _) => {
+                    _ => {
+                        if let Some(bar) = &bar {
+                            bar.set_message(line.clone());
+                        }
                         let _ = report::print_line(line);
                     }
                 }
