@@ -355,4 +355,20 @@ fn build_sends_the_files_build_options_in_v1_and_v3() {
         docker_lines(&["run", "--rm", &format!("{v1}_app"), "cat", "/final"]),
         ["final"]
     );
+
+    // A Dockerfile outside the context is sent under a name of its own (docker-py).
+    let outside = format!("{project}out");
+    let _outside_image = ImageGuard(vec![format!("{outside}_app")]);
+    let test = test
+        .file(
+            "outside.yml",
+            "version: '2.4'\nservices:\n  app:\n    build:\n      context: ./ctx\n      dockerfile: ../outside.Dockerfile\n",
+        )
+        .file("outside.Dockerfile", "FROM envctl-test/busybox\nRUN echo outside > /outside\n");
+    let output = envctl(&test, &outside, &["-f", "outside.yml", "build", "-q"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert_eq!(
+        docker_lines(&["run", "--rm", &format!("{outside}_app"), "cat", "/outside"]),
+        ["outside"]
+    );
 }

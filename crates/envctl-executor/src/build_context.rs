@@ -57,6 +57,49 @@ pub fn ignore_matcher(dir: &Path, dockerfile: &str) -> Result<PatternMatcher, Co
     Ok(matcher)
 }
 
+/// Where the engine finds the Dockerfile: docker-py's `process_dockerfile`. One
+/// inside the context is named by its path relative to the context; one outside
+/// it is sent too, under a random `.dockerfile.<hex>` name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerfileLocation {
+    Inside(String),
+    Outside { name: String, path: PathBuf },
+}
+
+/// Locates `dockerfile` (relative to `dir`, or absolute) against the context `dir`.
+pub fn locate_dockerfile(dir: &Path, dockerfile: &str) -> DockerfileLocation {
+    use crate::dockerignore::clean;
+    let absolute = if Path::new(dockerfile).is_absolute() {
+        PathBuf::from(dockerfile)
+    } else {
+        dir.join(dockerfile)
+    };
+    let absolute_text = clean(&absolute.to_string_lossy());
+    let dir_text = clean(&dir.to_string_lossy());
+    let inside = absolute_text
+        .strip_prefix(&dir_text)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|rest| !rest.is_empty());
+    match inside {
+        Some(relative) => DockerfileLocation::Inside(relative.to_owned()),
+        None => DockerfileLocation::Outside {
+            name: format!(".dockerfile.{}", random_hex()),
+            path: absolute,
+        },
+    }
+}
+
+/// 32 hex digits from the standard library's randomly keyed hasher.
+fn random_hex() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let word = |round: u8| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u8(round);
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", word(0), word(1))
+}
+
 /// The entries the context holds, in the order they are archived.
 pub fn entries(dir: &Path, dockerfile: &str) -> Result<Vec<ContextEntry>, ContextError> {
     let matcher = ignore_matcher(dir, dockerfile)?;
@@ -236,6 +279,29 @@ mod tests {
                 "docs/README.md"
             ]
         );
+    }
+
+    #[test]
+    fn a_dockerfile_outside_the_context_gets_a_name_inside_it() {
+        let dir = Path::new("/srv/app/ctx");
+        assert_eq!(
+            locate_dockerfile(dir, "docker/Dockerfile"),
+            DockerfileLocation::Inside("docker/Dockerfile".to_owned())
+        );
+        assert_eq!(
+            locate_dockerfile(dir, "/srv/app/ctx/./Dockerfile"),
+            DockerfileLocation::Inside("Dockerfile".to_owned())
+        );
+        match locate_dockerfile(dir, "../Dockerfile") {
+            DockerfileLocation::Outside { name, path } => {
+                assert!(
+                    name.starts_with(".dockerfile.") && name.len() == 44,
+                    "{name}"
+                );
+                assert_eq!(path, Path::new("/srv/app/ctx/../Dockerfile"));
+            }
+            inside @ DockerfileLocation::Inside(_) => panic!("{inside:?}"),
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use hyper::body::Bytes;
 use tokio::sync::mpsc;
 
 use super::{Engine, EngineError};
-use crate::build_context::{self, ContextError};
+use crate::build_context::{self, ContextError, DockerfileLocation};
 use crate::image::{BuildRequest, ImageEvent, ImageSink, RegistryAuth, split_reference};
 
 /// Why a build failed.
@@ -80,18 +80,26 @@ impl Engine {
         request: &BuildRequest,
         sink: &ImageSink,
     ) -> Result<Option<String>, BuildFailure> {
+        let location = build_context::locate_dockerfile(&request.context, &request.dockerfile);
+        let dockerfile = dockerfile_in(&location);
         let entries = {
             let context = request.context.clone();
-            let dockerfile = request.dockerfile.clone();
-            tokio::task::spawn_blocking(move || build_context::entries(&context, &dockerfile))
-                .await
-                .map_err(|error| {
-                    BuildFailure::Context(ContextError::Read {
-                        path: request.context.clone(),
-                        source: io::Error::other(error.to_string()),
-                    })
-                })?
-                .map_err(BuildFailure::Context)?
+            let location = location.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut entries = build_context::entries(&context, &dockerfile_in(&location))?;
+                if let DockerfileLocation::Outside { name, path } = location {
+                    entries.push(build_context::ContextEntry { name, path });
+                }
+                Ok(entries)
+            })
+            .await
+            .map_err(|error| {
+                BuildFailure::Context(ContextError::Read {
+                    path: request.context.clone(),
+                    source: io::Error::other(error.to_string()),
+                })
+            })?
+            .map_err(BuildFailure::Context)?
         };
         let (sender, receiver) = mpsc::channel::<Result<Bytes, io::Error>>(8);
         let writer = tokio::task::spawn_blocking(move || {
@@ -121,7 +129,7 @@ impl Engine {
             .map(|(key, value)| (key.as_str(), value.as_str()))
             .collect();
         let mut options = BuildImageOptionsBuilder::new()
-            .dockerfile(&request.dockerfile)
+            .dockerfile(&dockerfile)
             .t(&request.tag)
             .q(request.quiet)
             .nocache(request.no_cache)
@@ -191,6 +199,13 @@ impl Engine {
                 error: format!("the image `{}` is not there after its build", request.tag),
             })
         })
+    }
+}
+
+/// The Dockerfile's name inside the context, for `.dockerignore`'s exception.
+fn dockerfile_in(location: &DockerfileLocation) -> String {
+    match location {
+        DockerfileLocation::Inside(name) | DockerfileLocation::Outside { name, .. } => name.clone(),
     }
 }
 
