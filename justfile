@@ -55,7 +55,7 @@ test-offline: fmt lint check-boundaries
     cargo test --workspace --locked
 
 # The whole suite: images, fmt, lint, boundaries, and every test including the real-engine ones
-test: require-engine images fmt lint check-boundaries
+test: require-engine require-registry images fmt lint check-boundaries
     cargo test --workspace --locked --features {{ docker_features }}
 
 # Run the demo platform (fixtures/demo) with envctl and fetch its front page
@@ -134,3 +134,8 @@ man:
     target/debug/envctl man > target/man/envctl.1
     for shell in bash zsh fish; do target/debug/envctl completions "$shell" > "target/completions/envctl.$shell"; done
     @echo "target/man/envctl.1 (man -l target/man/envctl.1), target/completions/envctl.{bash,zsh,fish}"
+
+# The pull tests start Debian's `docker-registry` on 127.0.0.1 (`.ci/run` installs it)
+[private]
+require-registry:
+    @command -v docker-registry >/dev/null || { echo "error: \`docker-registry\` is not installed (the pull tests need it)" >&2; echo "help: apt-get install docker-registry" >&2; exit 1; }

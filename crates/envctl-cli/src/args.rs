@@ -166,6 +166,64 @@ pub enum Command {
         after_help = "Examples:\n  envctl run --rm web sh            # a shell in a new web container, removed after\n  envctl run --no-deps -e A=1 web env"
     )]
     Run(RunArgs),
+    /// Pull service images
+    #[command(
+        after_help = "Exit codes: 0 every image pulled (or failures ignored), 1 a pull failed, 3 engine unreachable"
+    )]
+    Pull(PullArgs),
+    /// Build or rebuild services
+    #[command(
+        after_help = "Example:\n  envctl build --no-cache --build-arg VERSION=2 web\nExit codes: 0 built, 1 a build failed, 3 engine unreachable"
+    )]
+    Build(BuildArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PullArgs {
+    /// Pull what it can and ignores images with pull failures
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
+    /// Deprecated, pull multiple images in parallel (the default)
+    #[arg(long, hide = true)]
+    pub parallel: bool,
+    /// Disable parallel pulling
+    #[arg(long)]
+    pub no_parallel: bool,
+    /// Pull without printing progress information
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Also pull services declared as dependencies
+    #[arg(long)]
+    pub include_deps: bool,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct BuildArgs {
+    /// Do not use cache when building the image
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long)]
+    pub pull: bool,
+    /// Set build-time variables for services
+    #[arg(long = "build-arg", value_name = "KEY=VAL")]
+    pub args: Vec<String>,
+    /// Don't print anything to STDOUT
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Always remove intermediate containers
+    #[arg(long)]
+    pub force_rm: bool,
+    /// Do not remove intermediate containers after a successful build
+    #[arg(long)]
+    pub no_rm: bool,
+    /// Build images in parallel
+    #[arg(long)]
+    pub parallel: bool,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -392,6 +450,12 @@ pub struct UpArgs {
     /// Print the plan (one step a line, with what it waits for and why) and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Build images before starting containers
+    #[arg(long)]
+    pub build: bool,
+    /// Don't build an image, even if it's missing
+    #[arg(long)]
+    pub no_build: bool,
     pub services: Vec<String>,
 }
 

@@ -12,6 +12,7 @@
 
 mod args;
 mod commands;
+mod image_progress;
 mod invocation;
 mod report;
 

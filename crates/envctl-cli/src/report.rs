@@ -27,6 +27,14 @@ fn locale_is_utf8() -> bool {
 /// How progress is drawn, and whether in colour; set once by [`install`].
 static PROGRESS: OnceLock<(ProgressMode, bool)> = OnceLock::new();
 
+/// The progress mode [`install`] chose, and whether in colour.
+pub fn progress_mode() -> (ProgressMode, bool) {
+    PROGRESS
+        .get()
+        .copied()
+        .unwrap_or((ProgressMode::Plain, false))
+}
+
 /// `NO_COLOR` set to anything but the empty string (no-color.org).
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())

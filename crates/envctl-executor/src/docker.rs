@@ -45,10 +45,12 @@ pub use inspect::{ImageDetails, ProcessList};
 pub use system::EngineVersion;
 mod attach;
 mod exec;
+mod image;
 mod inspect;
 mod lifecycle;
 mod logs;
 mod pump;
+pub use image::BuildFailure;
 
 /// Seconds a single request may take. Stop requests wait up to their own timeout
 /// on top of this.

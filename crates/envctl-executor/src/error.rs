@@ -175,6 +175,30 @@ pub enum ExecutorError {
     )]
     Panicked { service: String, container: String },
 
+    /// The engine could not pull a service's image.
+    #[error("service `{service}`: failed to pull image `{image}`")]
+    #[diagnostic(
+        code(envctl::pull_failed),
+        help(
+            "check the image's name and the registry; `envctl pull --ignore-pull-failures` goes on past it"
+        )
+    )]
+    Pull {
+        service: String,
+        image: String,
+        #[source]
+        source: EngineError,
+    },
+
+    /// A service's image could not be built.
+    #[error("service `{service}`: failed to build image `{image}`: {reason}")]
+    #[diagnostic(code(envctl::build_failed))]
+    Build {
+        service: String,
+        image: String,
+        reason: String,
+    },
+
     /// Interrupted before the step could run.
     #[error("service `{service}`: interrupted before `{container}` was handled")]
     #[diagnostic(code(envctl::interrupted))]

@@ -9,10 +9,13 @@
 //! types.
 
 pub mod apply;
+pub mod build_context;
 pub mod docker;
+pub mod dockerignore;
 pub mod endpoint;
 pub mod error;
 pub mod exec;
+pub mod image;
 pub mod labels;
 pub mod log_stream;
 pub mod logs;

@@ -27,7 +27,7 @@ pub enum PlanError {
     #[diagnostic(
         code(envctl::missing_image),
         help(
-            "build or import the image first (`just images` for envctl's own test images); envctl does not pull yet"
+            "`envctl up` pulls or builds missing images first; run `envctl pull` or `envctl build` to see why this one is still missing"
         )
     )]
     MissingImages { missing: Vec<(ServiceName, String)> },

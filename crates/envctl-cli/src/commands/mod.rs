@@ -1,16 +1,19 @@
 //! One module per subcommand; `dispatch` picks it.
 
 mod apply;
+mod build;
 mod config;
 mod down;
 mod exec;
 mod generate;
 mod graph;
+mod images;
 mod info;
 mod inspect;
 mod logs;
 mod oneoff;
 mod ps;
+mod pull;
 mod rm;
 mod start;
 mod stop;
@@ -48,6 +51,8 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
         Command::Images(images_args) => inspect::images(&invocation, images_args).await,
         Command::Completions(completions_args) => generate::completions(&completions_args),
         Command::Man => generate::man(),
+        Command::Pull(pull_args) => pull::run(&invocation, pull_args).await,
+        Command::Build(build_args) => build::run(&invocation, build_args).await,
         Command::Restart(_) | Command::Kill(_) | Command::Pause(_) | Command::Unpause(_) => {
             apply::run(&invocation, args.command).await
         }

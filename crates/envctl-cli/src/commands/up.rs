@@ -19,6 +19,14 @@ use crate::report::{Failure, print_line};
 pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let options = up_options(&args)?;
     let (project, engine, observed) = super::prepare(invocation).await?;
+    let policy = super::images::ImagePolicy {
+        build: args.build,
+        no_build: args.no_build,
+        dry_run: args.dry_run,
+    };
+    let observed =
+        super::images::ensure_images(invocation, &engine, &project, observed, &options, policy)
+            .await?;
     let plan = plan_up(&project, &observed, &options)?;
     if args.dry_run {
         return super::print_plan(&plan);
