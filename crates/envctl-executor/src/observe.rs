@@ -6,7 +6,7 @@
 
 use envctl_parser::{ModeRef, Project};
 use envctl_planner::{Observed, ObservedContainer, image_reference};
-use futures::future::try_join_all;
+use futures::stream::{self, StreamExt as _, TryStreamExt as _};
 use indexmap::IndexMap;
 
 use crate::docker::{ContainerDetails, Engine};
@@ -21,7 +21,11 @@ pub async fn project_containers(
     let ids = engine
         .list_containers(&labels::project_filter(project_name))
         .await?;
-    let inspected = try_join_all(ids.iter().map(|id| engine.inspect_container(id))).await?;
+    let inspected: Vec<Option<ContainerDetails>> = stream::iter(&ids)
+        .map(|id| engine.inspect_container(id))
+        .buffered(engine.read_parallelism())
+        .try_collect()
+        .await?;
     let mut containers: Vec<ContainerDetails> = inspected.into_iter().flatten().collect();
     containers.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(containers)
@@ -40,12 +44,11 @@ pub async fn observe(engine: &Engine, project: &Project) -> Result<Observed, Exe
         .map(|service| image_reference(project, service))
         .collect();
     references.dedup();
-    let ids = try_join_all(
-        references
-            .iter()
-            .map(|reference| engine.image_id(reference)),
-    )
-    .await?;
+    let ids: Vec<Option<String>> = stream::iter(&references)
+        .map(|reference| engine.image_id(reference))
+        .buffered(engine.read_parallelism())
+        .try_collect()
+        .await?;
     let images: IndexMap<String, String> = references
         .into_iter()
         .zip(ids)
@@ -75,7 +78,11 @@ async fn referenced_container_ids(
             }
         }
     }
-    let inspected = try_join_all(names.iter().map(|name| engine.inspect_container(name))).await?;
+    let inspected: Vec<Option<ContainerDetails>> = stream::iter(&names)
+        .map(|name| engine.inspect_container(name))
+        .buffered(engine.read_parallelism())
+        .try_collect()
+        .await?;
     Ok(names
         .into_iter()
         .zip(inspected)
