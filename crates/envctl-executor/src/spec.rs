@@ -527,6 +527,8 @@ mod tests {
                 .into_iter()
                 .map(|service| (service.name.clone(), service))
                 .collect(),
+            networks: indexmap::IndexMap::new(),
+            volumes: indexmap::IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }
