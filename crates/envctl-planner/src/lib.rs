@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod observed;
 pub mod plan;
 pub mod render;
+pub mod resources;
 
 pub use error::PlanError;
 pub use graph::DependencyGraph;
@@ -27,3 +28,7 @@ pub use plan::{
     UpOptions, image_reference, plan_down, plan_stop, plan_up,
 };
 pub use render::GraphFormat;
+pub use resources::{
+    Attachment, NetworkResource, Resources, VolumeResource, network_name, project_resources,
+    service_attachments, uses_networking, volume_name,
+};

@@ -15,6 +15,7 @@ use crate::error::PlanError;
 use crate::graph::DependencyGraph;
 use crate::hash::{changed_keys, config_digest, config_hash_observed};
 use crate::observed::{ContainerState, Observed, ObservedContainer};
+use crate::resources::{Resources, project_resources};
 
 /// Stop timeout when neither the command line nor the service sets one (1.29.2
 /// `DEFAULT_TIMEOUT`).
@@ -151,6 +152,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Things to tell the user that change nothing (orphans left alone, …).
     pub warnings: Vec<String>,
+    /// Networks and volumes: made before the first step (`up`), removed after the
+    /// last (`down`). Empty for v1 projects.
+    pub resources: Resources,
 }
 
 impl Plan {
@@ -208,6 +212,7 @@ pub fn plan_up(
     }
 
     let mut plan = Plan::default();
+    plan.resources = project_resources(project);
     plan.warnings
         .extend(orphan_warning(project, observed, options.remove_orphans));
     if options.remove_orphans {
@@ -275,6 +280,10 @@ pub fn plan_down(
     let mut plan = Plan::default();
     plan.warnings
         .extend(orphan_warning(project, observed, options.remove_orphans));
+    plan.resources = Resources {
+        remove_volumes: options.remove_volumes,
+        ..project_resources(project)
+    };
 
     // Reverse dependency order: a service's containers stop after its dependents'.
     let mut stop_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
@@ -720,6 +729,7 @@ impl fmt::Display for Op {
 impl fmt::Display for Plan {
     /// `[deps] -> #id service, operation, cause`, one step a line (compose `plan.go`).
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}", self.resources)?;
         for step in &self.steps {
             let deps: Vec<String> = step.deps.iter().map(ToString::to_string).collect();
             writeln!(
