@@ -15,8 +15,8 @@ use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, ContainerSummaryStateEnum, DeviceMapping,
-    HostConfig, HostConfigLogConfig, PortBinding as EnginePortBinding, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum,
+    HealthConfig, HostConfig, HostConfigLogConfig, NetworkingConfig,
+    PortBinding as EnginePortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
@@ -46,8 +46,13 @@ pub use system::EngineVersion;
 mod attach;
 mod exec;
 mod image;
+mod health;
 mod inspect;
 mod lifecycle;
+mod network;
+mod volume;
+
+pub use health::ContainerChange;
 mod logs;
 mod pump;
 pub use image::BuildFailure;
@@ -616,6 +621,17 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         tty: spec.tty,
         open_stdin: spec.stdin_open,
         stop_signal: spec.stop_signal.clone(),
+        healthcheck: spec.healthcheck.as_ref().map(|check| HealthConfig {
+            test: check.test.clone(),
+            interval: check.interval,
+            timeout: check.timeout,
+            retries: check.retries,
+            start_period: check.start_period,
+            start_interval: None,
+        }),
+        networking_config: spec.networks.first().map(|primary| NetworkingConfig {
+            endpoints_config: Some(network::endpoints_config(primary)),
+        }),
         host_config: Some(host_config),
         ..ContainerCreateBody::default()
     }

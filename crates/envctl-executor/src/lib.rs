@@ -21,6 +21,7 @@ pub mod log_stream;
 pub mod logs;
 pub mod observe;
 pub mod oneoff;
+pub mod resources;
 pub mod run;
 pub mod shlex;
 pub mod spec;
@@ -36,5 +37,6 @@ pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_log
 pub use logs::{LogEvent, LogSink, follow};
 pub use observe::{observe, project_containers};
 pub use oneoff::{OneOff, oneoff_spec};
+pub use resources::{ResourceEvent, ensure_resources, remove_resources};
 pub use run::{Action, Event, Outcome, Progress, RunOptions, parallel_limit, run};
 pub use spec::{ContainerSpec, container_spec};

@@ -560,6 +560,7 @@ impl StepContext {
             running: false,
         };
         self.update(|containers| containers.insert(service_name, created.clone()));
+        crate::resources::connect_networks(&self.engine, service_name, &id, &spec).await?;
         if start {
             self.engine
                 .start_container(&id)

@@ -82,25 +82,28 @@ fn service_fields(service: &mut Service) {
 }
 
 fn network_def(config: &Json) -> NetworkDef {
-    let ipam = config.get("ipam").and_then(Json::as_object).map(|ipam| Ipam {
-        driver: string(ipam.get("driver")),
-        config: ipam
-            .get("config")
-            .and_then(Json::as_array)
-            .map(|pools| {
-                pools
-                    .iter()
-                    .map(|pool| IpamPool {
-                        subnet: string(pool.get("subnet")),
-                        ip_range: string(pool.get("ip_range")),
-                        gateway: string(pool.get("gateway")),
-                        aux_addresses: string_map(pool.get("aux_addresses")),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        options: string_map(ipam.get("options")),
-    });
+    let ipam = config
+        .get("ipam")
+        .and_then(Json::as_object)
+        .map(|ipam| Ipam {
+            driver: string(ipam.get("driver")),
+            config: ipam
+                .get("config")
+                .and_then(Json::as_array)
+                .map(|pools| {
+                    pools
+                        .iter()
+                        .map(|pool| IpamPool {
+                            subnet: string(pool.get("subnet")),
+                            ip_range: string(pool.get("ip_range")),
+                            gateway: string(pool.get("gateway")),
+                            aux_addresses: string_map(pool.get("aux_addresses")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            options: string_map(ipam.get("options")),
+        });
     NetworkDef {
         name: string(config.get("name")),
         driver: string(config.get("driver")),
@@ -208,14 +211,20 @@ volumes:
         let front = &project.networks["front"];
         assert_eq!(front.driver.as_deref(), Some("bridge"));
         assert_eq!(
-            front.ipam.as_ref().map(|ipam| ipam.config[0].subnet.clone()),
+            front
+                .ipam
+                .as_ref()
+                .map(|ipam| ipam.config[0].subnet.clone()),
             Some(Some("172.28.0.0/16".to_owned()))
         );
         assert!(project.networks["outside"].external);
         assert_eq!(project.networks["outside"].name.as_deref(), Some("outside"));
         assert_eq!(project.volumes["data"].labels["a"], "b");
         assert!(project.volumes["shared"].external);
-        assert_eq!(project.volumes["shared"].name.as_deref(), Some("the-shared"));
+        assert_eq!(
+            project.volumes["shared"].name.as_deref(),
+            Some("the-shared")
+        );
 
         let web = &project.services["web"];
         assert_eq!(web.networks["front"].aliases, ["www"]);
@@ -232,7 +241,10 @@ volumes:
         let healthcheck = project.services["db"].healthcheck.clone().expect("set");
         assert_eq!(
             healthcheck.test,
-            Some(vec!["CMD-SHELL".to_owned(), "test -f /tmp/ready".to_owned()])
+            Some(vec![
+                "CMD-SHELL".to_owned(),
+                "test -f /tmp/ready".to_owned()
+            ])
         );
         assert_eq!(healthcheck.interval, Some(1_000_000_000));
         assert_eq!(healthcheck.retries, Some(3));

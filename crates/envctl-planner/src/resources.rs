@@ -144,7 +144,11 @@ fn network_keys(service: &Service) -> Vec<String> {
 
 /// The engine name of network `key`.
 pub fn network_name(project: &Project, key: &str) -> String {
-    match project.networks.get(key).and_then(|network| network.name.clone()) {
+    match project
+        .networks
+        .get(key)
+        .and_then(|network| network.name.clone())
+    {
         Some(name) => name,
         None => format!("{}_{key}", project.name),
     }

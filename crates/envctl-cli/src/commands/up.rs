@@ -32,6 +32,7 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
         return super::print_plan(&plan);
     }
     let since = seconds_since_epoch();
+    super::resources::ensure(&engine, &project, &plan).await?;
     super::execute(invocation, &engine, &project, &observed, &plan).await?;
     if args.detach || args.no_start {
         return Ok(());
