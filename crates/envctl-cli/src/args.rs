@@ -420,6 +420,10 @@ pub struct UpArgs {
     /// Detached mode: run containers in the background
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Wait until the services are running (and healthy, when they have a health
+    /// check); implies `--detach` (not in docker-compose 1.29.2)
+    #[arg(long)]
+    pub wait: bool,
     /// Don't start linked services
     #[arg(long)]
     pub no_deps: bool,

@@ -15,6 +15,7 @@ pub mod dockerignore;
 pub mod endpoint;
 pub mod error;
 pub mod exec;
+pub mod health;
 pub mod image;
 pub mod labels;
 pub mod log_stream;
@@ -33,6 +34,7 @@ pub use docker::{
 pub use endpoint::{Endpoint, TlsFlags};
 pub use error::{ExecutorError, Operation, RunError};
 pub use exec::{ExecInput, ExecRequest};
+pub use health::wait_ready;
 pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};
 pub use logs::{LogEvent, LogSink, follow};
 pub use observe::{observe, project_containers};

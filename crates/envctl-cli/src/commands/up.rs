@@ -34,6 +34,9 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let since = seconds_since_epoch();
     super::resources::ensure(&engine, &project, &plan).await?;
     super::execute(invocation, &engine, &project, &observed, &plan).await?;
+    if args.wait && !args.no_start {
+        return Ok(envctl_executor::wait_ready(&engine, &project, &args.services).await?);
+    }
     if args.detach || args.no_start {
         return Ok(());
     }
