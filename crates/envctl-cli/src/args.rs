@@ -32,6 +32,9 @@ pub struct GlobalArgs {
     /// Specify an alternate environment file
     #[arg(long, value_name = "PATH", global = true)]
     pub env_file: Option<PathBuf>,
+    /// Specify a profile to enable (default: `COMPOSE_PROFILES`, comma-separated)
+    #[arg(long = "profile", value_name = "NAME", global = true)]
+    pub profiles: Vec<String>,
     /// Do not print ANSI control characters
     #[arg(long, global = true)]
     pub no_ansi: bool,

@@ -215,3 +215,98 @@ fn v1_projects_get_no_network() {
     assert!(!network_exists(&format!("{project}_default")));
     assert_success(&test.envctl(&["-p", &project, "down"]), "down");
 }
+
+#[test]
+fn profiles_choose_what_up_starts_and_run_joins_the_network() {
+    let project = unique_project("v2prof");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!(
+            r#"
+version: "3.9"
+services:
+  web:
+    image: envctl-test/busybox
+    command: {SLEEP}
+  debug:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    profiles: [dbg]
+  tool:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    profiles: [tools]
+    depends_on: [debug]
+"#
+        ),
+    );
+    let running = || {
+        let mut names = docker_lines(&[
+            "ps",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+        ]);
+        names.sort();
+        names
+    };
+    assert_success(&test.envctl(&["-p", &project, "up", "-d"]), "up");
+    assert_eq!(running(), [format!("{project}_web_1")]);
+
+    let up = test.envctl(&["-p", &project, "up", "-d", "tool"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        up.stderr.contains("was pulled in as a dependency"),
+        "{}",
+        up.render()
+    );
+
+    let up = Test::new()
+        .file(
+            "docker-compose.yml",
+            &std::fs::read_to_string(test.path().join("docker-compose.yml")).expect("read"),
+        )
+        .env("COMPOSE_PROFILES", "dbg")
+        .envctl(&["-p", &project, "up", "-d"]);
+    assert_success(&up, "COMPOSE_PROFILES=dbg up");
+    assert_eq!(
+        running(),
+        [format!("{project}_debug_1"), format!("{project}_web_1")]
+    );
+    assert_success(
+        &test.envctl(&[
+            "-p",
+            &project,
+            "--profile",
+            "tools",
+            "--profile",
+            "dbg",
+            "up",
+            "-d",
+        ]),
+        "--profile up",
+    );
+    assert_eq!(running().len(), 3);
+
+    // A one-off joins the project network: it reaches `tool` by name.
+    let run = test.envctl(&[
+        "-p",
+        &project,
+        "run",
+        "--rm",
+        "-T",
+        "web",
+        "sh",
+        "-c",
+        "ping -c1 -W2 tool >/dev/null && echo reach",
+    ]);
+    assert_success(&run, "run");
+    assert_eq!(run.stdout.trim(), "reach");
+
+    // `down` sees every service, whatever the profiles.
+    assert_success(&test.envctl(&["-p", &project, "down"]), "down");
+    assert!(running().is_empty());
+    assert!(!network_exists(&format!("{project}_default")));
+}

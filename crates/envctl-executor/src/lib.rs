@@ -39,6 +39,6 @@ pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_log
 pub use logs::{LogEvent, LogSink, follow};
 pub use observe::{observe, project_containers};
 pub use oneoff::{OneOff, oneoff_spec};
-pub use resources::{ResourceEvent, ensure_resources, remove_resources};
+pub use resources::{ResourceEvent, ensure_resources, join_networks, remove_resources};
 pub use run::{Action, Event, Outcome, Progress, RunOptions, parallel_limit, run};
 pub use spec::{ContainerSpec, container_spec};

@@ -155,6 +155,18 @@ pub(crate) async fn connect_networks(
     id: &str,
     spec: &ContainerSpec,
 ) -> Result<(), ExecutorError> {
+    join_networks(engine, service, id, spec, true).await
+}
+
+/// [`connect_networks`]; without `aliases` (a one-off container without
+/// `--use-aliases`), the container joins without any.
+pub async fn join_networks(
+    engine: &Engine,
+    service: &str,
+    id: &str,
+    spec: &ContainerSpec,
+    aliases: bool,
+) -> Result<(), ExecutorError> {
     let short_id: String = id.chars().take(12).collect();
     for (index, endpoint) in spec.networks.iter().enumerate() {
         let failed = |operation| {
@@ -173,7 +185,9 @@ pub(crate) async fn connect_networks(
                 .map_err(failed(Operation::DisconnectNetwork))?;
         }
         let mut endpoint = endpoint.clone();
-        if !endpoint.aliases.contains(&short_id) {
+        if !aliases {
+            endpoint.aliases.clear();
+        } else if !endpoint.aliases.contains(&short_id) {
             endpoint.aliases.insert(1, short_id.clone());
         }
         engine

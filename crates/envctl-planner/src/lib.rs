@@ -12,6 +12,7 @@ pub mod hash;
 pub mod lifecycle;
 pub mod observed;
 pub mod plan;
+pub mod profiles;
 pub mod render;
 pub mod resources;
 
@@ -27,6 +28,7 @@ pub use plan::{
     ContainerRef, DEFAULT_STOP_TIMEOUT, DownOptions, Op, Plan, RecreateStrategy, Step, StepId,
     UpOptions, image_reference, plan_down, plan_stop, plan_up,
 };
+pub use profiles::enabled_for_profiles;
 pub use render::GraphFormat;
 pub use resources::{
     Attachment, NetworkResource, Resources, VolumeResource, network_name, project_resources,

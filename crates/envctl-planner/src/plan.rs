@@ -53,6 +53,8 @@ pub struct UpOptions {
     pub renew_anon_volumes: bool,
     /// `-t`: stop timeout for recreated and removed containers.
     pub timeout: Option<u64>,
+    /// The active profiles (`--profile`, else `COMPOSE_PROFILES`).
+    pub profiles: Vec<String>,
 }
 
 /// What `envctl down` was asked.
@@ -191,13 +193,13 @@ pub fn plan_up(
     options: &UpOptions,
 ) -> Result<Plan, PlanError> {
     let graph = DependencyGraph::new(project)?;
-    let selected = if options.services.is_empty() {
-        graph.order()
-    } else if options.no_deps {
-        graph.only(&options.services)?
-    } else {
-        graph.with_dependencies(&options.services)?
-    };
+    let selected = crate::profiles::select(
+        project,
+        &graph,
+        &options.services,
+        options.no_deps,
+        &options.profiles,
+    )?;
 
     let missing: Vec<_> = selected
         .iter()

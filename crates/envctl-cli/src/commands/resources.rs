@@ -23,3 +23,9 @@ pub async fn remove(engine: &Engine, plan: &Plan) -> Result<(), Failure> {
         .await
         .map_err(|errors| Failure::from(RunError { errors, skipped: 0 }))
 }
+
+/// `run`: the project's networks and volumes, whatever its dependencies' plan holds.
+pub async fn ensure_all(engine: &Engine, project: &Project) -> Result<(), Failure> {
+    let resources = envctl_planner::project_resources(project);
+    Ok(ensure_resources(engine, &project.name, &resources, &report).await?)
+}
