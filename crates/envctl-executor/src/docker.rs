@@ -15,7 +15,7 @@ use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, ContainerSummaryStateEnum, DeviceMapping,
-    HealthConfig, HostConfig, HostConfigLogConfig, NetworkingConfig,
+    HealthConfig, HostConfig, HostConfigLogConfig, Mount, MountType, NetworkingConfig,
     PortBinding as EnginePortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
@@ -530,6 +530,22 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let host_config = HostConfig {
         // docker-py sends these three even when empty, and the engine keeps `[]`/`{}`.
         binds: Some(host.binds.clone()),
+        mounts: (!host.mounts.is_empty()).then(|| {
+            host.mounts
+                .iter()
+                .map(|mount| Mount {
+                    typ: Some(match mount.kind.as_str() {
+                        "bind" => MountType::BIND,
+                        "tmpfs" => MountType::TMPFS,
+                        _ => MountType::VOLUME,
+                    }),
+                    source: mount.source.clone(),
+                    target: Some(mount.target.clone()),
+                    read_only: mount.read_only.then_some(true),
+                    ..Mount::default()
+                })
+                .collect()
+        }),
         links: some_vec(&host.links),
         volumes_from: Some(host.volumes_from.clone()),
         network_mode: host.network_mode.clone(),

@@ -115,9 +115,20 @@ pub struct HealthSpec {
     pub start_period: Option<i64>,
 }
 
+/// One `HostConfig.Mounts` entry (the long syntax of `volumes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountSpec {
+    /// `volume`, `bind` or `tmpfs`.
+    pub kind: String,
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+}
+
 /// What the engine calls `HostConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostSpec {
+    pub mounts: Vec<MountSpec>,
     /// `source:target:mode`.
     pub binds: Vec<String>,
     /// `container name:alias`, sorted.
@@ -292,7 +303,24 @@ pub fn container_spec(
         None if uses_networking(project) => "none".to_owned(),
         None => "default".to_owned(),
     };
+    let mounts = service
+        .mounts
+        .iter()
+        .map(|mount| MountSpec {
+            kind: mount.kind.clone(),
+            source: mount
+                .source
+                .as_ref()
+                .map(|source| match mount.kind.as_str() {
+                    "volume" => volume_name(project, source).unwrap_or_else(|| source.clone()),
+                    _ => source.clone(),
+                }),
+            target: mount.target.clone(),
+            read_only: mount.read_only,
+        })
+        .collect();
     let host = HostSpec {
+        mounts,
         binds: binds.into_values().collect(),
         links,
         volumes_from: volumes_from(service, lookup)?,

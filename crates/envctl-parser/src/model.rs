@@ -239,6 +239,9 @@ pub struct Service {
     /// `networks:` as written (v2/v3), by network key; empty when not given.
     pub networks: IndexMap<String, ServiceNetwork>,
     pub healthcheck: Option<Healthcheck>,
+    /// The long syntax of `volumes` (v3: `type`, `source`, `target`), sent as
+    /// `HostConfig.Mounts` as 1.29.2 does.
+    pub mounts: Vec<Mount>,
     /// `depends_on` with its conditions (the list form is `service_started`).
     pub depends_on: IndexMap<ServiceName, DependsOnCondition>,
     pub profiles: Vec<String>,
@@ -303,6 +306,7 @@ impl Service {
             volume_driver: None,
             networks: IndexMap::new(),
             healthcheck: None,
+            mounts: Vec::new(),
             depends_on: IndexMap::new(),
             profiles: Vec::new(),
             dependencies: Vec::new(),
@@ -482,6 +486,18 @@ pub struct VolumeDef {
     pub driver_opts: IndexMap<String, String>,
     pub labels: IndexMap<String, String>,
     pub external: bool,
+}
+
+/// One long-syntax entry of a service's `volumes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// `volume`, `bind` or `tmpfs`.
+    pub kind: String,
+    /// A volume key (as written) or an absolute host path; `None` for `tmpfs` and
+    /// an anonymous volume.
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
 }
 
 /// One entry of a service's `networks`.

@@ -10,8 +10,8 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
 use crate::model::{
-    DependsOnCondition, Healthcheck, Ipam, IpamPool, NetworkDef, Project, Service, ServiceName,
-    ServiceNetwork, VolumeDef,
+    DependsOnCondition, Healthcheck, Ipam, IpamPool, Mount, NetworkDef, Project, Service,
+    ServiceName, ServiceNetwork, VolumeDef,
 };
 
 /// Fills `project.networks`, `project.volumes` and each service's typed v2/v3 fields.
@@ -28,12 +28,13 @@ pub(crate) fn attach(project: &mut Project, sections: &Map<String, Json>) {
             .map(|(key, config)| (key.clone(), volume_def(config)))
             .collect();
     }
+    let working_dir = project.working_dir.clone();
     for service in project.services.values_mut() {
-        service_fields(service);
+        service_fields(service, &working_dir);
     }
 }
 
-fn service_fields(service: &mut Service) {
+fn service_fields(service: &mut Service, working_dir: &std::path::Path) {
     let options = &service.options;
     if let Some(Json::Object(networks)) = options.get("networks") {
         service.networks = networks
@@ -79,6 +80,27 @@ fn service_fields(service: &mut Service) {
             .collect();
     }
     service.profiles = strings(options.get("profiles"));
+    if let Some(Json::Array(volumes)) = options.get("volumes") {
+        service.mounts = volumes
+            .iter()
+            .filter_map(Json::as_object)
+            .filter_map(|volume| {
+                let kind = string(volume.get("type")).unwrap_or_else(|| "volume".to_owned());
+                let source = string(volume.get("source")).map(|source| {
+                    match kind == "bind" && !source.starts_with('/') {
+                        true => working_dir.join(source).display().to_string(),
+                        false => source,
+                    }
+                });
+                Some(Mount {
+                    kind,
+                    source,
+                    target: string(volume.get("target"))?,
+                    read_only: volume.get("read_only").and_then(Json::as_bool) == Some(true),
+                })
+            })
+            .collect();
+    }
 }
 
 fn network_def(config: &Json) -> NetworkDef {
