@@ -125,9 +125,8 @@ async fn wait_healthy(engine: &Engine, id: &str) -> Result<(), NotHealthy> {
         .await
         .map_err(|_| NotHealthy::Gone)?
         .ok_or(NotHealthy::Gone)?;
-    match health_now(&details) {
-        Some(result) => return result,
-        None => {}
+    if let Some(result) = health_now(&details) {
+        return result;
     }
     while let Some(change) = changes.next().await {
         match change.map_err(NotHealthy::Engine)? {

@@ -256,9 +256,10 @@ pub fn container_spec(
             let mode = volume.mode.as_deref().unwrap_or("rw");
             // A top-level volume is mounted by its engine name (1.29.2
             // `ProjectVolumes.namespace_spec`).
-            let source = match volume.is_bind() {
-                true => source.clone(),
-                false => volume_name(project, source).unwrap_or_else(|| source.clone()),
+            let source = if volume.is_bind() {
+                source.clone()
+            } else {
+                volume_name(project, source).unwrap_or_else(|| source.clone())
             };
             binds.insert(
                 volume.target.clone(),
@@ -612,8 +613,8 @@ mod tests {
                 .into_iter()
                 .map(|service| (service.name.clone(), service))
                 .collect(),
-            networks: indexmap::IndexMap::new(),
-            volumes: indexmap::IndexMap::new(),
+            networks: IndexMap::new(),
+            volumes: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }

@@ -87,9 +87,10 @@ fn service_fields(service: &mut Service, working_dir: &std::path::Path) {
             .filter_map(|volume| {
                 let kind = string(volume.get("type")).unwrap_or_else(|| "volume".to_owned());
                 let source = string(volume.get("source")).map(|source| {
-                    match kind == "bind" && !source.starts_with('/') {
-                        true => working_dir.join(source).display().to_string(),
-                        false => source,
+                    if kind == "bind" && !source.starts_with('/') {
+                        working_dir.join(source).display().to_string()
+                    } else {
+                        source
                     }
                 });
                 Some(Mount {

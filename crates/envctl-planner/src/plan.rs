@@ -213,8 +213,10 @@ pub fn plan_up(
         return Err(PlanError::MissingImages { missing });
     }
 
-    let mut plan = Plan::default();
-    plan.resources = project_resources(project);
+    let mut plan = Plan {
+        resources: project_resources(project),
+        ..Plan::default()
+    };
     plan.warnings
         .extend(orphan_warning(project, observed, options.remove_orphans));
     if options.remove_orphans {

@@ -134,8 +134,8 @@ pub fn project(name: &str, services: Vec<Service>) -> Project {
             .into_iter()
             .map(|service| (service.name.clone(), service))
             .collect::<IndexMap<_, _>>(),
-        networks: indexmap::IndexMap::new(),
-        volumes: indexmap::IndexMap::new(),
+        networks: IndexMap::new(),
+        volumes: IndexMap::new(),
         sources: SourceMap::default(),
         warnings: Vec::new(),
     }

@@ -64,8 +64,8 @@ pub fn project_from(services: &[(String, Vec<String>)]) -> Project {
         env_file: None,
         format: Format::V1,
         services: map,
-        networks: indexmap::IndexMap::new(),
-        volumes: indexmap::IndexMap::new(),
+        networks: IndexMap::new(),
+        volumes: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }
