@@ -32,6 +32,9 @@ pub struct GlobalArgs {
     /// Specify an alternate environment file
     #[arg(long, value_name = "PATH", global = true)]
     pub env_file: Option<PathBuf>,
+    /// Specify a profile to enable (default: `COMPOSE_PROFILES`, comma-separated)
+    #[arg(long = "profile", value_name = "NAME", global = true)]
+    pub profiles: Vec<String>,
     /// Do not print ANSI control characters
     #[arg(long, global = true)]
     pub no_ansi: bool,
@@ -420,6 +423,10 @@ pub struct UpArgs {
     /// Detached mode: run containers in the background
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Wait until the services are running (and healthy, when they have a health
+    /// check); implies `--detach` (not in docker-compose 1.29.2)
+    #[arg(long)]
+    pub wait: bool,
     /// Don't start linked services
     #[arg(long)]
     pub no_deps: bool,

@@ -96,6 +96,24 @@ impl Invocation {
     }
 
     /// `COMPOSE_PARALLEL_LIMIT`.
+    /// The active profiles: `--profile`, else `COMPOSE_PROFILES` (comma-separated),
+    /// as 1.29.2's `get_profiles_from_options`.
+    pub fn profiles(&self) -> Vec<String> {
+        if !self.global.profiles.is_empty() {
+            return self.global.profiles.clone();
+        }
+        self.environment
+            .get("COMPOSE_PROFILES")
+            .map(|profiles| {
+                profiles
+                    .split(',')
+                    .filter(|profile| !profile.is_empty())
+                    .map(ToOwned::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn parallel_limit(&self) -> usize {
         envctl_executor::parallel_limit(
             self.environment

@@ -15,8 +15,8 @@ use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, ContainerSummaryStateEnum, DeviceMapping,
-    HostConfig, HostConfigLogConfig, PortBinding as EnginePortBinding, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum,
+    HealthConfig, HostConfig, HostConfigLogConfig, Mount, MountType, NetworkingConfig,
+    PortBinding as EnginePortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
@@ -45,9 +45,14 @@ pub use inspect::{ImageDetails, ProcessList};
 pub use system::EngineVersion;
 mod attach;
 mod exec;
+mod health;
 mod image;
 mod inspect;
 mod lifecycle;
+mod network;
+mod volume;
+
+pub use health::ContainerChange;
 mod logs;
 mod pump;
 pub use image::BuildFailure;
@@ -538,6 +543,22 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let host_config = HostConfig {
         // docker-py sends these three even when empty, and the engine keeps `[]`/`{}`.
         binds: Some(host.binds.clone()),
+        mounts: (!host.mounts.is_empty()).then(|| {
+            host.mounts
+                .iter()
+                .map(|mount| Mount {
+                    typ: Some(match mount.kind.as_str() {
+                        "bind" => MountType::BIND,
+                        "tmpfs" => MountType::TMPFS,
+                        _ => MountType::VOLUME,
+                    }),
+                    source: mount.source.clone(),
+                    target: Some(mount.target.clone()),
+                    read_only: mount.read_only.then_some(true),
+                    ..Mount::default()
+                })
+                .collect()
+        }),
         links: some_vec(&host.links),
         volumes_from: Some(host.volumes_from.clone()),
         network_mode: host.network_mode.clone(),
@@ -629,6 +650,17 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         tty: spec.tty,
         open_stdin: spec.stdin_open,
         stop_signal: spec.stop_signal.clone(),
+        healthcheck: spec.healthcheck.as_ref().map(|check| HealthConfig {
+            test: check.test.clone(),
+            interval: check.interval,
+            timeout: check.timeout,
+            retries: check.retries,
+            start_period: check.start_period,
+            start_interval: None,
+        }),
+        networking_config: spec.networks.first().map(|primary| NetworkingConfig {
+            endpoints_config: Some(network::endpoints_config(primary)),
+        }),
         host_config: Some(host_config),
         ..ContainerCreateBody::default()
     }

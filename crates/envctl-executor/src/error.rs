@@ -33,6 +33,15 @@ pub enum Operation {
     Events,
     Exec,
     Top,
+    CreateNetwork,
+    RemoveNetwork,
+    ConnectNetwork,
+    DisconnectNetwork,
+    InspectNetwork,
+    CreateVolume,
+    RemoveVolume,
+    InspectVolume,
+    Wait,
 }
 
 impl fmt::Display for Operation {
@@ -56,6 +65,15 @@ impl fmt::Display for Operation {
             Self::Events => "watch the events of project",
             Self::Exec => "run a command in container",
             Self::Top => "list the processes of container",
+            Self::CreateNetwork => "create network",
+            Self::RemoveNetwork => "remove network",
+            Self::ConnectNetwork => "connect a container to network",
+            Self::DisconnectNetwork => "disconnect a container from network",
+            Self::InspectNetwork => "inspect network",
+            Self::CreateVolume => "create volume",
+            Self::RemoveVolume => "remove volume",
+            Self::InspectVolume => "inspect volume",
+            Self::Wait => "wait for container",
         })
     }
 }
@@ -197,6 +215,39 @@ pub enum ExecutorError {
         service: String,
         image: String,
         reason: String,
+    },
+
+    /// A network or volume marked `external` does not exist.
+    #[error("{kind} `{name}` is declared as external, but could not be found")]
+    #[diagnostic(
+        code(envctl::external_missing),
+        help("create it first with `docker {kind} create {name}`, then run the command again")
+    )]
+    ExternalMissing {
+        /// `network` or `volume`.
+        kind: &'static str,
+        name: String,
+    },
+
+    /// A `depends_on` condition cannot be met.
+    #[error("service `{service}`: dependency `{dependency}` {problem}")]
+    #[diagnostic(code(envctl::dependency_failed))]
+    DependencyFailed {
+        service: String,
+        dependency: String,
+        /// `is unhealthy (container `x`)`, `exited with code 1 (container `x`)`, …
+        problem: String,
+        #[help]
+        advice: Option<String>,
+    },
+
+    /// `up --wait`: a container did not become running (and healthy).
+    #[error("service `{service}`: container `{container}` {problem}")]
+    #[diagnostic(code(envctl::wait_failed))]
+    WaitFailed {
+        service: String,
+        container: String,
+        problem: String,
     },
 
     /// Interrupted before the step could run.

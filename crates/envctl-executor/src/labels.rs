@@ -92,6 +92,8 @@ mod tests {
             env_file: None,
             format: Format::V1,
             services: IndexMap::new(),
+            networks: IndexMap::new(),
+            volumes: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }

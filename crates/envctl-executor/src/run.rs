@@ -444,6 +444,14 @@ impl StepContext {
                 Ok(())
             }
             Op::Start { container } => {
+                if let Some(definition) = self.project.service(service) {
+                    crate::health::wait_for_dependencies(
+                        &self.engine,
+                        definition,
+                        &self.containers,
+                    )
+                    .await?;
+                }
                 self.engine
                     .start_container(&container.id)
                     .await
@@ -525,6 +533,7 @@ impl StepContext {
                     reference: "service",
                     target: service_name.to_owned(),
                 })?;
+        crate::health::wait_for_dependencies(&self.engine, service, &self.containers).await?;
         for name in referenced_containers(service) {
             if let Ok(Some(details)) = self.engine.inspect_container(&name).await {
                 self.update(|containers| {
@@ -560,6 +569,7 @@ impl StepContext {
             running: false,
         };
         self.update(|containers| containers.insert(service_name, created.clone()));
+        crate::resources::connect_networks(&self.engine, service_name, &id, &spec).await?;
         if start {
             self.engine
                 .start_container(&id)

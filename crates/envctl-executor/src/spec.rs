@@ -11,7 +11,7 @@
 //! target (Swarm, later) can turn the same value into its own.
 
 use envctl_parser::{Command, ModeRef, Project, Service, VolumesFromSource};
-use envctl_planner::image_reference;
+use envctl_planner::{image_reference, service_attachments, uses_networking, volume_name};
 use indexmap::{IndexMap, IndexSet};
 
 use crate::error::ExecutorError;
@@ -85,12 +85,50 @@ pub struct ContainerSpec {
     pub stop_signal: Option<String>,
     /// `Config.MacAddress` (API 1.41; later engines also read it per endpoint).
     pub mac_address: Option<String>,
+    /// `Config.Healthcheck`.
+    pub healthcheck: Option<HealthSpec>,
+    /// The networks to join (v2/v3), the primary one first: it is named in the
+    /// create request, the others are connected before the container starts.
+    pub networks: Vec<NetworkEndpoint>,
     pub host: HostSpec,
+}
+
+/// One network a container joins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkEndpoint {
+    /// The network's engine name.
+    pub network: String,
+    pub aliases: Vec<String>,
+    pub ipv4_address: Option<String>,
+    pub ipv6_address: Option<String>,
+    /// `container name:alias`, as `HostConfig.Links` (sent on connect, as 1.29.2).
+    pub links: Vec<String>,
+}
+
+/// `healthcheck:` (durations in nanoseconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthSpec {
+    pub test: Option<Vec<String>>,
+    pub interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub retries: Option<i64>,
+    pub start_period: Option<i64>,
+}
+
+/// One `HostConfig.Mounts` entry (the long syntax of `volumes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountSpec {
+    /// `volume`, `bind` or `tmpfs`.
+    pub kind: String,
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
 }
 
 /// What the engine calls `HostConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostSpec {
+    pub mounts: Vec<MountSpec>,
     /// `source:target:mode`.
     pub binds: Vec<String>,
     /// `container name:alias`, sorted.
@@ -216,6 +254,13 @@ pub fn container_spec(
         volumes.insert(volume.target.clone());
         if let Some(source) = &volume.source {
             let mode = volume.mode.as_deref().unwrap_or("rw");
+            // A top-level volume is mounted by its engine name (1.29.2
+            // `ProjectVolumes.namespace_spec`).
+            let source = if volume.is_bind() {
+                source.clone()
+            } else {
+                volume_name(project, source).unwrap_or_else(|| source.clone())
+            };
             binds.insert(
                 volume.target.clone(),
                 format!("{source}:{}:{mode}", volume.target),
@@ -243,15 +288,48 @@ pub fn container_spec(
         exposed_ports.extend(expand_expose(expose));
     }
 
+    let links = links(project, service, lookup);
+    let networks: Vec<NetworkEndpoint> = service_attachments(project, service)
+        .into_iter()
+        .map(|attachment| NetworkEndpoint {
+            network: attachment.network,
+            aliases: attachment.aliases,
+            ipv4_address: attachment.ipv4_address,
+            ipv6_address: attachment.ipv6_address,
+            links: links.clone(),
+        })
+        .collect();
+    let default_mode = match networks.first() {
+        Some(primary) => primary.network.clone(),
+        None if uses_networking(project) => "none".to_owned(),
+        None => "default".to_owned(),
+    };
+    let mounts = service
+        .mounts
+        .iter()
+        .map(|mount| MountSpec {
+            kind: mount.kind.clone(),
+            source: mount
+                .source
+                .as_ref()
+                .map(|source| match mount.kind.as_str() {
+                    "volume" => volume_name(project, source).unwrap_or_else(|| source.clone()),
+                    _ => source.clone(),
+                }),
+            target: mount.target.clone(),
+            read_only: mount.read_only,
+        })
+        .collect();
     let host = HostSpec {
+        mounts,
         binds: binds.into_values().collect(),
-        links: links(project, service, lookup),
+        links,
         volumes_from: volumes_from(service, lookup)?,
         network_mode: Some(match &service.network_mode {
-            None => "default".to_owned(),
+            None => default_mode,
             Some(mode) => match mode_ref(mode, "net", service, lookup, &mut warnings) {
                 Some(mode) => mode,
-                None => "default".to_owned(),
+                None => default_mode,
             },
         }),
         port_bindings,
@@ -328,6 +406,14 @@ pub fn container_spec(
         stdin_open: service.stdin_open,
         stop_signal: service.stop_signal.clone(),
         mac_address: service.mac_address.clone(),
+        healthcheck: service.healthcheck.as_ref().map(|check| HealthSpec {
+            test: check.test.clone(),
+            interval: check.interval,
+            timeout: check.timeout,
+            retries: check.retries,
+            start_period: check.start_period,
+        }),
+        networks,
         host,
     };
     Ok((spec, warnings))
@@ -527,6 +613,8 @@ mod tests {
                 .into_iter()
                 .map(|service| (service.name.clone(), service))
                 .collect(),
+            networks: IndexMap::new(),
+            volumes: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }

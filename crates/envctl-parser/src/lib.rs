@@ -20,6 +20,7 @@ mod normalize;
 mod paths;
 mod port;
 mod references;
+mod resources;
 mod schema;
 mod sections;
 pub mod serialize;

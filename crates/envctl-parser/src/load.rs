@@ -871,7 +871,7 @@ impl Loader {
                 sections.insert(section.clone(), crate::sections::section_json(node));
             }
         }
-        let project = Project {
+        let mut project = Project {
             name: String::new(),
             working_dir: working_dir.to_path_buf(),
             config_files: loaded.iter().map(|file| file.path.clone()).collect(),
@@ -883,9 +883,12 @@ impl Loader {
                 },
             },
             services,
+            networks: IndexMap::new(),
+            volumes: IndexMap::new(),
             sources: std::mem::take(&mut self.sources),
             warnings: std::mem::take(&mut self.warnings),
         };
+        crate::resources::attach(&mut project, &sections);
         Ok((project, sections))
     }
 }

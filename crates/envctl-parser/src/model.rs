@@ -139,6 +139,10 @@ pub struct Project {
     pub format: Format,
     /// In file order (first file first, then services added by later files).
     pub services: IndexMap<ServiceName, Service>,
+    /// v2/v3 top-level `networks`, in file order (empty for v1).
+    pub networks: IndexMap<String, NetworkDef>,
+    /// v2/v3 top-level `volumes`, in file order (empty for v1).
+    pub volumes: IndexMap<String, VolumeDef>,
     #[serde(skip)]
     pub sources: SourceMap,
     #[serde(skip)]
@@ -232,6 +236,15 @@ pub struct Service {
     pub stop_signal: Option<String>,
     pub logging: Option<Logging>,
     pub volume_driver: Option<String>,
+    /// `networks:` as written (v2/v3), by network key; empty when not given.
+    pub networks: IndexMap<String, ServiceNetwork>,
+    pub healthcheck: Option<Healthcheck>,
+    /// The long syntax of `volumes` (v3: `type`, `source`, `target`), sent as
+    /// `HostConfig.Mounts` as 1.29.2 does.
+    pub mounts: Vec<Mount>,
+    /// `depends_on` with its conditions (the list form is `service_started`).
+    pub depends_on: IndexMap<ServiceName, DependsOnCondition>,
+    pub profiles: Vec<String>,
 
     /// Every edge to another service of the project, with the span that made it.
     #[serde(skip)]
@@ -291,6 +304,11 @@ impl Service {
             stop_signal: None,
             logging: None,
             volume_driver: None,
+            networks: IndexMap::new(),
+            healthcheck: None,
+            mounts: Vec::new(),
+            depends_on: IndexMap::new(),
+            profiles: Vec::new(),
             dependencies: Vec::new(),
         }
     }
@@ -422,6 +440,105 @@ impl DependencyKind {
             Self::Pid => "pid",
             Self::Ipc => "ipc",
             Self::DependsOn => "depends_on",
+        }
+    }
+}
+
+/// One entry of the top-level `networks` (v2/v3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkDef {
+    /// `name:` (or `external: {name}`): used as it is; `None` means
+    /// `<project>_<key>`.
+    pub name: Option<String>,
+    pub driver: Option<String>,
+    pub driver_opts: IndexMap<String, String>,
+    pub labels: IndexMap<String, String>,
+    pub external: bool,
+    pub internal: Option<bool>,
+    pub enable_ipv6: Option<bool>,
+    pub ipam: Option<Ipam>,
+}
+
+/// `ipam:` of a network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Ipam {
+    pub driver: Option<String>,
+    pub config: Vec<IpamPool>,
+    pub options: IndexMap<String, String>,
+}
+
+/// One entry of `ipam.config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IpamPool {
+    pub subnet: Option<String>,
+    pub ip_range: Option<String>,
+    pub gateway: Option<String>,
+    pub aux_addresses: IndexMap<String, String>,
+}
+
+/// One entry of the top-level `volumes` (v2/v3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VolumeDef {
+    /// `name:` (or `external: {name}`): used as it is; `None` means
+    /// `<project>_<key>`.
+    pub name: Option<String>,
+    pub driver: Option<String>,
+    pub driver_opts: IndexMap<String, String>,
+    pub labels: IndexMap<String, String>,
+    pub external: bool,
+}
+
+/// One long-syntax entry of a service's `volumes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// `volume`, `bind` or `tmpfs`.
+    pub kind: String,
+    /// A volume key (as written) or an absolute host path; `None` for `tmpfs` and
+    /// an anonymous volume.
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+}
+
+/// One entry of a service's `networks`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceNetwork {
+    pub aliases: Vec<String>,
+    pub ipv4_address: Option<String>,
+    pub ipv6_address: Option<String>,
+    pub priority: Option<i64>,
+}
+
+/// `healthcheck:` as the engine takes it (durations in nanoseconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Healthcheck {
+    /// `["CMD", …]`, `["CMD-SHELL", "…"]` or `["NONE"]` (`disable: true`).
+    pub test: Option<Vec<String>>,
+    pub interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub start_period: Option<i64>,
+    pub retries: Option<i64>,
+}
+
+/// When a `depends_on` dependency counts as ready.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum DependsOnCondition {
+    /// `service_started` (and the list form).
+    #[default]
+    Started,
+    /// `service_healthy`: its healthcheck reports `healthy`.
+    Healthy,
+    /// `service_completed_successfully`: it exited with code 0.
+    CompletedSuccessfully,
+}
+
+impl DependsOnCondition {
+    /// The compose spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "service_started",
+            Self::Healthy => "service_healthy",
+            Self::CompletedSuccessfully => "service_completed_successfully",
         }
     }
 }

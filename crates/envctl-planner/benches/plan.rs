@@ -58,6 +58,8 @@ fn tree_project(count: usize) -> Project {
         env_file: None,
         format: Format::V1,
         services,
+        networks: IndexMap::new(),
+        volumes: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }

@@ -32,6 +32,21 @@ pub enum PlanError {
     )]
     MissingImages { missing: Vec<(ServiceName, String)> },
 
+    /// A dependency of a selected service is not enabled by the active profiles.
+    #[error(
+        "service `{dependency}` was pulled in as a dependency of service `{dependent}` but is not enabled by the active profiles"
+    )]
+    #[diagnostic(
+        code(envctl::disabled_dependency),
+        help(
+            "add a common profile to `{dependency}` and `{dependent}`, or activate one of `{dependency}`'s with `--profile`"
+        )
+    )]
+    DisabledDependency {
+        dependency: ServiceName,
+        dependent: ServiceName,
+    },
+
     #[error("no such service: `{name}`")]
     #[diagnostic(code(envctl::no_such_service))]
     NoSuchService {

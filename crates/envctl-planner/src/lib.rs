@@ -12,7 +12,9 @@ pub mod hash;
 pub mod lifecycle;
 pub mod observed;
 pub mod plan;
+pub mod profiles;
 pub mod render;
+pub mod resources;
 
 pub use error::PlanError;
 pub use graph::DependencyGraph;
@@ -26,4 +28,9 @@ pub use plan::{
     ContainerRef, DEFAULT_STOP_TIMEOUT, DownOptions, Op, Plan, RecreateStrategy, Step, StepId,
     UpOptions, image_reference, plan_down, plan_stop, plan_up,
 };
+pub use profiles::enabled_for_profiles;
 pub use render::GraphFormat;
+pub use resources::{
+    Attachment, NetworkResource, Resources, VolumeResource, network_name, project_resources,
+    service_attachments, uses_networking, volume_name,
+};

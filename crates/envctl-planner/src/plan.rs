@@ -15,6 +15,7 @@ use crate::error::PlanError;
 use crate::graph::DependencyGraph;
 use crate::hash::{changed_keys, config_digest, config_hash_observed};
 use crate::observed::{ContainerState, Observed, ObservedContainer};
+use crate::resources::{Resources, project_resources};
 
 /// Stop timeout when neither the command line nor the service sets one (1.29.2
 /// `DEFAULT_TIMEOUT`).
@@ -52,6 +53,8 @@ pub struct UpOptions {
     pub renew_anon_volumes: bool,
     /// `-t`: stop timeout for recreated and removed containers.
     pub timeout: Option<u64>,
+    /// The active profiles (`--profile`, else `COMPOSE_PROFILES`).
+    pub profiles: Vec<String>,
 }
 
 /// What `envctl down` was asked.
@@ -151,6 +154,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Things to tell the user that change nothing (orphans left alone, …).
     pub warnings: Vec<String>,
+    /// Networks and volumes: made before the first step (`up`), removed after the
+    /// last (`down`). Empty for v1 projects.
+    pub resources: Resources,
 }
 
 impl Plan {
@@ -187,13 +193,13 @@ pub fn plan_up(
     options: &UpOptions,
 ) -> Result<Plan, PlanError> {
     let graph = DependencyGraph::new(project)?;
-    let selected = if options.services.is_empty() {
-        graph.order()
-    } else if options.no_deps {
-        graph.only(&options.services)?
-    } else {
-        graph.with_dependencies(&options.services)?
-    };
+    let selected = crate::profiles::select(
+        project,
+        &graph,
+        &options.services,
+        options.no_deps,
+        &options.profiles,
+    )?;
 
     let missing: Vec<_> = selected
         .iter()
@@ -207,7 +213,10 @@ pub fn plan_up(
         return Err(PlanError::MissingImages { missing });
     }
 
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        resources: project_resources(project),
+        ..Plan::default()
+    };
     plan.warnings
         .extend(orphan_warning(project, observed, options.remove_orphans));
     if options.remove_orphans {
@@ -275,6 +284,10 @@ pub fn plan_down(
     let mut plan = Plan::default();
     plan.warnings
         .extend(orphan_warning(project, observed, options.remove_orphans));
+    plan.resources = Resources {
+        remove_volumes: options.remove_volumes,
+        ..project_resources(project)
+    };
 
     // Reverse dependency order: a service's containers stop after its dependents'.
     let mut stop_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
@@ -720,6 +733,7 @@ impl fmt::Display for Op {
 impl fmt::Display for Plan {
     /// `[deps] -> #id service, operation, cause`, one step a line (compose `plan.go`).
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}", self.resources)?;
         for step in &self.steps {
             let deps: Vec<String> = step.deps.iter().map(ToString::to_string).collect();
             writeln!(

@@ -21,6 +21,7 @@ pub async fn run(invocation: &Invocation, args: DownArgs) -> Result<(), Failure>
         return super::print_plan(&plan);
     }
     super::execute(invocation, &engine, &project, &observed, &plan).await?;
+    super::resources::remove(&engine, &plan).await?;
     if let Some(images) = args.rmi {
         remove_images(&engine, &project, images).await;
     }

@@ -14,6 +14,7 @@ mod logs;
 mod oneoff;
 mod ps;
 mod pull;
+mod resources;
 mod rm;
 mod start;
 mod stop;

@@ -35,6 +35,7 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
             args.service
         )));
     };
+    super::resources::ensure_all(&engine, &project).await?;
     let observed = if args.no_deps {
         observed
     } else {
@@ -79,6 +80,7 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
         .create_attachable(&spec, !args.detach)
         .await
         .map_err(|source| step_error(Operation::Create, source))?;
+    envctl_executor::join_networks(&engine, name.as_str(), &id, &spec, false).await?;
     if args.detach {
         engine
             .start_container(&id)

@@ -17,7 +17,8 @@ use crate::invocation::Invocation;
 use crate::report::{Failure, print_line};
 
 pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
-    let options = up_options(&args)?;
+    let mut options = up_options(&args)?;
+    options.profiles = invocation.profiles();
     let (project, engine, observed) = super::prepare(invocation).await?;
     let policy = super::images::ImagePolicy {
         build: args.build,
@@ -32,7 +33,11 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
         return super::print_plan(&plan);
     }
     let since = seconds_since_epoch();
+    super::resources::ensure(&engine, &project, &plan).await?;
     super::execute(invocation, &engine, &project, &observed, &plan).await?;
+    if args.wait && !args.no_start {
+        return Ok(envctl_executor::wait_ready(&engine, &project, &args.services).await?);
+    }
     if args.detach || args.no_start {
         return Ok(());
     }
@@ -169,5 +174,6 @@ fn up_options(args: &UpArgs) -> Result<UpOptions, Failure> {
         remove_orphans: args.remove_orphans,
         renew_anon_volumes: args.renew_anon_volumes,
         timeout: args.timeout,
+        profiles: Vec::new(),
     })
 }

@@ -289,6 +289,14 @@ impl Drop for ProjectGuard {
         for volume in volumes {
             docker_lines(&["volume", "rm", "-f", &volume]);
         }
+        // v2/v3 projects: their labelled networks and volumes.
+        let label = format!("label=com.docker.compose.project={}", self.name);
+        for network in docker_lines(&["network", "ls", "-q", "--filter", &label]) {
+            docker_lines(&["network", "rm", &network]);
+        }
+        for volume in docker_lines(&["volume", "ls", "-q", "--filter", &label]) {
+            docker_lines(&["volume", "rm", "-f", &volume]);
+        }
     }
 }
 

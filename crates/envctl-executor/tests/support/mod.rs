@@ -134,6 +134,8 @@ pub fn project(name: &str, services: Vec<Service>) -> Project {
             .into_iter()
             .map(|service| (service.name.clone(), service))
             .collect::<IndexMap<_, _>>(),
+        networks: IndexMap::new(),
+        volumes: IndexMap::new(),
         sources: SourceMap::default(),
         warnings: Vec::new(),
     }

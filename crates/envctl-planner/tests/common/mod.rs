@@ -64,6 +64,8 @@ pub fn project_from(services: &[(String, Vec<String>)]) -> Project {
         env_file: None,
         format: Format::V1,
         services: map,
+        networks: IndexMap::new(),
+        volumes: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }

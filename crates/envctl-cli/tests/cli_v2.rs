@@ -1,0 +1,312 @@
+//! The v2/v3 runtime on the real engine: project networks with aliases and static
+//! addresses, named volumes (kept by `down`, removed by `down -v`, external ones
+//! never), and v1 projects left without a network.
+
+#![cfg(feature = "docker-tests")]
+
+mod support;
+
+use support::{Output, ProjectGuard, Test, docker_lines, inspect, unique_project, volume_exists};
+
+const SLEEP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]"#;
+
+fn assert_success(output: &Output, what: &str) {
+    assert_eq!(output.code, Some(0), "{what}: {}", output.render());
+}
+
+fn network_exists(name: &str) -> bool {
+    !docker_lines(&["network", "ls", "-q", "--filter", &format!("name=^{name}$")]).is_empty()
+}
+
+/// Removes a network or volume the test made outside any project.
+struct Leftover(&'static str, String);
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        docker_lines(&[self.0, "rm", &self.1]);
+    }
+}
+
+#[test]
+fn v2_networks_aliases_addresses_and_named_volumes() {
+    let project = unique_project("v2net");
+    let _guard = ProjectGuard::new(&project);
+    let external = format!("{project}-ext");
+    let _external = Leftover("volume", external.clone());
+    docker_lines(&["volume", "create", &external]);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!(
+            r#"
+version: "2.4"
+services:
+  web:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    networks:
+      front:
+        aliases: [www]
+        ipv4_address: 172.31.250.10
+      back: {{}}
+    volumes: [data:/data, shared:/shared]
+  db:
+    image: envctl-test/busybox
+    command: {SLEEP}
+networks:
+  front:
+    labels: {{tier: front}}
+    ipam:
+      config: [{{subnet: 172.31.250.0/24}}]
+  back: {{}}
+volumes:
+  data:
+    labels: {{kind: data}}
+  shared:
+    external:
+      name: {external}
+"#
+        ),
+    );
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_success(&up, "up");
+    assert!(
+        up.stderr.contains(&format!(
+            "Creating network \"{project}_default\" with the default driver"
+        )),
+        "{}",
+        up.render()
+    );
+
+    for network in ["default", "front", "back"] {
+        let name = format!("{project}_{network}");
+        let labels = docker_lines(&["network", "inspect", "--format", "{{json .Labels}}", &name]);
+        let labels: serde_json::Value =
+            serde_json::from_str(&labels.join("")).expect("labels are JSON");
+        assert_eq!(labels["com.docker.compose.network"], network);
+        assert_eq!(labels["com.docker.compose.project"], project.as_str());
+        assert_eq!(labels["com.docker.compose.version"], "1.29.2");
+    }
+    let front = docker_lines(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{index .Labels \"tier\"}} {{range .IPAM.Config}}{{.Subnet}}{{end}}",
+        &format!("{project}_front"),
+    ]);
+    assert_eq!(front, ["front 172.31.250.0/24"]);
+
+    let web = format!("{project}_web_1");
+    let id = inspect(&web, "{{.Id}}");
+    let short_id = &id[..12];
+    assert_eq!(
+        inspect(&web, "{{.HostConfig.NetworkMode}}"),
+        format!("{project}_back")
+    );
+    let networks: serde_json::Value =
+        serde_json::from_str(&inspect(&web, "{{json .NetworkSettings.Networks}}"))
+            .expect("networks are JSON");
+    let aliases = |network: &str| -> Vec<String> {
+        let mut aliases: Vec<String> = networks[format!("{project}_{network}")]["Aliases"]
+            .as_array()
+            .map(|aliases| {
+                aliases
+                    .iter()
+                    .filter_map(|alias| alias.as_str().map(ToOwned::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        aliases.sort();
+        aliases
+    };
+    let mut expected = vec![short_id.to_owned(), "web".to_owned(), "www".to_owned()];
+    expected.sort();
+    assert_eq!(aliases("front"), expected);
+    assert_eq!(
+        networks[format!("{project}_front")]["IPAMConfig"]["IPv4Address"],
+        "172.31.250.10"
+    );
+    let mut expected = vec![short_id.to_owned(), "web".to_owned()];
+    expected.sort();
+    assert_eq!(aliases("back"), expected);
+    let db_network = inspect(&format!("{project}_db_1"), "{{.HostConfig.NetworkMode}}");
+    assert_eq!(db_network, format!("{project}_default"));
+
+    // The alias resolves on its network.
+    let ping = docker_lines(&[
+        "exec",
+        &web,
+        "sh",
+        "-c",
+        "ping -c1 -W2 www >/dev/null && echo ok",
+    ]);
+    assert_eq!(ping, ["ok"], "`www` resolves on `front`");
+
+    let volume = format!("{project}_data");
+    let labels = docker_lines(&["volume", "inspect", "--format", "{{json .Labels}}", &volume]);
+    let labels: serde_json::Value = serde_json::from_str(&labels.join("")).expect("JSON");
+    assert_eq!(labels["com.docker.compose.volume"], "data");
+    assert_eq!(labels["com.docker.compose.project"], project.as_str());
+    assert_eq!(labels["kind"], "data");
+    let binds = inspect(&web, "{{json .HostConfig.Binds}}");
+    assert!(binds.contains(&format!("{volume}:/data:rw")), "{binds}");
+    assert!(binds.contains(&format!("{external}:/shared:rw")), "{binds}");
+
+    // `up` again changes nothing and makes nothing twice.
+    assert_success(&test.envctl(&["-p", &project, "up", "-d"]), "second up");
+    assert_eq!(inspect(&web, "{{.Id}}"), id);
+
+    assert_success(&test.envctl(&["-p", &project, "down"]), "down");
+    for network in ["default", "front", "back"] {
+        assert!(
+            !network_exists(&format!("{project}_{network}")),
+            "{network} removed"
+        );
+    }
+    assert!(volume_exists(&volume), "down keeps named volumes");
+    assert_success(&test.envctl(&["-p", &project, "down", "-v"]), "down -v");
+    assert!(!volume_exists(&volume), "down -v removes them");
+    assert!(volume_exists(&external), "never an external one");
+}
+
+#[test]
+fn a_missing_external_network_stops_up_before_any_container() {
+    let project = unique_project("v2ext");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!(
+            r#"
+version: "3.8"
+services:
+  web:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    networks: [outside]
+networks:
+  outside:
+    external: true
+    name: {project}-absent
+"#
+        ),
+    );
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        up.stderr.contains("is declared as external") && up.stderr.contains("-absent`"),
+        "{}",
+        up.render()
+    );
+    assert!(support::project_container_ids(&project).is_empty());
+}
+
+#[test]
+fn v1_projects_get_no_network() {
+    let project = unique_project("v1nonet");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!("web:\n  image: envctl-test/busybox\n  command: {SLEEP}\n"),
+    );
+    assert_success(&test.envctl(&["-p", &project, "up", "-d"]), "up");
+    assert_eq!(
+        inspect(&format!("{project}_web_1"), "{{.HostConfig.NetworkMode}}"),
+        "default"
+    );
+    assert!(!network_exists(&format!("{project}_default")));
+    assert_success(&test.envctl(&["-p", &project, "down"]), "down");
+}
+
+#[test]
+fn profiles_choose_what_up_starts_and_run_joins_the_network() {
+    let project = unique_project("v2prof");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!(
+            r#"
+version: "3.9"
+services:
+  web:
+    image: envctl-test/busybox
+    command: {SLEEP}
+  debug:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    profiles: [dbg]
+  tool:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    profiles: [tools]
+    depends_on: [debug]
+"#
+        ),
+    );
+    let running = || {
+        let mut names = docker_lines(&[
+            "ps",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+        ]);
+        names.sort();
+        names
+    };
+    assert_success(&test.envctl(&["-p", &project, "up", "-d"]), "up");
+    assert_eq!(running(), [format!("{project}_web_1")]);
+
+    let up = test.envctl(&["-p", &project, "up", "-d", "tool"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        up.stderr.contains("was pulled in as a dependency"),
+        "{}",
+        up.render()
+    );
+
+    let up = Test::new()
+        .file(
+            "docker-compose.yml",
+            &std::fs::read_to_string(test.path().join("docker-compose.yml")).expect("read"),
+        )
+        .env("COMPOSE_PROFILES", "dbg")
+        .envctl(&["-p", &project, "up", "-d"]);
+    assert_success(&up, "COMPOSE_PROFILES=dbg up");
+    assert_eq!(
+        running(),
+        [format!("{project}_debug_1"), format!("{project}_web_1")]
+    );
+    assert_success(
+        &test.envctl(&[
+            "-p",
+            &project,
+            "--profile",
+            "tools",
+            "--profile",
+            "dbg",
+            "up",
+            "-d",
+        ]),
+        "--profile up",
+    );
+    assert_eq!(running().len(), 3);
+
+    // A one-off joins the project network: it reaches `tool` by name.
+    let run = test.envctl(&[
+        "-p",
+        &project,
+        "run",
+        "--rm",
+        "-T",
+        "web",
+        "sh",
+        "-c",
+        "ping -c1 -W2 tool >/dev/null && echo reach",
+    ]);
+    assert_success(&run, "run");
+    assert_eq!(run.stdout.trim(), "reach");
+
+    // `down` sees every service, whatever the profiles.
+    assert_success(&test.envctl(&["-p", &project, "down"]), "down");
+    assert!(running().is_empty());
+    assert!(!network_exists(&format!("{project}_default")));
+}

@@ -1,0 +1,228 @@
+//! The plan's resources: networks and named volumes made before the first step of
+//! `up` and removed after the last step of `down`, and the networks a new
+//! container joins before it starts.
+//!
+//! As 1.29.2 (`Network.ensure`, `ProjectVolumes.initialize`, `ProjectNetworks.remove`):
+//! an existing network or volume is used as it is; an external one must exist and
+//! is never made or removed; volumes are removed only with `down -v`.
+
+use envctl_planner::Resources;
+use indexmap::IndexMap;
+
+use crate::docker::Engine;
+use crate::error::{ExecutorError, Operation};
+use crate::labels;
+use crate::spec::ContainerSpec;
+
+pub const NETWORK_LABEL: &str = "com.docker.compose.network";
+pub const VOLUME_LABEL: &str = "com.docker.compose.volume";
+
+/// Where the resource steps report what they do (1.29.2's own lines:
+/// `Creating network "app_default" with the default driver`).
+pub type ResourceReport<'a> = &'a (dyn Fn(ResourceEvent) + Sync);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceEvent {
+    /// A line of progress.
+    Status(String),
+    /// Something that changes nothing (a resource already gone).
+    Warning(String),
+}
+
+/// Makes every network and volume of `resources` that does not exist yet.
+pub async fn ensure_resources(
+    engine: &Engine,
+    project: &str,
+    resources: &Resources,
+    report: ResourceReport<'_>,
+) -> Result<(), ExecutorError> {
+    for network in &resources.networks {
+        let exists = engine
+            .network_exists(&network.name)
+            .await
+            .map_err(engine_error(Operation::InspectNetwork, &network.name))?;
+        if exists {
+            continue;
+        }
+        if network.external {
+            return Err(ExecutorError::ExternalMissing {
+                kind: "network",
+                name: network.name.clone(),
+            });
+        }
+        let driver = network.driver.as_ref().map_or_else(
+            || "the default driver".to_owned(),
+            |driver| format!("driver \"{driver}\""),
+        );
+        report(ResourceEvent::Status(format!(
+            "Creating network \"{}\" with {driver}",
+            network.name
+        )));
+        let labels = compose_labels(&network.labels, project, NETWORK_LABEL, &network.label);
+        engine
+            .create_network(network, &labels)
+            .await
+            .map_err(engine_error(Operation::CreateNetwork, &network.name))?;
+    }
+    for volume in &resources.volumes {
+        let exists = engine
+            .volume_exists(&volume.name)
+            .await
+            .map_err(engine_error(Operation::InspectVolume, &volume.name))?;
+        if exists {
+            continue;
+        }
+        if volume.external {
+            return Err(ExecutorError::ExternalMissing {
+                kind: "volume",
+                name: volume.name.clone(),
+            });
+        }
+        report(ResourceEvent::Status(format!(
+            "Creating volume \"{}\" with {} driver",
+            volume.name,
+            volume.driver.as_deref().unwrap_or("default")
+        )));
+        let labels = compose_labels(&volume.labels, project, VOLUME_LABEL, &volume.label);
+        engine
+            .create_volume(volume, &labels)
+            .await
+            .map_err(engine_error(Operation::CreateVolume, &volume.name))?;
+    }
+    Ok(())
+}
+
+/// Removes the project's networks, and its volumes when `resources.remove_volumes`;
+/// never an external one. Every failure is returned; the rest are still tried.
+pub async fn remove_resources(
+    engine: &Engine,
+    resources: &Resources,
+    report: ResourceReport<'_>,
+) -> Result<(), Vec<ExecutorError>> {
+    let mut errors = Vec::new();
+    for network in resources
+        .networks
+        .iter()
+        .filter(|network| !network.external)
+    {
+        report(ResourceEvent::Status(format!(
+            "Removing network {}",
+            network.name
+        )));
+        match engine.remove_network(&network.name).await {
+            Ok(true) => {}
+            Ok(false) => report(ResourceEvent::Warning(format!(
+                "network `{}` not found",
+                network.name
+            ))),
+            Err(source) => errors.push(engine_error(Operation::RemoveNetwork, &network.name)(
+                source,
+            )),
+        }
+    }
+    if resources.remove_volumes {
+        for volume in resources.volumes.iter().filter(|volume| !volume.external) {
+            report(ResourceEvent::Status(format!(
+                "Removing volume {}",
+                volume.name
+            )));
+            match engine.remove_volume(&volume.name).await {
+                Ok(true) => {}
+                Ok(false) => report(ResourceEvent::Warning(format!(
+                    "volume `{}` not found",
+                    volume.name
+                ))),
+                Err(source) => {
+                    errors.push(engine_error(Operation::RemoveVolume, &volume.name)(source));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Joins a just-created container to its networks as 1.29.2 does when it starts
+/// one (`connect_container_to_networks`): the primary network, joined by the
+/// create request, is left and joined again with the container's short id among
+/// the aliases; the others are joined the same way.
+pub(crate) async fn connect_networks(
+    engine: &Engine,
+    service: &str,
+    id: &str,
+    spec: &ContainerSpec,
+) -> Result<(), ExecutorError> {
+    join_networks(engine, service, id, spec, true).await
+}
+
+/// [`connect_networks`]; without `aliases` (a one-off container without
+/// `--use-aliases`), the container joins without any.
+pub async fn join_networks(
+    engine: &Engine,
+    service: &str,
+    id: &str,
+    spec: &ContainerSpec,
+    aliases: bool,
+) -> Result<(), ExecutorError> {
+    let short_id: String = id.chars().take(12).collect();
+    for (index, endpoint) in spec.networks.iter().enumerate() {
+        let failed = |operation| {
+            let container = spec.name.clone();
+            move |source| ExecutorError::Step {
+                service: service.to_owned(),
+                operation,
+                container,
+                source,
+            }
+        };
+        if index == 0 {
+            engine
+                .disconnect_network(id, &endpoint.network)
+                .await
+                .map_err(failed(Operation::DisconnectNetwork))?;
+        }
+        let mut endpoint = endpoint.clone();
+        if !aliases {
+            endpoint.aliases.clear();
+        } else if !endpoint.aliases.contains(&short_id) {
+            endpoint.aliases.insert(1, short_id.clone());
+        }
+        engine
+            .connect_network(id, &endpoint)
+            .await
+            .map_err(failed(Operation::ConnectNetwork))?;
+    }
+    Ok(())
+}
+
+/// The user's labels, then the compose ones (which win).
+fn compose_labels(
+    user: &IndexMap<String, String>,
+    project: &str,
+    kind_label: &str,
+    name: &str,
+) -> IndexMap<String, String> {
+    let mut labels = user.clone();
+    labels.insert(labels::PROJECT.to_owned(), project.to_owned());
+    labels.insert(kind_label.to_owned(), name.to_owned());
+    labels.insert(
+        labels::VERSION.to_owned(),
+        labels::COMPOSE_VERSION.to_owned(),
+    );
+    labels
+}
+
+fn engine_error(
+    operation: Operation,
+    subject: &str,
+) -> impl FnOnce(crate::docker::EngineError) -> ExecutorError {
+    let subject = subject.to_owned();
+    move |source| ExecutorError::Engine {
+        operation,
+        subject,
+        source,
+    }
+}
