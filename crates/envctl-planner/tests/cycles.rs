@@ -24,9 +24,9 @@ fn every_kind_of_edge_can_close_a_cycle_and_each_is_reported() {
     insta::glob!("../../../fixtures/cycles", "*.yml", |path| {
         let directory = path.parent().expect("a fixture has a directory");
         let mut options = LoadOptions::new(directory);
-        options
-            .files
-            .push(PathBuf::from(path.file_name().expect("a fixture has a name")));
+        options.files.push(PathBuf::from(
+            path.file_name().expect("a fixture has a name"),
+        ));
         let project = load(&options).expect("a cycle is not a load error");
         match DependencyGraph::new(&project) {
             Ok(_) => failures.push(format!("`{}` has no cycle", path.display())),
