@@ -175,6 +175,8 @@ fn environment_values_stay_out_of_progress_errors_and_verbose_output() {
             "web:\n  image: {IMAGE}\n  command: {SLEEP}\n  environment:\n    PASSWORD: {SECRET}\nbroken:\n  image: {IMAGE}\n  entrypoint: /does-not-exist\n  environment:\n    TOKEN: {SECRET}\n"
         ),
     );
+    let output = test.envctl(&["--verbose", "-p", &project, "up", "--dry-run"]);
+    assert!(!output.render().contains(SECRET), "{}", output.render());
     // `broken` fails to start: its error is printed, with `--verbose` logs on.
     let output = test.envctl(&["--verbose", "-p", &project, "up", "-d"]);
     assert_eq!(output.code, Some(1), "{}", output.render());
