@@ -418,7 +418,8 @@ struct Builder<'a> {
     text: &'a str,
     positions: &'a Positions<'a>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their size in nodes, for the alias budget.
+    anchors: HashMap<usize, (Node, usize)>,
     documents: Vec<Node>,
     budget: usize,
     error: Option<YamlError>,
@@ -468,7 +469,7 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::Alias(anchor) => {
-                let Some(target) = self.anchors.get(&anchor).cloned() else {
+                let Some(&(_, size)) = self.anchors.get(&anchor) else {
                     return Err(YamlError {
                         message: "unknown YAML alias".to_owned(),
                         span: self.span(offset, 1),
@@ -476,7 +477,11 @@ impl Builder<'_> {
                     });
                 };
                 let alias_span = self.span(offset, alias_len(self.text, offset));
-                self.spend(target.size(), alias_span)?;
+                // Spent before the copy: a bomb is refused before it is expanded.
+                self.spend(size, alias_span)?;
+                let Some((target, _)) = self.anchors.get(&anchor).cloned() else {
+                    return Ok(());
+                };
                 self.finish(target, 0);
                 Ok(())
             }
@@ -561,7 +566,8 @@ impl Builder<'_> {
 
     fn finish(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let size = node.size();
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.documents.push(node),
