@@ -139,3 +139,12 @@ man:
 [private]
 require-registry:
     @command -v docker-registry >/dev/null || { echo "error: \`docker-registry\` is not installed (the pull tests need it)" >&2; echo "help: apt-get install docker-registry" >&2; exit 1; }
+
+# Fuzz the loader and the planner for `seconds` (docs/reliability.md; needs cargo-fuzz and nightly)
+fuzz seconds="1800":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd fuzz
+    mkdir -p corpus/load_plan
+    find ../fixtures -name '*.yml' -size -8k | while read -r f; do cp "$f" "corpus/load_plan/$(tr / _ <<<"$f")"; done
+    nice -n 19 cargo +nightly fuzz run -s none load_plan -- -max_total_time={{ seconds }} -max_len=4096 -timeout=10 -print_final_stats=1

@@ -65,7 +65,14 @@ pub fn install(global: &GlobalArgs) {
         Box::new(options.build())
     }));
     let color = !no_ansi && io::stderr().is_terminal();
-    let level = if global.verbose { "debug" } else { "warn" };
+    // bollard logs every request body at debug level, environment values included:
+    // `--verbose` keeps it at info so that no value is printed (docs/reliability.md).
+    // `ENVCTL_LOG=debug` still shows everything, on purpose.
+    let level = if global.verbose {
+        "debug,bollard=info"
+    } else {
+        "warn"
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ENVCTL_LOG")

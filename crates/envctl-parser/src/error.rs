@@ -166,6 +166,13 @@ pub enum ProblemKind {
     #[error("unsupported option `{key}` for service `{service}`")]
     UnknownKey { service: String, key: String },
 
+    #[error("unsupported top-level key `{key}`")]
+    UnknownTopLevelKey { key: String },
+
+    /// The excerpt shows the file decoded lossily, the bad byte as `�`.
+    #[error("`{path}` is not valid UTF-8 (byte {offset})")]
+    NotUtf8 { path: String, offset: usize },
+
     #[error("`{path}` must be {expected}, not {found}")]
     WrongType {
         path: String,
@@ -269,7 +276,10 @@ pub enum ProblemKind {
 impl ProblemKind {
     fn default_label(&self) -> &'static str {
         match self {
-            ProblemKind::UnknownKey { .. } => "unknown option",
+            ProblemKind::UnknownKey { .. } | ProblemKind::UnknownTopLevelKey { .. } => {
+                "unknown option"
+            }
+            ProblemKind::NotUtf8 { .. } => "not UTF-8",
             ProblemKind::WrongType { .. } => "wrong type",
             ProblemKind::UndefinedLink { .. } | ProblemKind::UndefinedService { .. } => {
                 "no such service"

@@ -227,6 +227,39 @@ impl Loader {
     }
 
     /// Reads, parses, interpolates and checks one file (once per path).
+    /// A file that is not UTF-8, pointing at the first bad byte in the file decoded
+    /// lossily (the bytes before it are valid, so the offset is the same).
+    fn not_utf8(&mut self, path: &Path, shown_as: &Path, offset: usize) -> ParseError {
+        let Ok(bytes) = read_file(path) else {
+            return ParseError::NotUtf8 {
+                path: shown_as.to_path_buf(),
+                offset,
+            };
+        };
+        // ASCII control characters (a binary file's) would garble the excerpt: shown
+        // as `?`, one byte for one byte, so that offsets stay right.
+        let text: String = String::from_utf8_lossy(&bytes)
+            .chars()
+            .map(|character| {
+                if character.is_ascii_control() && !matches!(character, '\n' | '\t') {
+                    '?'
+                } else {
+                    character
+                }
+            })
+            .collect();
+        let text: Arc<str> = Arc::from(text);
+        let id = self.sources.add(shown_as.to_path_buf(), text);
+        ParseError::Problem(Box::new(Problem::new(
+            &self.sources,
+            Span::new(id, offset, '\u{fffd}'.len_utf8()),
+            ProblemKind::NotUtf8 {
+                path: shown_as.display().to_string(),
+                offset,
+            },
+        )))
+    }
+
     pub(crate) fn load_file(
         &mut self,
         path: &Path,
@@ -237,13 +270,13 @@ impl Loader {
         }
         let text = match self.in_memory.get(path) {
             Some(text) => text.clone(),
-            None => read_text(path).map_err(|error| match error {
-                ParseError::NotUtf8 { offset, .. } => ParseError::NotUtf8 {
-                    path: shown_as.to_path_buf(),
-                    offset,
-                },
-                other => other,
-            })?,
+            None => match read_text(path) {
+                Ok(text) => text,
+                Err(ParseError::NotUtf8 { offset, .. }) => {
+                    return Err(self.not_utf8(path, shown_as, offset));
+                }
+                Err(other) => return Err(other),
+            },
         };
         let text: Arc<str> = Arc::from(text);
         let id = self.sources.add(shown_as.to_path_buf(), Arc::clone(&text));
@@ -302,7 +335,7 @@ impl Loader {
                         Problem::new(
                             &self.sources,
                             entry.key_span,
-                            ProblemKind::UnknownKey { service: "(top level)".to_owned(), key: entry.key.clone() },
+                            ProblemKind::UnknownTopLevelKey { key: entry.key.clone() },
                         )
                         .with_help("the top level takes `version`, `services`, `networks`, `volumes`, `secrets`, `configs` and `x-` keys"),
                     ),

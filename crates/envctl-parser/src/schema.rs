@@ -227,6 +227,9 @@ pub(crate) fn check_service(
         let path = format!("{service}.{}", entry.key);
         coerce(&entry.key, &mut entry.value);
         check_kind(sources, &path, kind, &entry.value, problems);
+        if entry.key == "healthcheck" {
+            check_healthcheck_durations(sources, &path, &entry.value, problems);
+        }
         if UNIQUE_ITEMS.contains(&entry.key.as_str()) {
             check_unique_items(sources, &path, &entry.value, problems);
         }
@@ -247,6 +250,46 @@ pub(crate) fn check_service(
                 .with_help(
                     "write a number of microseconds, or a duration such as `50ms`, `1.5s`, `1m30s`",
                 ),
+            );
+        }
+    }
+}
+
+/// The durations of a `healthcheck` (v2.1+): 1.29.2 converts them to nanoseconds and
+/// crashes (`TypeError`) on text that is not one.
+fn check_healthcheck_durations(
+    sources: &SourceMap,
+    path: &str,
+    node: &Node,
+    problems: &mut Vec<Problem>,
+) {
+    let Value::Mapping(healthcheck) = &node.value else {
+        return;
+    };
+    for key in ["interval", "timeout", "start_period"] {
+        let Some(value) = healthcheck.get(key) else {
+            continue;
+        };
+        if !matches!(value.value, Value::String(_) | Value::Null) {
+            problems.push(wrong_type(
+                sources,
+                &format!("{path}.{key}"),
+                "a string",
+                value,
+            ));
+        } else if let Value::String(text) = &value.value
+            && parse_duration_nanoseconds(text).is_none()
+        {
+            problems.push(
+                Problem::new(
+                    sources,
+                    value.span,
+                    ProblemKind::InvalidValue {
+                        path: format!("{path}.{key}"),
+                        reason: format!("`{text}` is not a duration"),
+                    },
+                )
+                .with_help("write a duration such as `30s`, `1m30s`, `500ms`"),
             );
         }
     }
@@ -500,7 +543,40 @@ pub(crate) fn check_kind(
         }
     };
     match (kind, &node.value) {
-        (Kind::Any | Kind::Object | Kind::Build, Value::Mapping(_))
+        (Kind::Build, Value::Mapping(mapping)) => {
+            // 1.29.2's `compose_spec.json`: `additionalProperties: false`, `x-` allowed.
+            const BUILD_KEYS: &[&str] = &[
+                "context",
+                "dockerfile",
+                "args",
+                "labels",
+                "cache_from",
+                "network",
+                "target",
+                "shm_size",
+                "extra_hosts",
+                "isolation",
+            ];
+            for entry in mapping.iter() {
+                if BUILD_KEYS.contains(&entry.key.as_str()) || entry.key.starts_with("x-") {
+                    continue;
+                }
+                let mut problem = Problem::new(
+                    sources,
+                    entry.key_span,
+                    ProblemKind::InvalidValue {
+                        path: path.to_owned(),
+                        reason: format!("unsupported option `{}`", entry.key),
+                    },
+                )
+                .with_label("unknown option");
+                if let Some(hint) = did_you_mean(&entry.key, BUILD_KEYS) {
+                    problem = problem.with_help(format!("did you mean `{hint}`?"));
+                }
+                problems.push(problem);
+            }
+        }
+        (Kind::Any | Kind::Object, Value::Mapping(_))
         | (Kind::String | Kind::StringOrList | Kind::Build | Kind::Extends, Value::String(_))
         | (Kind::StringOrNull, Value::String(_) | Value::Null)
         | (Kind::Boolean, Value::Bool(_))

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, Scanner, TScalarStyle, Token, TokenType};
 
 use crate::model::{FileId, Span};
@@ -213,6 +213,7 @@ pub struct YamlError {
 
 /// Parses one YAML document. An empty file or a file of several documents is an error.
 pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
+    check_printable(file, text)?;
     let positions = Positions::new(text);
     let mut builder = Builder {
         file,
@@ -265,6 +266,71 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
             label: "second document",
         }),
     }
+}
+
+/// PyYAML's reader refuses a stream holding a character YAML calls non-printable
+/// (control characters but tab and line breaks, `U+FFFE`, `U+FFFF`) before it parses
+/// anything; yaml-rust2 would take them inside quoted scalars.
+fn check_printable(file: FileId, text: &str) -> Result<(), YamlError> {
+    let non_printable = |character: char| {
+        !matches!(character, '\t' | '\n' | '\r' | '\u{85}')
+            && (character < ' '
+                || ('\u{7f}'..='\u{9f}').contains(&character)
+                || matches!(character, '\u{fffe}' | '\u{ffff}'))
+    };
+    match text
+        .char_indices()
+        .find(|&(_, character)| non_printable(character))
+    {
+        None => Ok(()),
+        Some((offset, character)) => Err(YamlError {
+            message: format!(
+                "the file holds the control character U+{:04X}, which YAML does not allow",
+                u32::from(character)
+            ),
+            span: Span::new(file, offset, character.len_utf8()),
+            label: "this character",
+        }),
+    }
+}
+
+/// PyYAML's `SafeLoader` constructs only the standard tags (`!!str`, `!!int`, …) and
+/// the non-specific `!`; any other tag (`!!python/object:…`, `!local`) is an error.
+fn check_tag(tag: Option<&Tag>, span: Span) -> Result<(), YamlError> {
+    const STANDARD: &[&str] = &[
+        "null",
+        "bool",
+        "int",
+        "float",
+        "binary",
+        "timestamp",
+        "omap",
+        "pairs",
+        "set",
+        "str",
+        "seq",
+        "map",
+    ];
+    let Some(tag) = tag else {
+        return Ok(());
+    };
+    let standard = tag.handle == "tag:yaml.org,2002:" && STANDARD.contains(&tag.suffix.as_str());
+    let non_specific = tag.handle.is_empty() && tag.suffix == "!";
+    if standard || non_specific {
+        return Ok(());
+    }
+    let shown = if tag.handle == "tag:yaml.org,2002:" {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    };
+    Err(YamlError {
+        message: format!(
+            "unsupported YAML tag `{shown}`: compose files may use only the standard tags"
+        ),
+        span,
+        label: "this value's tag",
+    })
 }
 
 /// PyYAML's composer: an anchor name may be defined once per document.
@@ -352,7 +418,8 @@ struct Builder<'a> {
     text: &'a str,
     positions: &'a Positions<'a>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their size in nodes, for the alias budget.
+    anchors: HashMap<usize, (Node, usize)>,
     documents: Vec<Node>,
     budget: usize,
     error: Option<YamlError>,
@@ -379,6 +446,21 @@ impl Builder<'_> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let len = scalar_len(self.text, offset, &value, style);
+                if tag.is_some() {
+                    // The event starts at the value: the tag is the last `!…` before it.
+                    let line_start = self.text[..offset].rfind('\n').map_or(0, |at| at + 1);
+                    let tag_start = self.text[line_start..offset]
+                        .rfind('!')
+                        .and_then(|at| {
+                            self.text[line_start..line_start + at]
+                                .rfind([' ', '\t', ':', '-', '[', '{', ','])
+                                .map(|space| line_start + space + 1)
+                                .or(Some(line_start))
+                        })
+                        .unwrap_or(offset);
+                    let end = (offset + len).max(tag_start);
+                    check_tag(tag.as_ref(), self.span(tag_start, end - tag_start))?;
+                }
                 let resolved =
                     resolve_scalar(value, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let node = Node::new(resolved, self.span(offset, len));
@@ -387,7 +469,7 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::Alias(anchor) => {
-                let Some(target) = self.anchors.get(&anchor).cloned() else {
+                let Some(&(_, size)) = self.anchors.get(&anchor) else {
                     return Err(YamlError {
                         message: "unknown YAML alias".to_owned(),
                         span: self.span(offset, 1),
@@ -395,11 +477,16 @@ impl Builder<'_> {
                     });
                 };
                 let alias_span = self.span(offset, alias_len(self.text, offset));
-                self.spend(target.size(), alias_span)?;
+                // Spent before the copy: a bomb is refused before it is expanded.
+                self.spend(size, alias_span)?;
+                let Some((target, _)) = self.anchors.get(&anchor).cloned() else {
+                    return Ok(());
+                };
                 self.finish(target, 0);
                 Ok(())
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(anchor, tag) => {
+                check_tag(tag.as_ref(), self.span(offset, 1))?;
                 self.stack.push(Frame::Sequence {
                     anchor,
                     start: offset,
@@ -407,7 +494,8 @@ impl Builder<'_> {
                 });
                 Ok(())
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(anchor, tag) => {
+                check_tag(tag.as_ref(), self.span(offset, 1))?;
                 self.stack.push(Frame::Mapping {
                     anchor,
                     start: offset,
@@ -478,7 +566,8 @@ impl Builder<'_> {
 
     fn finish(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let size = node.size();
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.documents.push(node),

@@ -11,6 +11,7 @@
 //! Every file is also an error for docker-compose 1.29.2: `fixtures/invalid/README.md`
 //! lists what 1.29.2 says for each.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use envctl_parser::{LoadOptions, load};
@@ -96,4 +97,53 @@ fn invalid_projects_fail_with_a_located_diagnostic() {
         }
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Loads generated text, which must fail within `limit`, and returns the diagnostic.
+fn fails_quickly(text: &str, limit: std::time::Duration) -> String {
+    let started = std::time::Instant::now();
+    let Err(error) = envctl_parser::parse_str("docker-compose.yml", text) else {
+        panic!("the generated file loaded, but it is invalid");
+    };
+    let elapsed = started.elapsed();
+    assert!(elapsed < limit, "refusing it took {elapsed:?}");
+    render(&error)
+}
+
+#[test]
+fn a_huge_file_with_one_mistake_at_the_end_is_refused_at_that_line() {
+    // 20 000 services, about 1 MB: the mistake on the last line is found and shown.
+    let mut text = String::new();
+    for index in 0..20_000 {
+        let _ = write!(text, "s{index}:\n  image: busybox\n  command: top\n");
+    }
+    text.push_str("last:\n  image: busybox\n  enviroment: [A=1]\n");
+    let rendered = fails_quickly(&text, std::time::Duration::from_secs(30));
+    assert!(rendered.contains("unsupported option `enviroment` for service `last`"));
+    assert!(
+        rendered.contains("docker-compose.yml:60003:3"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    for depth in [5_000, 100_000] {
+        let text = format!("web:\n  image: busybox\n  command: {}", "[".repeat(depth));
+        let rendered = fails_quickly(&text, std::time::Duration::from_secs(10));
+        assert!(rendered.contains("docker-compose.yml:3:"), "{rendered}");
+    }
+}
+
+#[test]
+fn an_alias_bomb_is_refused_before_it_is_expanded() {
+    // Ten levels of ten aliases: 10^10 nodes if expanded.
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..=10 {
+        let previous = format!("*a{}", level - 1);
+        let items = [previous.as_str(); 10].join(", ");
+        let _ = writeln!(text, "a{level}: &a{level} [{items}]");
+    }
+    let rendered = fails_quickly(&text, std::time::Duration::from_secs(2));
+    assert!(rendered.contains("expands to more than"), "{rendered}");
 }

@@ -1,0 +1,43 @@
+//! Every file in `fixtures/cycles/` loads, and planning it fails with a dependency
+//! cycle that names the loop and points at each edge's text (miette's graphical
+//! handler, no colour, 80 columns: what the CLI shows). One file per kind of edge.
+
+use std::path::PathBuf;
+
+use envctl_parser::{LoadOptions, load};
+use envctl_planner::{DependencyGraph, PlanError};
+
+fn render(diagnostic: &dyn miette::Diagnostic) -> String {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(80);
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, diagnostic)
+        .expect("rendering to a string cannot fail");
+    out
+}
+
+#[test]
+fn every_kind_of_edge_can_close_a_cycle_and_each_is_reported() {
+    let mut failures = Vec::new();
+    insta::glob!("../../../fixtures/cycles", "*.yml", |path| {
+        let directory = path.parent().expect("a fixture has a directory");
+        let mut options = LoadOptions::new(directory);
+        options.files.push(PathBuf::from(
+            path.file_name().expect("a fixture has a name"),
+        ));
+        let project = load(&options).expect("a cycle is not a load error");
+        match DependencyGraph::new(&project) {
+            Ok(_) => failures.push(format!("`{}` has no cycle", path.display())),
+            Err(error @ PlanError::Cycle { .. }) => {
+                let mut settings = insta::Settings::clone_current();
+                settings.set_prepend_module_to_snapshot(false);
+                settings.set_snapshot_path("snapshots/cycles");
+                settings.bind(|| insta::assert_snapshot!("cycle", render(&error)));
+            }
+            Err(other) => failures.push(format!("`{}`: {other}", path.display())),
+        }
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
