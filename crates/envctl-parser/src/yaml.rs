@@ -679,20 +679,8 @@ pub fn resolve_plain(value: String) -> Value {
         && !value.starts_with(|c: char| {
             matches!(
                 c,
-                '-' | '+'
-                    | '.'
-                    | '0'..='9'
-                    | '~'
-                    | 'n'
-                    | 'N'
-                    | 'y'
-                    | 'Y'
-                    | 't'
-                    | 'T'
-                    | 'f'
-                    | 'F'
-                    | 'o'
-                    | 'O'
+                '-' | '+' | '.' | '0'
+                    ..='9' | '~' | 'n' | 'N' | 'y' | 'Y' | 't' | 'T' | 'f' | 'F' | 'o' | 'O'
             )
         })
     {
