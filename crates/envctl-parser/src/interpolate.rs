@@ -47,9 +47,10 @@ fn is_identifier_char(character: char) -> bool {
     character == '_' || character.is_ascii_alphanumeric()
 }
 
-impl Interpolator<'_> {
-    fn lookup(&mut self, name: &str) -> Option<String> {
-        let value = self.variables.get(name).cloned();
+impl<'a> Interpolator<'a> {
+    fn lookup(&mut self, name: &str) -> Option<&'a str> {
+        let variables: &'a IndexMap<String, String> = self.variables;
+        let value = variables.get(name).map(String::as_str);
         if value.is_none() && !self.unset.iter().any(|(seen, _)| seen == name) {
             self.unset.push((name.to_owned(), self.current_span));
         }
@@ -76,7 +77,7 @@ impl Interpolator<'_> {
                     .find(|c: char| !is_identifier_char(c))
                     .unwrap_or(after.len());
                 let name = &after[..end];
-                output.push_str(&self.lookup(name).unwrap_or_default());
+                output.push_str(self.lookup(name).unwrap_or_default());
                 rest = &after[end..];
             } else {
                 return Err(InterpolationError::InvalidFormat);
@@ -96,7 +97,7 @@ impl Interpolator<'_> {
         let name = &inside[..end];
         let modifier = &inside[end..];
         if modifier.is_empty() {
-            return Ok(self.lookup(name).unwrap_or_default());
+            return Ok(self.lookup(name).unwrap_or_default().to_owned());
         }
         if self.syntax == Syntax::Template {
             return Err(InterpolationError::InvalidFormat);
@@ -142,6 +143,8 @@ impl Interpolator<'_> {
     ) {
         self.current_span = Some(node.span);
         match &mut node.value {
+            // Without a `$` there is nothing to substitute: the text stays as it is.
+            Value::String(text) if !text.contains('$') => {}
             Value::String(text) => match self.interpolate(text) {
                 Ok(result) => *text = result,
                 Err(error) => on_error(node, error),

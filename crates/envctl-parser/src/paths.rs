@@ -7,10 +7,21 @@ use crate::merge::split_path_mapping;
 use crate::model::Volume;
 use crate::yaml::{Mapping, Node, Value};
 
+/// True when `path` has no empty, `.` or `..` component (besides the empty one
+/// before a leading `/`): `normpath` and `absolute` would give it back unchanged.
+fn is_normal(path: &str) -> bool {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    rest.split('/')
+        .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
 /// `os.path.normpath` for POSIX paths.
 pub(crate) fn normpath(path: &str) -> String {
     if path.is_empty() {
         return ".".to_owned();
+    }
+    if is_normal(path) {
+        return path.to_owned();
     }
     let absolute = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
@@ -59,6 +70,10 @@ pub(crate) fn absolute(base: &Path, path: &Path) -> PathBuf {
 
 /// `expand_path`: `abspath(join(working_dir, expanduser(path)))`.
 pub(crate) fn expand_path(working_dir: &Path, path: &str, home: Option<&str>) -> String {
+    // Already absolute and normal (as every path is on a second pass): unchanged.
+    if path.starts_with('/') && is_normal(path) {
+        return path.to_owned();
+    }
     let expanded = expand_user(path, home);
     absolute(working_dir, Path::new(&expanded))
         .display()
@@ -189,6 +204,11 @@ mod tests {
             ("a/./b", "a/b"),
             ("../x", "../x"),
             ("/..", "/"),
+            ("/a/b", "/a/b"),
+            ("a/b", "a/b"),
+            ("/", "/"),
+            ("a//b", "a/b"),
+            ("/a/", "/a"),
         ] {
             assert_eq!(normpath(input), expected, "for {input}");
         }

@@ -187,7 +187,8 @@ pub(crate) fn check_service(
     v1: bool,
     problems: &mut Vec<Problem>,
 ) {
-    let keys = all_keys(v1);
+    // `service.key`, rebuilt in one buffer for each key.
+    let mut path = String::with_capacity(service.len() + 24);
     for entry in &mut mapping.entries {
         let Some(kind) = kind_of(&entry.key, v1) else {
             let mut problem = Problem::new(
@@ -218,13 +219,16 @@ pub(crate) fn check_service(
                     "`{}` needs a `version: \"2\"` (or later) file",
                     entry.key
                 ));
-            } else if let Some(hint) = hint.or_else(|| did_you_mean(&entry.key, &keys)) {
+            } else if let Some(hint) = hint.or_else(|| did_you_mean(&entry.key, &all_keys(v1))) {
                 problem = problem.with_help(format!("did you mean `{hint}`?"));
             }
             problems.push(problem);
             continue;
         };
-        let path = format!("{service}.{}", entry.key);
+        path.clear();
+        path.push_str(service);
+        path.push('.');
+        path.push_str(&entry.key);
         coerce(&entry.key, &mut entry.value);
         check_kind(sources, &path, kind, &entry.value, problems);
         if entry.key == "healthcheck" {
@@ -243,7 +247,7 @@ pub(crate) fn check_service(
                     sources,
                     entry.value.span,
                     ProblemKind::InvalidValue {
-                        path,
+                        path: path.clone(),
                         reason: format!("`{text}` is not a duration"),
                     },
                 )

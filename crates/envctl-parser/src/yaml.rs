@@ -625,16 +625,38 @@ fn build_mapping(entries: Vec<(Node, Node)>) -> Result<Mapping, YamlError> {
             }
             merged.extend(group);
         } else {
-            let key_text = key
-                .scalar_to_string()
-                .unwrap_or_else(|| "<complex key>".to_owned());
-            explicit.push((key_text, key.span, value));
+            let key_span = key.span;
+            let key_text = match key.value {
+                // The key node is ours: its text is moved, not copied.
+                Value::String(text) => text,
+                _ => key
+                    .scalar_to_string()
+                    .unwrap_or_else(|| "<complex key>".to_owned()),
+            };
+            explicit.push((key_text, key_span, value));
         }
     }
-    // `Mapping::insert` semantics (first position, last value), with an index so
-    // that a top level of a thousand services is not quadratic.
-    let mut entries: Vec<Entry> = Vec::with_capacity(merged.len() + explicit.len());
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(entries.capacity());
+    // `Mapping::insert` semantics (first position, last value).
+    let count = merged.len() + explicit.len();
+    let mut entries: Vec<Entry> = Vec::with_capacity(count);
+    if count <= SMALL_MAPPING {
+        // A service's mapping: a scan is cheaper than hashing every key.
+        for (key, key_span, value) in merged.into_iter().chain(explicit) {
+            let entry = Entry {
+                key,
+                key_span,
+                value,
+            };
+            if let Some(existing) = entries.iter_mut().find(|e| e.key == entry.key) {
+                *existing = entry;
+            } else {
+                entries.push(entry);
+            }
+        }
+        return Ok(Mapping { entries });
+    }
+    // With an index, so that a top level of a thousand services is not quadratic.
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(count);
     for (key, key_span, value) in merged.into_iter().chain(explicit) {
         let entry = Entry {
             key,
@@ -650,6 +672,9 @@ fn build_mapping(entries: Vec<(Node, Node)>) -> Result<Mapping, YamlError> {
     }
     Ok(Mapping { entries })
 }
+
+/// Up to this many entries, `build_mapping` finds repeated keys by scanning.
+const SMALL_MAPPING: usize = 16;
 
 fn alias_len(text: &str, offset: usize) -> usize {
     text.get(offset..).map_or(0, |rest| {
@@ -736,6 +761,20 @@ fn resolve_scalar(value: String, style: TScalarStyle, tag: Option<&str>) -> Valu
 
 /// Resolves a plain scalar the way PyYAML does.
 pub fn resolve_plain(value: String) -> Value {
+    // Every null, boolean, integer and float starts with one of these (PyYAML's
+    // resolvers are keyed on the first character the same way): anything else is
+    // a string, without trying each resolver.
+    if !value.is_empty()
+        && !value.starts_with(|c: char| {
+            matches!(
+                c,
+                '-' | '+' | '.' | '0'
+                    ..='9' | '~' | 'n' | 'N' | 'y' | 'Y' | 't' | 'T' | 'f' | 'F' | 'o' | 'O'
+            )
+        })
+    {
+        return Value::String(value);
+    }
     if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL") {
         return Value::Null;
     }

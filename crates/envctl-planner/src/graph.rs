@@ -10,8 +10,9 @@ use std::collections::{BinaryHeap, HashMap};
 
 use envctl_parser::{DependencyKind, Project, ServiceName, Span};
 use indexmap::IndexSet;
-use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
+pub(crate) use petgraph::Direction;
+use petgraph::graph::DiGraph;
+pub(crate) use petgraph::graph::NodeIndex;
 
 use crate::error::{CycleEdge, PlanError};
 
@@ -73,11 +74,33 @@ impl DependencyGraph {
 
     /// All services, dependencies before dependents, ties in file order.
     pub fn order(&self) -> Vec<ServiceName> {
+        self.names(self.sorted(self.graph.node_indices()))
+    }
+
+    /// [`order`](Self::order) as node indices (a node's index is its service's index
+    /// in `Project::services`).
+    pub(crate) fn order_indices(&self) -> Vec<NodeIndex> {
         self.sorted(self.graph.node_indices())
+    }
+
+    fn names(&self, nodes: Vec<NodeIndex>) -> Vec<ServiceName> {
+        nodes
+            .into_iter()
+            .map(|node| self.graph[node].clone())
+            .collect()
     }
 
     /// `names` and everything they need, transitively; unknown names are an error.
     pub fn with_dependencies(&self, names: &[ServiceName]) -> Result<Vec<ServiceName>, PlanError> {
+        self.with_dependencies_indices(names)
+            .map(|nodes| self.names(nodes))
+    }
+
+    /// [`with_dependencies`](Self::with_dependencies) as node indices.
+    pub(crate) fn with_dependencies_indices(
+        &self,
+        names: &[ServiceName],
+    ) -> Result<Vec<NodeIndex>, PlanError> {
         let mut seen = IndexSet::new();
         let mut stack = Vec::new();
         for name in names {
@@ -93,6 +116,11 @@ impl DependencyGraph {
 
     /// `names` only, in dependency order; unknown names are an error.
     pub fn only(&self, names: &[ServiceName]) -> Result<Vec<ServiceName>, PlanError> {
+        self.only_indices(names).map(|nodes| self.names(nodes))
+    }
+
+    /// [`only`](Self::only) as node indices.
+    pub(crate) fn only_indices(&self, names: &[ServiceName]) -> Result<Vec<NodeIndex>, PlanError> {
         let indices = names
             .iter()
             .map(|name| self.require(name))
@@ -114,10 +142,23 @@ impl DependencyGraph {
         let Some(index) = self.index_of(name) else {
             return Vec::new();
         };
-        let mut indices: Vec<_> = self.graph.neighbors_directed(index, direction).collect();
-        indices.sort_unstable();
-        indices.dedup();
-        indices.into_iter().map(|i| self.graph[i].clone()).collect()
+        let mut indices = Vec::new();
+        self.neighbour_indices(index, direction, &mut indices);
+        self.names(indices)
+    }
+
+    /// The nodes `node` needs directly (`Outgoing`) or that need it (`Incoming`), in
+    /// file order, without repeats, into `out` (cleared first).
+    pub(crate) fn neighbour_indices(
+        &self,
+        node: NodeIndex,
+        direction: Direction,
+        out: &mut Vec<NodeIndex>,
+    ) {
+        out.clear();
+        out.extend(self.graph.neighbors_directed(node, direction));
+        out.sort_unstable();
+        out.dedup();
     }
 
     fn require(&self, name: &ServiceName) -> Result<NodeIndex, PlanError> {
@@ -140,34 +181,34 @@ impl DependencyGraph {
     }
 
     /// Kahn's algorithm on the sub-graph of `nodes`, smallest file index first.
-    fn sorted(&self, nodes: impl Iterator<Item = NodeIndex>) -> Vec<ServiceName> {
-        let members: IndexSet<NodeIndex> = nodes.collect();
-        let mut waiting_on: Vec<usize> = vec![0; self.graph.node_count()];
+    fn sorted(&self, nodes: impl Iterator<Item = NodeIndex>) -> Vec<NodeIndex> {
+        let count = self.graph.node_count();
+        let mut member = vec![false; count];
+        let mut members = Vec::new();
+        for node in nodes {
+            if !std::mem::replace(&mut member[node.index()], true) {
+                members.push(node);
+            }
+        }
+        let mut waiting_on: Vec<usize> = vec![0; count];
         let mut ready = BinaryHeap::new();
+        let mut neighbours = Vec::new();
         for &node in &members {
-            let mut targets: Vec<_> = self
-                .graph
-                .neighbors_directed(node, Direction::Outgoing)
-                .filter(|target| members.contains(target))
-                .collect();
-            targets.sort_unstable();
-            targets.dedup();
-            waiting_on[node.index()] = targets.len();
-            if targets.is_empty() {
+            self.neighbour_indices(node, Direction::Outgoing, &mut neighbours);
+            neighbours.retain(|target| member[target.index()]);
+            waiting_on[node.index()] = neighbours.len();
+            if neighbours.is_empty() {
                 ready.push(Reverse(node));
             }
         }
         let mut order = Vec::with_capacity(members.len());
         while let Some(Reverse(node)) = ready.pop() {
-            order.push(self.graph[node].clone());
-            let mut dependents: Vec<_> = self
-                .graph
-                .neighbors_directed(node, Direction::Incoming)
-                .filter(|dependent| members.contains(dependent))
-                .collect();
-            dependents.sort_unstable();
-            dependents.dedup();
-            for dependent in dependents {
+            order.push(node);
+            self.neighbour_indices(node, Direction::Incoming, &mut neighbours);
+            for &dependent in &neighbours {
+                if !member[dependent.index()] {
+                    continue;
+                }
                 waiting_on[dependent.index()] -= 1;
                 if waiting_on[dependent.index()] == 0 {
                     ready.push(Reverse(dependent));

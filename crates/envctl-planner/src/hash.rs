@@ -6,16 +6,16 @@
 //! parser gives the options in 1.29.2's form (`Service::options`); this module adds the
 //! rest and serialises exactly as Python's `json` module does.
 
-use std::fmt::Write as _;
-
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use envctl_parser::{ModeRef, Project, Service, ServiceName, VolumesFromSource};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::observed::Observed;
-use crate::plan::image_reference;
+use crate::plan::image_reference_str;
 
 /// The keys 1.29.2's `Project.from_config` takes out of the options before hashing.
 const NOT_OPTIONS: &[&str] = &[
@@ -44,8 +44,18 @@ pub fn config_hash(service: &Service, image_id: Option<&str>) -> String {
 pub fn config_hash_observed(project: &Project, service: &Service, observed: &Observed) -> String {
     let image_id = observed
         .images
-        .get(&image_reference(project, service))
+        .get(image_reference_str(project, service).as_ref())
         .map(String::as_str);
+    config_hash_with_image(service, observed, image_id)
+}
+
+/// [`config_hash_observed`] with the local id of the service's image already looked
+/// up.
+pub(crate) fn config_hash_with_image(
+    service: &Service,
+    observed: &Observed,
+    image_id: Option<&str>,
+) -> String {
     let references = References {
         net: match &service.network_mode {
             // `ContainerNetworkMode.id` is the container's full id.
@@ -227,60 +237,84 @@ fn write_config_dict(
 ///
 /// envctl stores it in the `io.envctl.config-digest` label beside 1.29.2's config
 /// hash, so that when the hash changes the plan can say what changed. Values are
-/// never stored, only a 64-bit digest of each (`short_digest`).
-pub fn config_digest(service: &Service, image_id: Option<&str>) -> String {
-    let mut parts: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |key: String, value: &Value| {
-        let mut json = String::new();
-        write_python_json(value, &mut json);
-        parts.insert(key, short_digest(&json));
+/// never stored, only a 64-bit digest of each (`fnv1a`).
+pub fn config_digest<'a>(service: &'a Service, image_id: Option<&str>) -> String {
+    // (key, digest) in the order the parts are added; a later part with the same key
+    // replaces an earlier one (an `image` option replaces the image id's digest).
+    let mut parts: Vec<(Cow<'a, str>, u64)> = Vec::with_capacity(8 + service.options.len());
+    // One buffer for every part's JSON, cleared between parts.
+    let mut json = String::with_capacity(128);
+    let mut add = |key: Cow<'a, str>, json: &mut String| {
+        parts.push((key, fnv1a(json)));
+        json.clear();
     };
-    add(
-        "image".to_owned(),
-        &image_id.map_or(Value::Null, |id| Value::String(id.to_owned())),
-    );
-    let links: Vec<Value> = service
-        .links
-        .iter()
-        .map(|link| {
-            Value::Array(vec![
-                Value::String(link.target.to_string()),
-                link.alias.clone().map_or(Value::Null, Value::String),
-            ])
-        })
-        .collect();
-    add("links".to_owned(), &Value::Array(links));
-    add("net".to_owned(), &mode_id(service.network_mode.as_ref()));
-    add("ipc".to_owned(), &mode_id(service.ipc.as_ref()));
-    let volumes_from: Vec<Value> = service
-        .volumes_from
-        .iter()
-        .map(|entry| Value::String(format!("{:?}:{}", entry.source, entry.mode)))
-        .collect();
-    add("volumes_from".to_owned(), &Value::Array(volumes_from));
+    match image_id {
+        Some(id) => write_python_string(id, &mut json),
+        None => json.push_str("null"),
+    }
+    add(Cow::Borrowed("image"), &mut json);
+    json.push('[');
+    for (position, link) in service.links.iter().enumerate() {
+        if position > 0 {
+            json.push(',');
+        }
+        json.push('[');
+        write_python_string(link.target.as_str(), &mut json);
+        json.push(',');
+        match &link.alias {
+            Some(alias) => write_python_string(alias, &mut json),
+            None => json.push_str("null"),
+        }
+        json.push(']');
+    }
+    json.push(']');
+    add(Cow::Borrowed("links"), &mut json);
+    write_mode_id(service.network_mode.as_ref(), &mut json);
+    add(Cow::Borrowed("net"), &mut json);
+    write_mode_id(service.ipc.as_ref(), &mut json);
+    add(Cow::Borrowed("ipc"), &mut json);
+    json.push('[');
+    for (position, entry) in service.volumes_from.iter().enumerate() {
+        if position > 0 {
+            json.push(',');
+        }
+        write_python_string(&format!("{:?}:{}", entry.source, entry.mode), &mut json);
+    }
+    json.push(']');
+    add(Cow::Borrowed("volumes_from"), &mut json);
     for (key, value) in &service.options {
         if NOT_OPTIONS.contains(&key.as_str()) {
             continue;
         }
-        match value {
-            Value::Object(entries) => {
-                for (entry, entry_value) in entries {
-                    add(format!("{key}.{entry}"), entry_value);
-                }
+        if let Value::Object(entries) = value {
+            for (entry, entry_value) in entries {
+                write_python_json(entry_value, &mut json);
+                add(Cow::Owned(format!("{key}.{entry}")), &mut json);
             }
-            _ => add(key.clone(), value),
+        } else {
+            write_python_json(value, &mut json);
+            add(Cow::Borrowed(key.as_str()), &mut json);
         }
     }
-    let mut out = String::new();
-    write_python_json(
-        &Value::Object(
-            parts
-                .into_iter()
-                .map(|(key, digest)| (key, Value::String(digest)))
-                .collect(),
-        ),
-        &mut out,
-    );
+    // Sorted by key (as Python's `sort_keys`), the last part of each key kept.
+    parts.sort_by(|left, right| left.0.cmp(&right.0));
+    let mut out = String::with_capacity(parts.len() * 40 + 2);
+    out.push('{');
+    let mut first = true;
+    for (index, (key, digest)) in parts.iter().enumerate() {
+        if parts.get(index + 1).is_some_and(|next| next.0 == *key) {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        write_python_string(key, &mut out);
+        out.push_str(":\"");
+        push_hex16(*digest, &mut out);
+        out.push('"');
+    }
+    out.push('}');
     out
 }
 
@@ -300,20 +334,23 @@ pub fn changed_keys(old: &str, new: &str) -> Option<Vec<String>> {
     Some(keys)
 }
 
-/// 64-bit FNV-1a of `text`, as 16 hex digits: stable across releases and
-/// platforms, and cheap. A digest only has to tell "changed" from "same"; the
-/// values it covers are visible to anyone who can inspect the container anyway.
-fn short_digest(text: &str) -> String {
+/// 64-bit FNV-1a of `text` (written as 16 hex digits by `push_hex16`): stable
+/// across releases and platforms, and cheap. A digest only has to tell "changed"
+/// from "same"; the values it covers are visible to anyone who can inspect the
+/// container anyway.
+fn fnv1a(text: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = text.bytes().fold(OFFSET, |hash, byte| {
+    text.bytes().fold(OFFSET, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    });
-    let mut hex = String::with_capacity(16);
+    })
+}
+
+/// `hash` as 16 lowercase hex digits.
+fn push_hex16(hash: u64, out: &mut String) {
     for shift in (0..16).rev() {
-        hex.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
+        out.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
     }
-    hex
 }
 
 /// Options 1.29.2 adds as `null` for every service of a v1 file.
@@ -326,6 +363,20 @@ fn mode_id(mode: Option<&ModeRef>) -> Value {
         Some(ModeRef::Service(name)) => Value::String(name.to_string()),
         Some(ModeRef::Container(name)) => Value::String(format!("container:{name}")),
         Some(ModeRef::Mode(mode)) => Value::String(mode.clone()),
+    }
+}
+
+/// [`mode_id`] written as JSON, without building the value.
+fn write_mode_id(mode: Option<&ModeRef>, out: &mut String) {
+    match mode {
+        None => out.push_str("null"),
+        Some(ModeRef::Service(name)) => write_python_string(name.as_str(), out),
+        Some(ModeRef::Container(name)) => {
+            out.push_str("\"container:");
+            write_python_string_body(name, out);
+            out.push('"');
+        }
+        Some(ModeRef::Mode(mode)) => write_python_string(mode, out),
     }
 }
 
@@ -351,16 +402,29 @@ fn write_python_json(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
             out.push('{');
-            for (position, key) in keys.into_iter().enumerate() {
-                if position > 0 {
-                    out.push(',');
+            // `serde_json::Map` iterates in key order already (no `preserve_order`):
+            // sort only if it ever does not.
+            if map.keys().is_sorted() {
+                for (position, (key, item)) in map.iter().enumerate() {
+                    if position > 0 {
+                        out.push(',');
+                    }
+                    write_python_string(key, out);
+                    out.push(':');
+                    write_python_json(item, out);
                 }
-                write_python_string(key, out);
-                out.push(':');
-                write_python_json(&map[key], out);
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|left, right| left.0.cmp(right.0));
+                for (position, (key, item)) in entries.into_iter().enumerate() {
+                    if position > 0 {
+                        out.push(',');
+                    }
+                    write_python_string(key, out);
+                    out.push(':');
+                    write_python_json(item, out);
+                }
             }
             out.push('}');
         }
@@ -432,13 +496,18 @@ fn write_python_float(float: f64, out: &mut String) {
 /// A JSON string with Python's `ensure_ascii=True` escapes.
 fn write_python_string(text: &str, out: &mut String) {
     out.push('"');
+    write_python_string_body(text, out);
+    out.push('"');
+}
+
+/// [`write_python_string`] without the quotes.
+fn write_python_string_body(text: &str, out: &mut String) {
     // Most strings need no escape at all: copy them whole.
     if text
         .bytes()
         .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\')
     {
         out.push_str(text);
-        out.push('"');
         return;
     }
     for character in text.chars() {
@@ -459,7 +528,6 @@ fn write_python_string(text: &str, out: &mut String) {
             }
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -6,14 +6,15 @@
 //! nothing of its own: names, numbers, hashes and the volumes to carry over are all
 //! here.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use envctl_parser::{Project, Service, ServiceName};
 use indexmap::IndexMap;
 
 use crate::error::PlanError;
-use crate::graph::DependencyGraph;
-use crate::hash::{changed_keys, config_digest, config_hash_observed};
+use crate::graph::{DependencyGraph, Direction, NodeIndex};
+use crate::hash::{changed_keys, config_digest, config_hash_with_image};
 use crate::observed::{ContainerState, Observed, ObservedContainer};
 use crate::resources::{Resources, project_resources};
 
@@ -193,22 +194,45 @@ pub fn plan_up(
     options: &UpOptions,
 ) -> Result<Plan, PlanError> {
     let graph = DependencyGraph::new(project)?;
-    let selected = crate::profiles::select(
-        project,
-        &graph,
-        &options.services,
-        options.no_deps,
-        &options.profiles,
-    )?;
-
-    let missing: Vec<_> = selected
+    // Node indices are the services' indices in `project.services`.
+    let uses_profiles = project
+        .services
+        .values()
+        .any(|service| !service.profiles.is_empty());
+    let selected: Vec<NodeIndex> = if uses_profiles {
+        crate::profiles::select(
+            project,
+            &graph,
+            &options.services,
+            options.no_deps,
+            &options.profiles,
+        )?
         .iter()
-        .filter_map(|name| project.services.get(name.as_str()))
-        .filter_map(|service| {
-            let image = image_reference(project, service);
-            (!observed.images.contains_key(&image)).then(|| (service.name.clone(), image))
-        })
+        .filter_map(|name| project.services.get_index_of(name.as_str()))
+        .map(NodeIndex::new)
+        .collect()
+    } else if options.services.is_empty() {
+        graph.order_indices()
+    } else if options.no_deps {
+        graph.only_indices(&options.services)?
+    } else {
+        graph.with_dependencies_indices(&options.services)?
+    };
+    let services: Vec<&Service> = selected
+        .iter()
+        .filter_map(|node| project.services.get_index(node.index()).map(|(_, s)| s))
         .collect();
+    // The local id of each selected service's image, looked up once.
+    let mut image_ids: Vec<Option<&str>> = Vec::with_capacity(services.len());
+    let mut missing = Vec::new();
+    for service in &services {
+        let image = image_reference_str(project, service);
+        let image_id = observed.images.get(image.as_ref()).map(String::as_str);
+        if image_id.is_none() {
+            missing.push((service.name.clone(), image.into_owned()));
+        }
+        image_ids.push(image_id);
+    }
     if !missing.is_empty() {
         return Err(PlanError::MissingImages { missing });
     }
@@ -233,42 +257,42 @@ pub fn plan_up(
         }
     }
 
-    // The steps each service's dependents must wait for, and whether the service is
-    // being (re)created, which may cascade to its dependents.
-    let mut done_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
-    let mut replaced: IndexMap<ServiceName, bool> = IndexMap::new();
-    for name in &selected {
-        let Some(service) = project.services.get(name.as_str()) else {
+    // By node: the steps each service's dependents must wait for, and whether the
+    // service is being (re)created, which may cascade to its dependents.
+    let mut done_steps: Vec<Vec<StepId>> = vec![Vec::new(); graph.len()];
+    let mut replaced: Vec<bool> = vec![false; graph.len()];
+    let mut dependencies = Vec::new();
+    let mut deps: Vec<StepId> = Vec::new();
+    for (position, node) in selected.iter().enumerate() {
+        let (Some(service), Some(image_id)) = (
+            project.services.get_index(node.index()).map(|(_, s)| s),
+            image_ids.get(position).copied(),
+        ) else {
             continue;
         };
-        let dependencies = graph.dependencies_of(name.as_str());
-        let deps: Vec<StepId> = dependencies
-            .iter()
-            .filter_map(|dependency| done_steps.get(dependency))
-            .flatten()
-            .copied()
-            .collect();
+        graph.neighbour_indices(*node, Direction::Outgoing, &mut dependencies);
+        deps.clear();
+        deps.extend(
+            dependencies
+                .iter()
+                .flat_map(|dependency| &done_steps[dependency.index()])
+                .copied(),
+        );
         let dependency_replaced = dependencies
             .iter()
-            .any(|dependency| replaced.get(dependency).copied().unwrap_or(false));
+            .any(|dependency| replaced[dependency.index()]);
         let context = ServiceContext {
             project,
             service,
             observed,
             options,
-            hash: config_hash_observed(project, service, observed),
-            digest: config_digest(
-                service,
-                observed
-                    .images
-                    .get(&image_reference(project, service))
-                    .map(String::as_str),
-            ),
+            hash: config_hash_with_image(service, observed, image_id),
+            digest: config_digest(service, image_id),
             dependency_replaced,
         };
         let (steps, was_replaced) = context.converge(&mut plan, &deps);
-        done_steps.insert(name.clone(), steps);
-        replaced.insert(name.clone(), was_replaced);
+        done_steps[node.index()] = steps;
+        replaced[node.index()] = was_replaced;
     }
     Ok(plan)
 }
@@ -408,10 +432,15 @@ pub fn plan_stop(
 /// The image a service's containers are created from: `image`, or the name 1.29.2
 /// gives a built image (`<project>_<service>`).
 pub fn image_reference(project: &Project, service: &Service) -> String {
-    service
-        .image
-        .clone()
-        .unwrap_or_else(|| format!("{}_{}", project.container_prefix(), service.name))
+    image_reference_str(project, service).into_owned()
+}
+
+/// [`image_reference`], borrowed when the service names its image.
+pub(crate) fn image_reference_str<'a>(project: &Project, service: &'a Service) -> Cow<'a, str> {
+    match &service.image {
+        Some(image) => Cow::Borrowed(image),
+        None => Cow::Owned(format!("{}_{}", project.container_prefix(), service.name)),
+    }
 }
 
 struct ServiceContext<'a> {
