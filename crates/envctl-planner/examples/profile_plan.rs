@@ -59,6 +59,8 @@ fn tree_project(count: usize) -> Project {
         services,
         sources,
         warnings: Vec::new(),
+        networks: IndexMap::new(),
+        volumes: IndexMap::new(),
     }
 }
 
