@@ -69,8 +69,8 @@ struct Args {
     /// logged, and report where the time goes.
     #[arg(long)]
     trace: bool,
-    /// Also time envctl over TLS: the engine behind a TLS relay (socat) with
-    /// certificates in the docker-machine layout.
+    /// Also time envctl over TLS: the engine behind a TLS relay (rustls, in
+    /// process) with certificates in the docker-machine layout.
     #[arg(long)]
     tls: bool,
     /// Start no new shape/size after this many minutes (0: no limit); the report
@@ -123,7 +123,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
                 action: "resolve the output directory".to_owned(),
                 source,
             })?;
-        let endpoint = tls::TlsEndpoint::start(&directory)?;
+        let endpoint = tls::TlsEndpoint::start(&directory).await?;
         settings.tls = Some(endpoint.environment());
         Some(endpoint)
     } else {
