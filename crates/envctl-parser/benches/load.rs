@@ -4,39 +4,15 @@
 //!
 //! `cargo bench -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3`
 
-use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use envctl_parser::{LoadOptions, load};
 
-const SERVICES: usize = 1_000;
+#[path = "support/project.rs"]
+mod project;
 
-fn write_project(directory: &Path) {
-    std::fs::write(
-        directory.join(".env"),
-        "IMAGE=registry.example/app\nTAG=1.2.3\nDATA=/srv/data\nLOG_LEVEL=info\n",
-    )
-    .expect("writable");
-    std::fs::write(
-        directory.join("common.yml"),
-        "base:\n  image: ${IMAGE}:${TAG}\n  restart: always\n  environment:\n    LOG_LEVEL: ${LOG_LEVEL}\n    REGION: eu\n  labels:\n    com.example.team: core\n  volumes:\n    - ${DATA}/shared:/shared:ro\n  ulimits:\n    nofile: {soft: 1024, hard: 2048}\n  mem_limit: 256m\n",
-    )
-    .expect("writable");
-    let mut text = String::new();
-    for index in 0..SERVICES {
-        let _ = write!(
-            text,
-            "service{index}:\n  extends:\n    file: common.yml\n    service: base\n  command: serve --id {index} --level $LOG_LEVEL\n  environment:\n    - INDEX={index}\n    - DATA=${{DATA}}/{index}\n  ports:\n    - \"{port}:80\"\n  volumes:\n    - ./data/{index}:/data\n",
-            port = 10_000 + index,
-        );
-        if index > 0 {
-            let _ = write!(text, "  links:\n    - service{}\n", index - 1);
-        }
-    }
-    std::fs::write(directory.join("docker-compose.yml"), text).expect("writable");
-}
+use project::{SERVICES, write_project};
 
 /// Time this thread has run on a CPU (Linux `/proc/thread-self/schedstat`, in ns).
 fn thread_cpu_time() -> Option<Duration> {
