@@ -13,6 +13,7 @@
 mod args;
 mod commands;
 mod image_progress;
+mod interrupt;
 mod invocation;
 mod report;
 

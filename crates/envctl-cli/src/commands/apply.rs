@@ -10,7 +10,6 @@ use envctl_executor::{
 };
 use envctl_parser::Project;
 use envctl_planner::{ContainerCommand, Observed, Plan, select_containers};
-use tokio_util::sync::CancellationToken;
 
 use crate::args::Command;
 use crate::invocation::Invocation;
@@ -95,13 +94,7 @@ pub async fn execute_with(
     plan: &Plan,
     progress: Progress,
 ) -> Result<(), Failure> {
-    let shutdown = CancellationToken::new();
-    let interrupt = shutdown.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            interrupt.cancel();
-        }
-    });
+    let (shutdown, watcher) = crate::interrupt::watch(false);
     let options = RunOptions {
         parallel_limit: invocation.parallel_limit(),
     };

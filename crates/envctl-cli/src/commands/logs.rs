@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use envctl_executor::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};
 use envctl_planner::{ContainerCommand, select_containers};
-use tokio_util::sync::CancellationToken;
 
 use crate::args::LogsArgs;
 use crate::invocation::Invocation;
@@ -84,13 +83,7 @@ pub async fn run(invocation: &Invocation, args: LogsArgs) -> Result<(), Failure>
         // A closed stdout ends nothing here; the next write fails the same way.
         let _ = print_line(&line);
     });
-    let shutdown = CancellationToken::new();
-    let interrupt = shutdown.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            interrupt.cancel();
-        }
-    });
+    let (shutdown, watcher) = crate::interrupt::watch(false);
     let options = LogsOptions {
         follow: args.follow,
         tail,

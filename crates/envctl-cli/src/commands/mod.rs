@@ -25,7 +25,6 @@ mod version;
 use envctl_executor::{Engine, RunOptions, observe, run};
 use envctl_parser::Project;
 use envctl_planner::{Observed, Plan};
-use tokio_util::sync::CancellationToken;
 
 use crate::args::{Args, Command};
 use crate::invocation::Invocation;
@@ -95,19 +94,10 @@ async fn execute(
         print_warning(warning);
     }
     tracing::debug!("plan:\n{plan}");
-    let shutdown = CancellationToken::new();
-    let interrupt = shutdown.clone();
     // The first Ctrl-C stops launching steps and lets running ones finish; the
     // second exits at once (a step in flight is at worst a labelled container
     // not yet started, which the next `up` converges).
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            interrupt.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
+    let (shutdown, watcher) = crate::interrupt::watch(true);
     let options = RunOptions {
         parallel_limit: invocation.parallel_limit(),
     };

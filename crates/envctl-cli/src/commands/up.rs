@@ -10,7 +10,6 @@ use envctl_planner::{
     ContainerRef, DependencyGraph, RecreateStrategy, UpOptions, plan_stop, plan_up,
 };
 use indexmap::IndexMap;
-use tokio_util::sync::CancellationToken;
 
 use crate::args::UpArgs;
 use crate::invocation::Invocation;
@@ -104,13 +103,7 @@ async fn attach(
         let _ = print_line(&line);
     });
 
-    let shutdown = CancellationToken::new();
-    let interrupt = shutdown.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            interrupt.cancel();
-        }
-    });
+    let (shutdown, watcher) = crate::interrupt::watch(false);
     let followed = follow(engine, &containers, since, sink, shutdown.clone()).await;
     watcher.abort();
     if !shutdown.is_cancelled() {
