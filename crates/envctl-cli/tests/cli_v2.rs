@@ -46,7 +46,7 @@ services:
     networks:
       front:
         aliases: [www]
-        ipv4_address: 172.31.250.10
+        ipv4_address: 10.199.250.10
       back: {{}}
     volumes: [data:/data, shared:/shared]
   db:
@@ -55,8 +55,9 @@ services:
 networks:
   front:
     labels: {{tier: front}}
+    # Outside the engine's default pools (see fixtures/differential/v2).
     ipam:
-      config: [{{subnet: 172.31.250.0/24}}]
+      config: [{{subnet: 10.199.250.0/24}}]
   back: {{}}
 volumes:
   data:
@@ -93,7 +94,7 @@ volumes:
         "{{index .Labels \"tier\"}} {{range .IPAM.Config}}{{.Subnet}}{{end}}",
         &format!("{project}_front"),
     ]);
-    assert_eq!(front, ["front 172.31.250.0/24"]);
+    assert_eq!(front, ["front 10.199.250.0/24"]);
 
     let web = format!("{project}_web_1");
     let id = inspect(&web, "{{.Id}}");
@@ -123,7 +124,7 @@ volumes:
     assert_eq!(aliases("front"), expected);
     assert_eq!(
         networks[format!("{project}_front")]["IPAMConfig"]["IPv4Address"],
-        "172.31.250.10"
+        "10.199.250.10"
     );
     let mut expected = vec![short_id.to_owned(), "web".to_owned()];
     expected.sort();
