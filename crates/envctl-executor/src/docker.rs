@@ -607,6 +607,28 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
                 })
                 .collect()
         }),
+        init: host.extra.init,
+        sysctls: (!host.extra.sysctls.is_empty())
+            .then(|| host.extra.sysctls.clone().into_iter().collect()),
+        tmpfs: (!host.extra.tmpfs.is_empty())
+            .then(|| host.extra.tmpfs.clone().into_iter().collect()),
+        userns_mode: host.extra.userns_mode.clone(),
+        pids_limit: host.extra.pids_limit,
+        oom_score_adj: host.extra.oom_score_adj,
+        oom_kill_disable: host.extra.oom_kill_disable,
+        group_add: some_vec(&host.extra.group_add),
+        dns_options: some_vec(&host.extra.dns_opt),
+        nano_cpus: host.extra.nano_cpus,
+        memory_reservation: host.extra.memory_reservation,
+        cpu_period: host.extra.cpu_period,
+        cpu_realtime_period: host.extra.cpu_rt_period,
+        cpu_realtime_runtime: host.extra.cpu_rt_runtime,
+        cpu_count: host.extra.cpu_count,
+        cpu_percent: host.extra.cpu_percent,
+        runtime: host.extra.runtime.clone(),
+        device_cgroup_rules: some_vec(&host.extra.device_cgroup_rules),
+        storage_opt: (!host.extra.storage_opt.is_empty())
+            .then(|| host.extra.storage_opt.clone().into_iter().collect()),
         memory: host.memory,
         memory_swap: host.memory_swap,
         memory_swappiness: host.memory_swappiness,

@@ -162,6 +162,35 @@ pub struct HostSpec {
     pub log_config: Option<LogConfig>,
     pub cgroup_parent: Option<String>,
     pub volume_driver: Option<String>,
+    /// The v2/v3 keys read from the service's options (`extra_host`).
+    pub extra: ExtraHost,
+}
+
+/// Host settings of the v2/v3 formats, as 1.29.2 passes them to docker-py's
+/// `create_host_config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraHost {
+    pub init: Option<bool>,
+    pub sysctls: IndexMap<String, String>,
+    /// Path → mount options (docker-py `convert_tmpfs_mounts`).
+    pub tmpfs: IndexMap<String, String>,
+    pub userns_mode: Option<String>,
+    pub pids_limit: Option<i64>,
+    pub oom_score_adj: Option<i64>,
+    pub oom_kill_disable: Option<bool>,
+    pub group_add: Vec<String>,
+    pub dns_opt: Vec<String>,
+    /// `cpus` × 10⁹.
+    pub nano_cpus: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub cpu_period: Option<i64>,
+    pub cpu_rt_period: Option<i64>,
+    pub cpu_rt_runtime: Option<i64>,
+    pub cpu_count: Option<i64>,
+    pub cpu_percent: Option<i64>,
+    pub runtime: Option<String>,
+    pub device_cgroup_rules: Vec<String>,
+    pub storage_opt: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,7 +249,7 @@ pub fn container_spec(
     lookup: &dyn ContainerLookup,
 ) -> Result<(ContainerSpec, Vec<String>), ExecutorError> {
     let service_name = service.name.as_str();
-    let mut warnings = Vec::new();
+    let mut warnings = not_applied(service);
     let split = |command: &Option<Command>, key: &'static str| {
         command
             .as_ref()
@@ -380,6 +409,7 @@ pub fn container_spec(
         }),
         cgroup_parent: service.cgroup_parent.clone(),
         volume_driver: service.volume_driver.clone(),
+        extra: extra_host(service),
     };
 
     let spec = ContainerSpec {
@@ -549,6 +579,131 @@ fn mode_ref(
     }
 }
 
+/// Keys of the v2/v3 formats that 1.29.2 uses and envctl does not yet: a service
+/// that sets one still runs, without it, and `up` says so rather than drop it
+/// silently.
+/// (`isolation` is for Windows engines.)
+const NOT_APPLIED: &[&str] = &["blkio_config", "isolation", "stop_grace_period"];
+
+/// The v2/v3 host settings of `service`, from its options (as `config` prints
+/// them), converted as docker-py converts them.
+fn extra_host(service: &Service) -> ExtraHost {
+    use serde_json::Value;
+    let option = |key: &str| service.options.get(key);
+    let text = |value: &Value| match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let string = |key: &str| option(key).map(text);
+    let integer = |key: &str| {
+        option(key).and_then(|value| match value {
+            Value::Number(number) => number.as_i64(),
+            Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        })
+    };
+    let boolean = |key: &str| option(key).and_then(Value::as_bool);
+    let strings = |key: &str| -> Vec<String> {
+        match option(key) {
+            Some(Value::Array(items)) => items.iter().map(text).collect(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(other) => vec![text(other)],
+        }
+    };
+    let mapping = |key: &str| -> IndexMap<String, String> {
+        match option(key) {
+            Some(Value::Object(entries)) => entries
+                .iter()
+                .map(|(name, value)| (name.clone(), text(value)))
+                .collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    let item = text(item);
+                    match item.split_once('=') {
+                        Some((name, value)) => (name.to_owned(), value.to_owned()),
+                        None => (item, String::new()),
+                    }
+                })
+                .collect(),
+            _ => IndexMap::new(),
+        }
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    let nano_cpus = option("cpus")
+        .and_then(|value| match value {
+            Value::Number(number) => number.as_f64(),
+            Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        })
+        .map(|cpus| (cpus * 1e9) as i64);
+    ExtraHost {
+        // `init: /path` (an init binary) turns init on; engines ignore the path.
+        init: option("init").map(|value| value.as_bool().unwrap_or(true)),
+        sysctls: mapping("sysctls"),
+        tmpfs: strings("tmpfs")
+            .into_iter()
+            .map(|mount| match mount.split_once(':') {
+                Some((path, options)) => (path.to_owned(), options.to_owned()),
+                None => (mount, String::new()),
+            })
+            .collect(),
+        userns_mode: string("userns_mode"),
+        pids_limit: integer("pids_limit"),
+        oom_score_adj: integer("oom_score_adj"),
+        oom_kill_disable: boolean("oom_kill_disable"),
+        group_add: strings("group_add"),
+        dns_opt: strings("dns_opt"),
+        nano_cpus,
+        memory_reservation: option("mem_reservation").and_then(|value| match value {
+            Value::Number(number) => number.as_i64(),
+            Value::String(text) => parse_bytes(text),
+            _ => None,
+        }),
+        cpu_period: integer("cpu_period"),
+        cpu_rt_period: integer("cpu_rt_period"),
+        cpu_rt_runtime: integer("cpu_rt_runtime"),
+        cpu_count: integer("cpu_count"),
+        cpu_percent: integer("cpu_percent"),
+        runtime: string("runtime"),
+        device_cgroup_rules: strings("device_cgroup_rules"),
+        storage_opt: mapping("storage_opt"),
+    }
+}
+
+/// docker-py's `parse_bytes`: `512m`, `1g`, `100k`, `10b`, a plain number.
+fn parse_bytes(text: &str) -> Option<i64> {
+    let text = text.trim().to_lowercase();
+    let (digits, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(index) => (&text[..index], &text[index..]),
+        None => (text.as_str(), ""),
+    };
+    let number: f64 = digits.parse().ok()?;
+    let factor: f64 = match unit.trim_end_matches('b') {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    Some((number * factor) as i64)
+}
+
+/// One warning per key of `NOT_APPLIED` that `service` sets.
+fn not_applied(service: &Service) -> Vec<String> {
+    NOT_APPLIED
+        .iter()
+        .filter(|key| service.options.contains_key(**key))
+        .map(|key| {
+            format!(
+                "service `{}`: `{key}` is not applied by envctl yet; the container is created without it",
+                service.name
+            )
+        })
+        .collect()
+}
+
 /// `80`, `80/udp`, `8000-8002/tcp` → one `port/proto` per port (docker-py
 /// `split_port`).
 fn expand_expose(expose: &str) -> Vec<String> {
@@ -692,6 +847,32 @@ mod tests {
         assert_eq!(spec.host.binds, ["/host:/etc/conf:ro", "abc123:/data:rw"]);
         assert_eq!(spec.host.volumes_from, ["dbid:rw"]);
         assert_eq!(spec.env, ["affinity:container==oldid"]);
+    }
+
+    #[test]
+    fn keys_not_applied_yet_are_named_in_a_warning_not_dropped_silently() {
+        let mut web = service("web");
+        web.options.insert(
+            "blkio_config".to_owned(),
+            serde_json::json!({"weight": 300}),
+        );
+        web.options
+            .insert("stop_grace_period".to_owned(), serde_json::json!("5s"));
+        let project = project(vec![web]);
+        let (_, warnings) = container_spec(
+            &project,
+            &project.services[0],
+            target(&[]),
+            &Fixed(IndexMap::new()),
+        )
+        .expect("should succeed");
+        assert_eq!(
+            warnings,
+            [
+                "service `web`: `blkio_config` is not applied by envctl yet; the container is created without it",
+                "service `web`: `stop_grace_period` is not applied by envctl yet; the container is created without it",
+            ]
+        );
     }
 
     #[test]
