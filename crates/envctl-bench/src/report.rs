@@ -295,7 +295,7 @@ fn tls_times(text: &mut String, results: &Results) {
     let _ = writeln!(text, "## envctl over TLS (median, seconds)\n");
     let _ = writeln!(
         text,
-        "The engine behind a socat TLS relay with client certificates, as a \
+        "The engine behind a TLS relay (rustls, in the bench process) with client certificates, as a \
          docker-machine host presents it (`envctl-bench --tls`, see `tls.rs`).\n"
     );
     let _ = writeln!(text, "| shape | N | command | socket | TLS | TLS/socket |");
