@@ -655,11 +655,7 @@ fn extra_host(service: &Service) -> ExtraHost {
         group_add: strings("group_add"),
         dns_opt: strings("dns_opt"),
         nano_cpus,
-        memory_reservation: option("mem_reservation").and_then(|value| match value {
-            Value::Number(number) => number.as_i64(),
-            Value::String(text) => parse_bytes(text),
-            _ => None,
-        }),
+        memory_reservation: service.mem_reservation,
         cpu_period: integer("cpu_period"),
         cpu_rt_period: integer("cpu_rt_period"),
         cpu_rt_runtime: integer("cpu_rt_runtime"),
@@ -669,25 +665,6 @@ fn extra_host(service: &Service) -> ExtraHost {
         device_cgroup_rules: strings("device_cgroup_rules"),
         storage_opt: mapping("storage_opt"),
     }
-}
-
-/// docker-py's `parse_bytes`: `512m`, `1g`, `100k`, `10b`, a plain number.
-fn parse_bytes(text: &str) -> Option<i64> {
-    let text = text.trim().to_lowercase();
-    let (digits, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(index) => (&text[..index], &text[index..]),
-        None => (text.as_str(), ""),
-    };
-    let number: f64 = digits.parse().ok()?;
-    let factor: f64 = match unit.trim_end_matches('b') {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    #[allow(clippy::cast_possible_truncation)]
-    Some((number * factor) as i64)
 }
 
 /// One warning per key of `NOT_APPLIED` that `service` sets.

@@ -225,6 +225,8 @@ pub struct Service {
     pub mem_limit: Option<i64>,
     /// Bytes.
     pub memswap_limit: Option<i64>,
+    /// Bytes (v2+).
+    pub mem_reservation: Option<i64>,
     pub mem_swappiness: Option<i64>,
     /// Bytes.
     pub shm_size: Option<i64>,
@@ -295,6 +297,7 @@ impl Service {
             ulimits: IndexMap::new(),
             mem_limit: None,
             memswap_limit: None,
+            mem_reservation: None,
             mem_swappiness: None,
             shm_size: None,
             cpu_shares: None,

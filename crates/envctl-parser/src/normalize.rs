@@ -706,6 +706,7 @@ impl Finalizer<'_> {
             "external_links" => service.external_links = string_list(node),
             "mem_limit" => service.mem_limit = parse_bytes(node),
             "memswap_limit" => service.memswap_limit = parse_bytes(node),
+            "mem_reservation" => service.mem_reservation = parse_bytes(node),
             "shm_size" => service.shm_size = parse_bytes(node),
             "mem_swappiness" => service.mem_swappiness = int_of(node),
             "cpu_shares" => service.cpu_shares = int_of(node),
