@@ -63,7 +63,7 @@ fn run_rm_starts_dependencies_returns_the_exit_code_and_leaves_nothing_behind() 
 #[test]
 fn run_detached_makes_a_labelled_one_off_that_ps_and_down_handle() {
     let project = unique_project("runlabels");
-    let _guard = ProjectGuard::new(&project);
+    let guard = ProjectGuard::new(&project);
     let test = Test::new().file("docker-compose.yml", PROJECT);
     let output = envctl(&test, &project, &["run", "-d", "--no-deps", "web"]);
     assert_eq!(output.code, Some(0), "{}", output.render());
@@ -87,6 +87,9 @@ fn run_detached_makes_a_labelled_one_off_that_ps_and_down_handle() {
 
     let ps = envctl(&test, &project, &["ps"]);
     assert!(ps.stdout.contains(&name), "{}", ps.render());
+    // `down` without `-v` keeps the one-off's anonymous volume, as it should: the
+    // guard removes it.
+    guard.remember_volumes();
     let down = envctl(&test, &project, &["down", "-t", "1"]);
     assert_eq!(down.code, Some(0), "{}", down.render());
     assert!(
