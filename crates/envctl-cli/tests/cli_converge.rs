@@ -556,7 +556,8 @@ fn progress_on_a_terminal_is_coloured_unless_no_color() {
     );
     assert!(coloured.contains("\x1b[32mdone\x1b[0m"), "{coloured:?}");
 
-    docker_lines(&["rm", "-f", &keeper]);
+    // `-v`: the keeper's anonymous volume goes with it.
+    docker_lines(&["rm", "-fv", &keeper]);
     let plain = on_a_terminal(&test, &["-p", &project, "up", "-d"], true);
     assert!(plain.contains(&format!("Creating {keeper}")), "{plain:?}");
     assert!(plain.contains("... done"), "{plain:?}");
