@@ -8,7 +8,7 @@ use envctl_executor::docker::BuildFailure;
 use envctl_executor::image::{BuildRequest, BuildSource, build_request};
 use envctl_executor::{Engine, ExecutorError};
 use envctl_parser::{Project, ServiceName};
-use envctl_planner::{DependencyGraph, image_reference};
+use envctl_planner::image_reference;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -29,17 +29,7 @@ pub(super) struct BuildFlags {
 
 pub async fn run(invocation: &Invocation, args: BuildArgs) -> Result<(), Failure> {
     let project = invocation.load_project(true)?;
-    let names: Vec<ServiceName> = args
-        .services
-        .iter()
-        .map(|n| ServiceName::new(n.as_str()))
-        .collect();
-    let graph = DependencyGraph::new(&project)?;
-    let selected = if names.is_empty() {
-        graph.order()
-    } else {
-        graph.only(&names)?
-    };
+    let selected = super::selected_services(&project, &args.services, false)?;
     let mut build_args = Vec::new();
     for entry in &args.args {
         match entry.split_once('=') {

@@ -59,6 +59,24 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
     }
 }
 
+/// The named services (every service when none is named) in dependency order;
+/// with `with_dependencies`, also what they need (`pull --include-deps`).
+fn selected_services(
+    project: &Project,
+    names: &[String],
+    with_dependencies: bool,
+) -> Result<Vec<envctl_parser::ServiceName>, Failure> {
+    let graph = envctl_planner::DependencyGraph::new(project)?;
+    let names = stop::service_names(names);
+    Ok(if names.is_empty() {
+        graph.order()
+    } else if with_dependencies {
+        graph.with_dependencies(&names)?
+    } else {
+        graph.only(&names)?
+    })
+}
+
 /// Loads the project, connects and observes: what `up` and `down` start from.
 async fn prepare(invocation: &Invocation) -> Result<(Project, Engine, Observed), Failure> {
     let project = invocation.load_project(true)?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use envctl_executor::image::registry_auth;
 use envctl_executor::{Engine, ExecutorError};
 use envctl_parser::{Project, ServiceName};
-use envctl_planner::{DependencyGraph, image_reference};
+use envctl_planner::image_reference;
 use indexmap::IndexMap;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -18,19 +18,7 @@ use crate::report::{Failure, print_warning};
 
 pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure> {
     let project = invocation.load_project(true)?;
-    let names: Vec<ServiceName> = args
-        .services
-        .iter()
-        .map(|n| ServiceName::new(n.as_str()))
-        .collect();
-    let graph = DependencyGraph::new(&project)?;
-    let selected = if names.is_empty() {
-        graph.order()
-    } else if args.include_deps {
-        graph.with_dependencies(&names)?
-    } else {
-        graph.only(&names)?
-    };
+    let selected = super::selected_services(&project, &args.services, args.include_deps)?;
     let targets = pull_targets(&project, &selected);
     let engine = invocation.connect().await?;
     let parallel = if args.no_parallel {
