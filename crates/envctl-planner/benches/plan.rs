@@ -8,7 +8,7 @@ use envctl_planner::{DependencyGraph, Observed, UpOptions, plan_up};
 #[path = "support/tree_project.rs"]
 mod tree_project;
 
-use tree_project::tree_project;
+use tree_project::{after_first_up, tree_project};
 
 fn planning(criterion: &mut Criterion) {
     let project = tree_project(5_000);
@@ -26,6 +26,18 @@ fn planning(criterion: &mut Criterion) {
     criterion.bench_function("plan_up_5000", |bench| {
         bench.iter(|| {
             plan_up(black_box(&project), &observed, &UpOptions::default())
+                .map(|plan| plan.steps.len())
+        });
+    });
+    // `up` with nothing to do: 5,000 containers observed, every one up to date.
+    let running = after_first_up(&project, &observed);
+    assert!(
+        plan_up(&project, &running, &UpOptions::default()).is_ok_and(|plan| plan.is_noop()),
+        "up again must plan nothing"
+    );
+    criterion.bench_function("plan_up_again_5000", |bench| {
+        bench.iter(|| {
+            plan_up(black_box(&project), &running, &UpOptions::default())
                 .map(|plan| plan.steps.len())
         });
     });

@@ -19,20 +19,31 @@ use crate::error::{CycleEdge, PlanError};
 #[derive(Debug, Clone)]
 pub struct DependencyGraph {
     pub(crate) graph: DiGraph<ServiceName, (DependencyKind, Span)>,
-    /// Service name to node; nodes are numbered in file order.
-    index: HashMap<ServiceName, NodeIndex>,
+    /// Service name to node; nodes are numbered in file order. `foldhash`, not
+    /// the standard `SipHash`: the keys come from the user's own file (no flooding
+    /// to defend against), and this is the planner's hottest map.
+    index: HashMap<ServiceName, NodeIndex, foldhash::fast::FixedState>,
 }
 
 impl DependencyGraph {
     /// Builds the graph of `project` and refuses cycles, naming the whole loop.
     pub fn new(project: &Project) -> Result<Self, PlanError> {
-        let mut graph = DiGraph::with_capacity(project.services.len(), 0);
+        let edge_count = project
+            .services
+            .values()
+            .map(|service| service.dependencies.len())
+            .sum();
+        let mut graph = DiGraph::with_capacity(project.services.len(), edge_count);
+        let mut index = HashMap::with_capacity_and_hasher(
+            project.services.len(),
+            foldhash::fast::FixedState::default(),
+        );
         for name in project.services.keys() {
-            graph.add_node(name.clone());
+            index.insert(name.clone(), graph.add_node(name.clone()));
         }
-        for (index, service) in project.services.values().enumerate() {
+        for (source, service) in project.services.values().enumerate() {
             for dependency in &service.dependencies {
-                let Some(target) = project.services.get_index_of(dependency.target.as_str()) else {
+                let Some(&target) = index.get(dependency.target.as_str()) else {
                     return Err(PlanError::NoSuchService {
                         name: dependency.target.to_string(),
                         help: Some(format!(
@@ -43,16 +54,12 @@ impl DependencyGraph {
                     });
                 };
                 graph.add_edge(
-                    NodeIndex::new(index),
-                    NodeIndex::new(target),
+                    NodeIndex::new(source),
+                    target,
                     (dependency.kind, dependency.span),
                 );
             }
         }
-        let index = graph
-            .node_indices()
-            .map(|node| (graph[node].clone(), node))
-            .collect();
         let this = Self { graph, index };
         if let Some(cycle) = this.find_cycle() {
             return Err(this.cycle_error(project, &cycle));

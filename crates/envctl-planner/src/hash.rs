@@ -147,12 +147,13 @@ fn hash_with(service: &Service, image_id: Option<&str>, references: &References)
     let mut json = String::with_capacity(256);
     write_config_dict(service, image_id, references, &mut json);
     let digest = Sha256::digest(json.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    let mut hex = [0_u8; 64];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
-    hex
+    // Hex digits are ASCII: never the empty fallback.
+    std::str::from_utf8(&hex).unwrap_or_default().to_owned()
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -195,24 +196,38 @@ fn write_config_dict(
         None => write_python_json(&mode_id(service.network_mode.as_ref()), out),
     }
     out.push_str(",\"networks\":{},\"options\":{");
-    let mut keys: Vec<&str> = service
-        .options
-        .keys()
-        .map(String::as_str)
-        .filter(|key| !NOT_OPTIONS.contains(key) && !ADDED_OPTIONS.contains(key))
-        .chain(ADDED_OPTIONS.iter().copied())
-        .collect();
-    keys.sort_unstable();
-    for (position, key) in keys.into_iter().enumerate() {
-        if position > 0 {
+    // The options are a `serde_json::Map`, sorted by key (no `preserve_order`);
+    // merge the added keys (sorted too) in as null, without collecting and sorting.
+    let mut added = ADDED_OPTIONS.iter().copied().peekable();
+    let mut first = true;
+    let mut write_entry = |key: &str, value: Option<&Value>, out: &mut String| {
+        if !first {
             out.push(',');
         }
+        first = false;
         write_python_string(key, out);
         out.push(':');
-        match service.options.get(key) {
-            Some(value) if !ADDED_OPTIONS.contains(&key) => write_python_json(value, out),
-            _ => out.push_str("null"),
+        match value {
+            Some(value) => write_python_json(value, out),
+            None => out.push_str("null"),
         }
+    };
+    debug_assert!(service.options.keys().is_sorted());
+    for (key, value) in &service.options {
+        while let Some(added_key) = added.next_if(|added_key| *added_key < key.as_str()) {
+            write_entry(added_key, None, out);
+        }
+        if NOT_OPTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        if added.next_if_eq(&key.as_str()).is_some() {
+            write_entry(key, None, out);
+        } else {
+            write_entry(key, Some(value), out);
+        }
+    }
+    for added_key in added {
+        write_entry(added_key, None, out);
     }
     out.push_str("},\"secrets\":[],\"volumes_from\":[");
     let mut first = true;
@@ -348,12 +363,15 @@ fn fnv1a(text: &str) -> u64 {
 
 /// `hash` as 16 lowercase hex digits.
 fn push_hex16(hash: u64, out: &mut String) {
-    for shift in (0..16).rev() {
-        out.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
+    let mut hex = [0_u8; 16];
+    for (position, digit) in hex.iter_mut().enumerate() {
+        *digit = HEX[((hash >> ((15 - position) * 4)) & 0xf) as usize];
     }
+    // Hex digits are ASCII: never the empty fallback.
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
 
-/// Options 1.29.2 adds as `null` for every service of a v1 file.
+/// Options 1.29.2 adds as `null` for every service of a v1 file (sorted).
 const ADDED_OPTIONS: &[&str] = &["device_requests", "platform"];
 
 /// 1.29.2's `network_mode.id`: the service's name for `service:`, else the mode.
@@ -533,6 +551,11 @@ fn write_python_string_body(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn added_options_are_sorted_for_the_merge() {
+        assert!(ADDED_OPTIONS.is_sorted());
+    }
     use envctl_parser::{FileId, ServiceName, Span};
 
     fn service(image: &str) -> Service {

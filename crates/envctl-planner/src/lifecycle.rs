@@ -45,6 +45,7 @@ pub fn plan_start(
     let graph = DependencyGraph::new(project)?;
     let selected = select(&graph, services)?;
     let mut start = StartPlan::default();
+    let by_service = observed.containers_by_service();
     let mut start_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
     for name in &selected {
         let deps: Vec<StepId> = graph
@@ -54,7 +55,7 @@ pub fn plan_start(
             .flatten()
             .copied()
             .collect();
-        let containers = observed.service_containers(name.as_str());
+        let containers = by_service.of(name.as_str());
         let steps = containers
             .iter()
             .filter(|container| !container.state.is_running())
@@ -193,12 +194,14 @@ pub fn select_containers(
 ) -> Result<Vec<(ServiceName, ContainerRef)>, PlanError> {
     let graph = DependencyGraph::new(project)?;
     let selected = select(&graph, services)?;
+    let by_service = observed.containers_by_service();
     Ok(selected
         .iter()
         .flat_map(|name| {
-            observed
-                .service_containers(name.as_str())
-                .into_iter()
+            by_service
+                .of(name.as_str())
+                .iter()
+                .copied()
                 .filter(|container| command.applies_to(container.state))
                 .map(|container| (name.clone(), container.into()))
         })

@@ -3,6 +3,8 @@
 //! The executor lists the project's containers (by label only) and turns the engine's
 //! answers into these types; the planner never sees an engine type.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 /// A snapshot of the project's containers and of the images its services use.
@@ -35,6 +37,28 @@ impl Observed {
         containers
     }
 
+    /// [`service_containers`](Self::service_containers) of every service at once,
+    /// keyed by service name: one pass over the containers, so that planning `n`
+    /// services against `n` containers is linear, not quadratic.
+    pub fn containers_by_service(&self) -> ServiceContainers<'_> {
+        let mut by_service: HashMap<&str, Vec<&ObservedContainer>, foldhash::fast::FixedState> =
+            HashMap::default();
+        for container in self.containers.iter().filter(|container| !container.oneoff) {
+            by_service
+                .entry(container.service.as_str())
+                .or_default()
+                .push(container);
+        }
+        for containers in by_service.values_mut() {
+            containers.sort_by(|a, b| {
+                a.number
+                    .cmp(&b.number)
+                    .then_with(|| a.created.cmp(&b.created))
+            });
+        }
+        ServiceContainers { by_service }
+    }
+
     /// The container 1.29.2's `service.containers()[0]` gives: the service's newest
     /// running container (the engine lists newest first), for `ipc: service:x`.
     pub fn first_running_container<'a>(&'a self, service: &str) -> Option<&'a ObservedContainer> {
@@ -44,6 +68,20 @@ impl Observed {
                 !container.oneoff && container.service == service && container.state.is_running()
             })
             .max_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)))
+    }
+}
+
+/// The project's containers (not one-off) grouped by service; see
+/// [`Observed::containers_by_service`].
+#[derive(Debug, Clone)]
+pub struct ServiceContainers<'a> {
+    by_service: HashMap<&'a str, Vec<&'a ObservedContainer>, foldhash::fast::FixedState>,
+}
+
+impl<'a> ServiceContainers<'a> {
+    /// The service's containers, lowest container number first.
+    pub fn of(&self, service: &str) -> &[&'a ObservedContainer] {
+        self.by_service.get(service).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -7,6 +7,8 @@
 //! here.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::fmt;
 
 use envctl_parser::{Project, Service, ServiceName};
@@ -241,6 +243,9 @@ pub fn plan_up(
         resources: project_resources(project),
         ..Plan::default()
     };
+    // One step per container is the common case.
+    plan.steps.reserve(selected.len());
+    let by_service = observed.containers_by_service();
     plan.warnings
         .extend(orphan_warning(project, observed, options.remove_orphans));
     if options.remove_orphans {
@@ -284,10 +289,11 @@ pub fn plan_up(
         let context = ServiceContext {
             project,
             service,
-            observed,
+            containers: by_service.of(service.name.as_str()),
             options,
             hash: config_hash_with_image(service, observed, image_id),
-            digest: config_digest(service, image_id),
+            image_id,
+            digest: OnceCell::new(),
             dependency_replaced,
         };
         let (steps, was_replaced) = context.converge(&mut plan, &deps);
@@ -314,6 +320,15 @@ pub fn plan_down(
     };
 
     // Reverse dependency order: a service's containers stop after its dependents'.
+    // Every container of a service, one-off ones included, in the engine's order.
+    let mut by_service: HashMap<&str, Vec<&ObservedContainer>, foldhash::fast::FixedState> =
+        HashMap::default();
+    for container in &observed.containers {
+        by_service
+            .entry(container.service.as_str())
+            .or_default()
+            .push(container);
+    }
     let mut stop_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
     for name in graph.order().iter().rev() {
         let deps: Vec<StepId> = graph
@@ -325,11 +340,7 @@ pub fn plan_down(
             .collect();
         let timeout = options.timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
         let mut steps = Vec::new();
-        for container in observed
-            .containers
-            .iter()
-            .filter(|c| c.service == name.as_str())
-        {
+        for &container in by_service.get(name.as_str()).into_iter().flatten() {
             let stopped = if container.state.is_running() {
                 Some(plan.push(
                     deps.clone(),
@@ -396,6 +407,7 @@ pub fn plan_stop(
     };
     let timeout = timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
     let mut plan = Plan::default();
+    let by_service = observed.containers_by_service();
     let mut stop_steps: IndexMap<ServiceName, Vec<StepId>> = IndexMap::new();
     for name in graph.order().iter().rev() {
         let deps: Vec<StepId> = graph
@@ -408,9 +420,10 @@ pub fn plan_stop(
         if !selected.contains(name) {
             continue;
         }
-        let steps = observed
-            .service_containers(name.as_str())
-            .into_iter()
+        let steps = by_service
+            .of(name.as_str())
+            .iter()
+            .copied()
             .filter(|container| container.state.is_running())
             .map(|container| {
                 plan.push(
@@ -446,19 +459,28 @@ pub(crate) fn image_reference_str<'a>(project: &Project, service: &'a Service) -
 struct ServiceContext<'a> {
     project: &'a Project,
     service: &'a Service,
-    observed: &'a Observed,
+    /// The service's containers (not one-off), lowest number first.
+    containers: &'a [&'a ObservedContainer],
     options: &'a UpOptions,
     hash: String,
-    digest: String,
+    image_id: Option<&'a str>,
+    /// `config_digest`, computed only for a container that is created or replaced
+    /// (`up` with nothing to do never needs it).
+    digest: OnceCell<String>,
     dependency_replaced: bool,
 }
 
 impl ServiceContext<'_> {
+    fn digest(&self) -> &str {
+        self.digest
+            .get_or_init(|| config_digest(self.service, self.image_id))
+    }
+
     /// Adds the service's steps; returns the steps dependents wait for and whether
     /// any container is created or replaced.
     fn converge(&self, plan: &mut Plan, deps: &[StepId]) -> (Vec<StepId>, bool) {
         let name = &self.service.name;
-        let mut containers = self.observed.service_containers(name.as_str());
+        let mut containers = self.containers.to_vec();
         let mut done = Vec::new();
 
         // Two containers with one number: keep the oldest (1.29.2
@@ -519,7 +541,7 @@ impl ServiceContext<'_> {
                             number,
                             name: self.container_name(number),
                             config_hash: self.hash.clone(),
-                            config_digest: self.digest.clone(),
+                            config_digest: self.digest().to_owned(),
                             start,
                             timeout,
                             keep_volumes: self.kept_volumes(container),
@@ -544,10 +566,8 @@ impl ServiceContext<'_> {
         }
 
         let mut next_number = self
-            .observed
             .containers
             .iter()
-            .filter(|container| !container.oneoff && container.service == name.as_str())
             .filter_map(|container| container.number)
             .max()
             .unwrap_or(0);
@@ -566,7 +586,7 @@ impl ServiceContext<'_> {
                     number: next_number,
                     name: self.container_name(next_number),
                     config_hash: self.hash.clone(),
-                    config_digest: self.digest.clone(),
+                    config_digest: self.digest().to_owned(),
                     start,
                 },
                 cause,
@@ -612,7 +632,7 @@ impl ServiceContext<'_> {
         let keys = changed
             .config_digest
             .as_deref()
-            .and_then(|old| changed_keys(old, &self.digest))
+            .and_then(|old| changed_keys(old, self.digest()))
             .filter(|keys| !keys.is_empty());
         Some(keys.map_or_else(
             || "configuration changed".to_owned(),
@@ -622,12 +642,16 @@ impl ServiceContext<'_> {
 
     fn container_name(&self, number: u32) -> String {
         self.service.container_name.clone().unwrap_or_else(|| {
-            format!(
-                "{}_{}_{}",
-                self.project.container_prefix(),
-                self.service.name,
-                number
-            )
+            // Not `format!`: this runs once per container and showed in profiles.
+            let prefix = self.project.container_prefix();
+            let service = self.service.name.as_str();
+            let mut name = String::with_capacity(prefix.len() + service.len() + 12);
+            name.push_str(prefix);
+            name.push('_');
+            name.push_str(service);
+            name.push('_');
+            let _ = fmt::Write::write_fmt(&mut name, format_args!("{number}"));
+            name
         })
     }
 

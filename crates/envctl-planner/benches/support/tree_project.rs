@@ -7,6 +7,7 @@ use envctl_parser::{
     Dependency, DependencyKind, FileId, Format, Link, Project, Service, ServiceName, SourceMap,
     Span,
 };
+use envctl_planner::{ContainerState, Observed, ObservedContainer, Op, UpOptions, plan_up};
 use indexmap::IndexMap;
 
 /// `count` services in layers of about √count, each linking to two of the layer before.
@@ -61,4 +62,36 @@ pub fn tree_project(count: usize) -> Project {
         sources,
         warnings: Vec::new(),
     }
+}
+
+/// `observed` plus the containers the first `up` of `project` would create, as the
+/// engine would report them afterwards: `up` again has nothing to do.
+pub fn after_first_up(project: &Project, observed: &Observed) -> Observed {
+    let mut after = observed.clone();
+    let plan = plan_up(project, observed, &UpOptions::default()).expect("the tree plans");
+    for (index, step) in plan.steps.iter().enumerate() {
+        if let Op::Create {
+            number,
+            name,
+            config_hash,
+            config_digest,
+            ..
+        } = &step.op
+        {
+            after.containers.push(ObservedContainer {
+                id: format!("{index:064x}"),
+                name: name.clone(),
+                service: step.service.to_string(),
+                number: Some(*number),
+                oneoff: false,
+                config_hash: Some(config_hash.clone()),
+                config_digest: Some(config_digest.clone()),
+                state: ContainerState::Running,
+                created: 0,
+                has_links: !project.services[step.service.as_str()].links.is_empty(),
+                mounts: Vec::new(),
+            });
+        }
+    }
+    after
 }
