@@ -9,6 +9,7 @@
 //! `depends_on`, and it is merged under the extending service. Cycles are found on
 //! (absolute file, service) and reported with the whole chain.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -29,17 +30,19 @@ pub(crate) struct ChainLink {
 
 impl Loader {
     /// Resolves `dict`'s `extends` (if any); problems are recorded and `None` returned.
+    /// `dict` is borrowed when it can be: a service that extends another is merged
+    /// into a new mapping, so only one that does not is copied.
     pub(crate) fn resolve_extends(
         &mut self,
         main: &Rc<LoadedFile>,
         name: &str,
-        dict: Mapping,
+        dict: Cow<'_, Mapping>,
         working_dir: &Path,
         filename: &Path,
         seen: &[ChainLink],
     ) -> Option<Mapping> {
         let Some(extends) = dict.entry("extends").cloned() else {
-            return Some(dict);
+            return Some(dict.into_owned());
         };
         if let Some(start) = seen
             .iter()
@@ -160,7 +163,7 @@ impl Loader {
             // Resolved without a problem before, so its chain has no cycle either.
             return Some(merge_service_dicts(base, &dict, v1));
         }
-        let Some((_, base_dict)) = base_loaded.services.get(&base_name).cloned() else {
+        let Some((_, base_dict)) = base_loaded.services.get(&base_name) else {
             self.problems.push(Problem::new(
                 &self.sources,
                 extends_span,
@@ -183,7 +186,7 @@ impl Loader {
         let mut base = self.resolve_extends(
             main,
             &base_name,
-            base_dict,
+            Cow::Borrowed(base_dict),
             &base_directory,
             &config_path,
             &next_seen,

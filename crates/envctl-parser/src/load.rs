@@ -5,6 +5,7 @@
 //! format detection → interpolation → schema → merge the files → per service:
 //! `extends` → paths → finalize + validate. Problems are collected and reported together.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -816,18 +817,24 @@ impl Loader {
         }
         let v1 = main.format == FileFormat::V1;
         // Merge the -f files service by service, in first-seen order.
-        let mut merged: IndexMap<String, (Span, Mapping)> = IndexMap::new();
+        // The first file's services are borrowed, not copied, until they are changed.
+        let mut merged: IndexMap<String, (Span, Cow<'_, Mapping>)> = IndexMap::new();
         for (index, file) in loaded.iter().enumerate() {
             for (name, (span, dict)) in &file.services {
                 match merged.get_mut(name) {
-                    Some((_, existing)) => *existing = merge_from_files(existing, dict, v1),
+                    Some((_, existing)) => {
+                        *existing = Cow::Owned(merge_from_files(existing, dict, v1));
+                    }
                     None if index == 0 => {
-                        merged.insert(name.clone(), (*span, dict.clone()));
+                        merged.insert(name.clone(), (*span, Cow::Borrowed(dict)));
                     }
                     None => {
                         merged.insert(
                             name.clone(),
-                            (*span, merge_from_files(&Mapping::default(), dict, v1)),
+                            (
+                                *span,
+                                Cow::Owned(merge_from_files(&Mapping::default(), dict, v1)),
+                            ),
                         );
                     }
                 }
@@ -841,7 +848,7 @@ impl Loader {
                         .iter()
                         .all(|file| !file.services.contains_key(name))
                 {
-                    *dict = merge_from_files(dict, &Mapping::default(), v1);
+                    *dict = Cow::Owned(merge_from_files(dict, &Mapping::default(), v1));
                 }
             }
         }
