@@ -317,11 +317,10 @@ fn differences(compose: &BTreeMap<String, Value>, envctl: &BTreeMap<String, Valu
 /// the planner hashes before `x`'s container exists in the same `up`, so the first
 /// `up` differs (the next one converges). See docs/config-hash.md, "Not done".
 ///
-/// v2/v3: 1.29.2 hashes a service's networks by their engine names
-/// (`<project>_<key>`), so two projects of different names can never agree here;
-/// and the planner's hash does not cover `networks` yet (issue 11). `envctl up`
-/// twice keeps the containers (`cli_v2.rs`); compose and envctl on the same project
-/// would recreate each other's.
+/// v2/v3: 1.29.2 hashes a service's networks and named volumes by their engine
+/// names (`<project>_<key>`), so two projects of different names can never agree
+/// here. With one project name they do: `cli_hash.rs` checks these two fixtures'
+/// hashes against docker-compose's (`fixtures/hash-golden/own-fixtures.json`).
 const KNOWN: &[(&str, &str)] = &[
     (
         "shared-namespaces",

@@ -507,6 +507,11 @@ impl Finalizer<'_> {
                 }
                 "restart" => {
                     let text = node.scalar_to_string().unwrap_or_default();
+                    if node.is_null() || text.is_empty() {
+                        // `parse_restart_spec`: no policy at all (printed as '').
+                        service.options.insert(key.to_owned(), Json::Null);
+                        continue;
+                    }
                     let parts: Vec<&str> = text.split(':').collect();
                     match parts.as_slice() {
                         [policy] => {
@@ -577,6 +582,32 @@ impl Finalizer<'_> {
                         }
                     }
                     service.options.insert(key.to_owned(), node_to_json(node));
+                }
+                "sysctls" => {
+                    // `build_string_dict(parse_sysctls(...))`: every value as Python's
+                    // `str()`, null and a bare list item as ''.
+                    let mut json = Map::new();
+                    match &node.value {
+                        Value::Sequence(items) => {
+                            for item in items {
+                                let text = item.scalar_to_string().unwrap_or_default();
+                                let (name, value) = text.split_once('=').unwrap_or((&text, ""));
+                                json.insert(name.to_owned(), Json::String(value.to_owned()));
+                            }
+                        }
+                        Value::Mapping(entries) => {
+                            for entry in entries.iter() {
+                                let value = if entry.value.is_null() {
+                                    String::new()
+                                } else {
+                                    entry.value.scalar_to_string().unwrap_or_default()
+                                };
+                                json.insert(entry.key.clone(), Json::String(value));
+                            }
+                        }
+                        _ => {}
+                    }
+                    service.options.insert(key.to_owned(), Json::Object(json));
                 }
                 "extra_hosts" => {
                     let hosts = parse_mapping_form("extra_hosts", Some(node));

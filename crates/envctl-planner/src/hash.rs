@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::observed::Observed;
 use crate::plan::image_reference_str;
+use crate::resources::{network_name, service_attachments, uses_networking, volume_name};
 
 /// The keys 1.29.2's `Project.from_config` takes out of the options before hashing.
 const NOT_OPTIONS: &[&str] = &[
@@ -46,18 +47,27 @@ pub fn config_hash_observed(project: &Project, service: &Service, observed: &Obs
         .images
         .get(image_reference_str(project, service).as_ref())
         .map(String::as_str);
-    config_hash_with_image(service, observed, image_id)
+    config_hash_with_image(project, service, observed, image_id)
 }
 
 /// [`config_hash_observed`] with the local id of the service's image already looked
 /// up.
 pub(crate) fn config_hash_with_image(
+    project: &Project,
     service: &Service,
     observed: &Observed,
     image_id: Option<&str>,
 ) -> String {
+    let networking = uses_networking(project);
     let references = References {
         net: match &service.network_mode {
+            // v2 and later: `NetworkMode(networks[0])`, the primary network.
+            None if networking => Some(Value::String(
+                service_attachments(project, service)
+                    .into_iter()
+                    .next()
+                    .map_or_else(|| "none".to_owned(), |attachment| attachment.network),
+            )),
             // `ContainerNetworkMode.id` is the container's full id.
             Some(ModeRef::Container(name)) => Some(observed.container_ids.get(name).map_or_else(
                 || Value::String(name.clone()),
@@ -84,8 +94,79 @@ pub(crate) fn config_hash_with_image(
             ),
             _ => None,
         },
+        networks: networking.then(|| hashed_networks(project, service)),
+        volumes: networking.then(|| namespaced_volumes(project, service)),
     };
     hash_with(service, image_id, &references)
+}
+
+/// 1.29.2's `Service.networks` for v2 and later: each network the service joins, by
+/// its engine name, with the service's own settings for it (`{}` for none). The
+/// order does not matter: the JSON is written with sorted keys.
+fn hashed_networks(project: &Project, service: &Service) -> serde_json::Map<String, Value> {
+    if service.network_mode.is_some() {
+        return serde_json::Map::new();
+    }
+    let written = service.options.get("networks").and_then(Value::as_object);
+    let keys: Vec<&str> = if service.networks.is_empty() {
+        vec!["default"]
+    } else {
+        service.networks.keys().map(String::as_str).collect()
+    };
+    keys.into_iter()
+        .map(|key| {
+            let settings = written
+                .and_then(|networks| networks.get(key))
+                .filter(|settings| !settings.is_null())
+                .cloned()
+                .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+            (network_name(project, key), settings)
+        })
+        .collect()
+}
+
+/// `options.volumes` as 1.29.2 hashes it for v2 and later (`namespace_spec`): always
+/// present, a named volume by its engine name (`<project>_<key>` or its `name:`).
+fn namespaced_volumes(project: &Project, service: &Service) -> Value {
+    let Some(Value::Array(items)) = service.options.get("volumes") else {
+        return Value::Array(Vec::new());
+    };
+    let named = |source: &str| -> Option<String> {
+        if source.is_empty() || source.starts_with(['.', '/', '~']) {
+            return None;
+        }
+        volume_name(project, source)
+    };
+    Value::Array(
+        items
+            .iter()
+            .map(|item| match item {
+                // A `VolumeSpec`: `[external, internal, mode]`.
+                Value::Array(spec) => {
+                    let mut spec = spec.clone();
+                    if let Some(name) = spec.first().and_then(Value::as_str).and_then(named) {
+                        spec[0] = Value::String(name);
+                    }
+                    Value::Array(spec)
+                }
+                // A `MountSpec` (long syntax): its `source`, for a volume.
+                Value::Object(mount) => {
+                    let mut mount = mount.clone();
+                    let is_volume = mount.get("type").and_then(Value::as_str) == Some("volume");
+                    if let Some(name) = mount
+                        .get("source")
+                        .and_then(Value::as_str)
+                        .filter(|_| is_volume)
+                        .and_then(named)
+                    {
+                        mount.insert("source".to_owned(), Value::String(name));
+                    }
+                    Value::Object(mount)
+                }
+                other => other.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// The order 1.29.2 keeps a project's services in, which `config --hash='*'` prints:
@@ -141,6 +222,10 @@ pub fn compose_order(project: &Project) -> Vec<ServiceName> {
 struct References {
     net: Option<Value>,
     ipc: Option<Value>,
+    /// v2 and later: `networks` by engine name (v1: `{}`).
+    networks: Option<serde_json::Map<String, Value>>,
+    /// v2 and later: `options.volumes`, always present, named volumes namespaced.
+    volumes: Option<Value>,
 }
 
 fn hash_with(service: &Service, image_id: Option<&str>, references: &References) -> String {
@@ -195,10 +280,25 @@ fn write_config_dict(
         Some(net) => write_python_json(net, out),
         None => write_python_json(&mode_id(service.network_mode.as_ref()), out),
     }
-    out.push_str(",\"networks\":{},\"options\":{");
+    out.push_str(",\"networks\":");
+    match &references.networks {
+        Some(networks) => write_python_object(networks, out),
+        None => out.push_str("{}"),
+    }
+    out.push_str(",\"options\":{");
     // The options are a `serde_json::Map`, sorted by key (no `preserve_order`);
-    // merge the added keys (sorted too) in as null, without collecting and sorting.
-    let mut added = ADDED_OPTIONS.iter().copied().peekable();
+    // merge the added keys (sorted too) in, without collecting and sorting: the
+    // two 1.29.2 adds as null, and for v2 and later `volumes`, namespaced.
+    let added_options: &[(&str, Option<&Value>)] = match &references.volumes {
+        Some(volumes) => &[
+            ("device_requests", None),
+            ("platform", None),
+            ("volumes", Some(volumes)),
+        ],
+        None => &[("device_requests", None), ("platform", None)],
+    };
+    debug_assert!(added_options.is_sorted_by_key(|(key, _)| *key));
+    let mut added = added_options.iter().copied().peekable();
     let mut first = true;
     let mut write_entry = |key: &str, value: Option<&Value>, out: &mut String| {
         if !first {
@@ -214,20 +314,21 @@ fn write_config_dict(
     };
     debug_assert!(service.options.keys().is_sorted());
     for (key, value) in &service.options {
-        while let Some(added_key) = added.next_if(|added_key| *added_key < key.as_str()) {
-            write_entry(added_key, None, out);
+        while let Some((added_key, added_value)) =
+            added.next_if(|(added_key, _)| *added_key < key.as_str())
+        {
+            write_entry(added_key, added_value, out);
         }
         if NOT_OPTIONS.contains(&key.as_str()) {
             continue;
         }
-        if added.next_if_eq(&key.as_str()).is_some() {
-            write_entry(key, None, out);
-        } else {
-            write_entry(key, Some(value), out);
+        match added.next_if(|(added_key, _)| *added_key == key.as_str()) {
+            Some((_, added_value)) => write_entry(key, added_value, out),
+            None => write_entry(key, Some(value), out),
         }
     }
-    for added_key in added {
-        write_entry(added_key, None, out);
+    for (added_key, added_value) in added {
+        write_entry(added_key, added_value, out);
     }
     out.push_str("},\"secrets\":[],\"volumes_from\":[");
     let mut first = true;
@@ -371,9 +472,6 @@ fn push_hex16(hash: u64, out: &mut String) {
     out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
 
-/// Options 1.29.2 adds as `null` for every service of a v1 file (sorted).
-const ADDED_OPTIONS: &[&str] = &["device_requests", "platform"];
-
 /// 1.29.2's `network_mode.id`: the service's name for `service:`, else the mode.
 fn mode_id(mode: Option<&ModeRef>) -> Value {
     match mode {
@@ -419,34 +517,37 @@ fn write_python_json(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            out.push('{');
-            // `serde_json::Map` iterates in key order already (no `preserve_order`):
-            // sort only if it ever does not.
-            if map.keys().is_sorted() {
-                for (position, (key, item)) in map.iter().enumerate() {
-                    if position > 0 {
-                        out.push(',');
-                    }
-                    write_python_string(key, out);
-                    out.push(':');
-                    write_python_json(item, out);
-                }
-            } else {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|left, right| left.0.cmp(right.0));
-                for (position, (key, item)) in entries.into_iter().enumerate() {
-                    if position > 0 {
-                        out.push(',');
-                    }
-                    write_python_string(key, out);
-                    out.push(':');
-                    write_python_json(item, out);
-                }
+        Value::Object(map) => write_python_object(map, out),
+    }
+}
+
+/// A JSON object as [`write_python_json`] writes it: keys sorted.
+fn write_python_object(map: &serde_json::Map<String, Value>, out: &mut String) {
+    out.push('{');
+    // `serde_json::Map` iterates in key order already (no `preserve_order`):
+    // sort only if it ever does not.
+    if map.keys().is_sorted() {
+        for (position, (key, item)) in map.iter().enumerate() {
+            if position > 0 {
+                out.push(',');
             }
-            out.push('}');
+            write_python_string(key, out);
+            out.push(':');
+            write_python_json(item, out);
+        }
+    } else {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_by(|left, right| left.0.cmp(right.0));
+        for (position, (key, item)) in entries.into_iter().enumerate() {
+            if position > 0 {
+                out.push(',');
+            }
+            write_python_string(key, out);
+            out.push(':');
+            write_python_json(item, out);
         }
     }
+    out.push('}');
 }
 
 /// Python's `float.__repr__`: the shortest digits that round-trip, in positional
@@ -551,11 +652,6 @@ fn write_python_string_body(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn added_options_are_sorted_for_the_merge() {
-        assert!(ADDED_OPTIONS.is_sorted());
-    }
     use envctl_parser::{FileId, ServiceName, Span};
 
     fn service(image: &str) -> Service {

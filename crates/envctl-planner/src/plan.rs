@@ -291,7 +291,7 @@ pub fn plan_up(
             service,
             containers: by_service.of(service.name.as_str()),
             options,
-            hash: config_hash_with_image(service, observed, image_id),
+            hash: config_hash_with_image(project, service, observed, image_id),
             image_id,
             digest: OnceCell::new(),
             dependency_replaced,

@@ -3,7 +3,7 @@
 
 use envctl_executor::observe;
 use envctl_parser::{RenderOptions, ServiceName, load_with_sections, to_compose_yaml_with};
-use envctl_planner::{DependencyGraph, compose_order, config_hash_observed};
+use envctl_planner::{DependencyGraph, compose_order, config_hash_observed, enabled_for_profiles};
 
 use crate::args::ConfigArgs;
 use crate::invocation::Invocation;
@@ -29,7 +29,18 @@ pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failur
         DependencyGraph::new(&project)?;
         let order = compose_order(&project);
         let names: Vec<String> = if selection.trim() == "*" {
-            order.iter().map(ToString::to_string).collect()
+            // Every service of the active profiles (1.29.2 `get_services(None)`);
+            // a service named below is printed whatever its profiles.
+            let profiles = invocation.profiles();
+            order
+                .iter()
+                .filter(|name| {
+                    project
+                        .service(name.as_str())
+                        .is_some_and(|service| enabled_for_profiles(service, &profiles))
+                })
+                .map(ToString::to_string)
+                .collect()
         } else {
             let selected: Vec<&str> = selection.split(',').map(str::trim).collect();
             if let Some(unknown) = selected

@@ -138,6 +138,15 @@ fn corpus_source() -> PathBuf {
 /// Every case of the corpus that 1.29.2 loads as a v1 project (its recorded
 /// `config` output says `version: '1'`), in `cases.json` order.
 pub fn corpus_cases() -> Vec<HashCase> {
+    corpus_cases_where(true)
+}
+
+/// Every case of the corpus that 1.29.2 loads as a v2, v3 or Compose Spec project.
+pub fn later_corpus_cases() -> Vec<HashCase> {
+    corpus_cases_where(false)
+}
+
+fn corpus_cases_where(v1: bool) -> Vec<HashCase> {
     let corpus = corpus();
     let text = std::fs::read_to_string(corpus.join("cases.json")).expect("cases.json is readable");
     let json: Json = serde_json::from_str(&text).expect("cases.json is JSON");
@@ -151,7 +160,7 @@ pub fn corpus_cases() -> Vec<HashCase> {
             continue;
         };
         let expected = std::fs::read_to_string(corpus.join(stdout)).unwrap_or_default();
-        if !expected.lines().any(|line| line == "version: '1'") {
+        if expected.lines().any(|line| line == "version: '1'") != v1 {
             continue;
         }
         let args: Vec<String> = case["args"]
@@ -179,7 +188,7 @@ pub fn corpus_cases() -> Vec<HashCase> {
     cases
 }
 
-/// The project's own v1 fixtures, as project `fx`, pinned at `PINNED_ROOT/fixtures`.
+/// The project's own fixtures (v1, and v2/v3 ones), as project `fx`, pinned at `PINNED_ROOT/fixtures`.
 pub fn own_cases() -> Vec<HashCase> {
     static PINNED: OnceLock<PathBuf> = OnceLock::new();
     let root = PINNED.get_or_init(|| {
@@ -194,6 +203,10 @@ pub fn own_cases() -> Vec<HashCase> {
         "fixtures/engine/chain",
         "fixtures/engine/extends",
         "fixtures/demo",
+        // v2 and v3: networks by engine name, the primary one as `net`, named
+        // volumes namespaced (the project name is the same for both tools here).
+        "fixtures/differential/v2",
+        "fixtures/differential/v3",
     ]
     .into_iter()
     .map(|directory| HashCase {
