@@ -116,11 +116,14 @@ async fn apply_wave(
                     engine.restart_container(&container.id, *timeout).await
                 }
             };
-            let error = result.err().map(|source| ExecutorError::Step {
-                service: service.to_string(),
-                operation: action.operation(),
-                container: container.name.clone(),
-                source,
+            let error = result.err().map(|source| {
+                ExecutorError::Step {
+                    service: service.to_string(),
+                    operation: action.operation(),
+                    container: container.name.clone(),
+                    source,
+                }
+                .or_connection_lost(&engine.endpoint().quoted())
             });
             progress(ActionEvent {
                 service: service.clone(),

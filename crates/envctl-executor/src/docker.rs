@@ -27,7 +27,7 @@ use envctl_planner::{ContainerState, ObservedMount};
 use futures::stream::{BoxStream, StreamExt as _};
 use tracing::Instrument as _;
 
-use crate::error::{ExecutorError, Operation};
+use crate::error::{ConnectionProblem, ExecutorError, Operation};
 
 /// The engine client's own error, kept as the `#[source]` of envctl's errors.
 pub type EngineError = bollard::errors::Error;
@@ -36,6 +36,7 @@ use crate::spec::ContainerSpec;
 pub use crate::endpoint::{DEFAULT_HOST, EngineAddress};
 use crate::endpoint::{Endpoint, TlsFlags};
 
+mod access;
 mod ping;
 mod pool;
 mod system;
@@ -132,6 +133,13 @@ impl Engine {
                 advice,
                 source: Box::new(source),
             },
+            None if connection_problem(&source) == Some(ConnectionProblem::PermissionDenied) => {
+                ExecutorError::PermissionDenied {
+                    address: endpoint.quoted(),
+                    advice: access::permission_advice(endpoint),
+                    source,
+                }
+            }
             None => ExecutorError::Connect {
                 address: endpoint.quoted(),
                 source,
@@ -415,6 +423,44 @@ async fn traced<T, E>(
 /// The engine refused a create because the name is taken (409).
 pub fn is_conflict(error: &EngineError) -> bool {
     status(error) == Some(409)
+}
+
+/// What went wrong with the connection itself, when that is why `error` happened
+/// (the engine never answered): refused, closed or reset under way, no socket, or a
+/// socket this user may not use. `None` when the engine answered, even with an
+/// error, and for anything less certain (a timeout is a slow engine, not a lost one).
+pub(crate) fn connection_problem(error: &EngineError) -> Option<ConnectionProblem> {
+    // bollard's `IOError` and `HyperResponseError` are `#[error(transparent)]`: their
+    // `source()` skips the wrapped error, so look at it first.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = match error {
+        EngineError::SocketNotFoundError(_) => return Some(ConnectionProblem::NoSocket),
+        EngineError::IOError { err } => Some(err),
+        EngineError::HyperResponseError { err } => Some(err),
+        other => Some(other),
+    };
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            return match io.kind() {
+                ErrorKind::PermissionDenied => Some(ConnectionProblem::PermissionDenied),
+                ErrorKind::ConnectionRefused => Some(ConnectionProblem::Refused),
+                ErrorKind::NotFound => Some(ConnectionProblem::NoSocket),
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::NotConnected => Some(ConnectionProblem::Closed),
+                _ => None,
+            };
+        }
+        if let Some(hyper) = current.downcast_ref::<hyper::Error>()
+            && (hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled())
+        {
+            return Some(ConnectionProblem::Closed);
+        }
+        cause = current.source();
+    }
+    None
 }
 
 /// The HTTP status of an engine error, if the engine answered at all.

@@ -370,7 +370,10 @@ impl StepContext {
         if action != Action::UpToDate {
             report(Outcome::Started);
         }
-        let result = self.carry_out(step).await;
+        let result = self
+            .carry_out(step)
+            .await
+            .map_err(|error| error.or_connection_lost(&self.engine.endpoint().quoted()));
         match &result {
             Ok(()) => report(Outcome::Done),
             Err(error) => report(Outcome::Failed(error.to_string())),
