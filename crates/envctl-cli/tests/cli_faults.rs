@@ -136,6 +136,15 @@ fn cut_during_first_up(name: &str, rule: Rule) {
     up_cut_then_converge(&project, &test, rule, &[], "one");
 }
 
+/// Before any step: while listing the project's containers.
+#[test]
+fn a_connection_lost_while_reading_the_projects_state() {
+    cut_during_first_up(
+        "faultobserve",
+        Rule::request("GET", "/containers/json", 1),
+    );
+}
+
 #[test]
 fn a_connection_lost_before_a_create_reaches_the_engine() {
     cut_during_first_up(

@@ -211,6 +211,31 @@ impl Engine {
         format!("{}.{}", version.major_version, version.minor_version)
     }
 
+    /// The error of a request about `subject` made outside a step: the connection
+    /// lost (naming this engine), or the engine's refusal.
+    pub(crate) fn request_failed(
+        &self,
+        operation: Operation,
+        subject: &str,
+    ) -> impl FnOnce(EngineError) -> ExecutorError + use<> {
+        let subject = subject.to_owned();
+        let address = self.endpoint.quoted();
+        move |source| match connection_problem(&source) {
+            Some(problem) => ExecutorError::EngineConnectionLost {
+                operation,
+                subject,
+                address,
+                problem,
+                source: Box::new(source),
+            },
+            None => ExecutorError::Engine {
+                operation,
+                subject,
+                source,
+            },
+        }
+    }
+
     /// Ids of every container (all states) carrying `label` (`key=value`).
     pub async fn list_containers(&self, label: &str) -> Result<Vec<String>, ExecutorError> {
         let filters = HashMap::from([("label", vec![label])]);
@@ -220,11 +245,7 @@ impl Engine {
             .build();
         let summaries = traced("list", label, self.client.list_containers(Some(options)))
             .await
-            .map_err(|source| ExecutorError::Engine {
-                operation: Operation::List,
-                subject: label.to_owned(),
-                source,
-            })?;
+            .map_err(self.request_failed(Operation::List, label))?;
         Ok(summaries
             .into_iter()
             .filter(|summary| summary.state != Some(ContainerSummaryStateEnum::REMOVING))
@@ -243,11 +264,7 @@ impl Engine {
         match traced("inspect", id, request).await {
             Ok(response) => Ok(Some(details(response))),
             Err(error) if status(&error) == Some(404) => Ok(None),
-            Err(source) => Err(ExecutorError::Engine {
-                operation: Operation::Inspect,
-                subject: id.to_owned(),
-                source,
-            }),
+            Err(source) => Err(self.request_failed(Operation::Inspect, id)(source)),
         }
     }
 
@@ -262,11 +279,9 @@ impl Engine {
         {
             Ok(image) => Ok(image.id),
             Err(error) if status(&error) == Some(404) => Ok(None),
-            Err(source) => Err(ExecutorError::Engine {
-                operation: Operation::InspectImage,
-                subject: reference.to_owned(),
+            Err(source) => Err(self.request_failed(Operation::InspectImage, reference)(
                 source,
-            }),
+            )),
         }
     }
 

@@ -156,6 +156,26 @@ pub enum ExecutorError {
         source: Box<EngineError>,
     },
 
+    /// As [`ExecutorError::ConnectionLost`], outside a step: while reading or
+    /// watching the project's state, or making its networks and volumes.
+    #[error(
+        "lost the connection to the Docker Engine at {address} while trying to {operation} `{subject}`: {problem}"
+    )]
+    #[diagnostic(
+        code(envctl::connection_lost),
+        help(
+            "the engine may have stopped or restarted; once `docker info` answers, run the command again"
+        )
+    )]
+    EngineConnectionLost {
+        operation: Operation,
+        subject: String,
+        address: String,
+        problem: ConnectionProblem,
+        #[source]
+        source: Box<EngineError>,
+    },
+
     /// `DOCKER_HOST` / `-H` is not an address envctl can use.
     #[error("unsupported engine address `{address}`: {reason}")]
     #[diagnostic(
@@ -327,6 +347,7 @@ impl ExecutorError {
                 | Self::Engine { .. }
                 | Self::Tls { .. }
                 | Self::ConnectionLost { .. }
+                | Self::EngineConnectionLost { .. }
         )
     }
 
@@ -365,9 +386,12 @@ impl RunError {
     /// Some step lost the connection to the engine: the run stopped half-way for a
     /// reason outside the project (the CLI's exit code 3).
     pub fn lost_connection(&self) -> bool {
-        self.errors
-            .iter()
-            .any(|error| matches!(error, ExecutorError::ConnectionLost { .. }))
+        self.errors.iter().any(|error| {
+            matches!(
+                error,
+                ExecutorError::ConnectionLost { .. } | ExecutorError::EngineConnectionLost { .. }
+            )
+        })
     }
 }
 
