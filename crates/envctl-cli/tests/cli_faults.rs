@@ -139,10 +139,7 @@ fn cut_during_first_up(name: &str, rule: Rule) {
 /// Before any step: while listing the project's containers.
 #[test]
 fn a_connection_lost_while_reading_the_projects_state() {
-    cut_during_first_up(
-        "faultobserve",
-        Rule::request("GET", "/containers/json", 1),
-    );
+    cut_during_first_up("faultobserve", Rule::request("GET", "/containers/json", 1));
 }
 
 #[test]

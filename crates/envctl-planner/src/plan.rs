@@ -489,13 +489,15 @@ impl ServiceContext<'_> {
         // the recreate had left to do, and its anonymous volumes stay (the
         // replacement mounts them). The service's creates wait for these removals,
         // so that a name is free before it is taken again.
-        containers.sort_by_key(|container| {
-            (
-                container.number,
-                container.is_renamed_leftover(),
-                container.created,
-            )
-        });
+        if containers.len() > 1 {
+            containers.sort_by_key(|container| {
+                (
+                    container.number,
+                    container.is_renamed_leftover(),
+                    container.created,
+                )
+            });
+        }
         let mut seen_numbers = Vec::new();
         let mut removals = Vec::new();
         containers.retain(|container| {
@@ -523,8 +525,13 @@ impl ServiceContext<'_> {
                 true
             }
         });
-        let deps: Vec<StepId> = deps.iter().copied().chain(removals).collect();
-        let deps = deps.as_slice();
+        let with_removals: Vec<StepId>;
+        let deps = if removals.is_empty() {
+            deps
+        } else {
+            with_removals = deps.iter().copied().chain(removals).collect();
+            with_removals.as_slice()
+        };
 
         let scale = self.options.scale.get(name).copied().unwrap_or(1) as usize;
         let start = !self.options.no_start;
