@@ -28,6 +28,26 @@ fn project_file(mode: &str) -> String {
 
 const SERVICES: [&str; 3] = ["db", "cache", "web"];
 
+/// [`ProjectGuard`], and when the test failed, once more a second later: a request
+/// the cut left in flight in the engine (a create) can land after envctl exited
+/// and after a first clean-up. (A passing test's converging `up` has seen it.)
+struct Guard(ProjectGuard);
+
+impl Guard {
+    fn new(project: &str) -> Self {
+        Self(ProjectGuard::new(project))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            drop(ProjectGuard::new(&self.0.name));
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
 fn assert_success(output: &Output, what: &str) {
     assert_eq!(output.code, Some(0), "{what}: {}", output.render());
 }
@@ -131,7 +151,7 @@ fn up_cut_then_converge(project: &str, test: &Test, rule: Rule, flags: &[&str], 
 
 fn cut_during_first_up(name: &str, rule: Rule) {
     let project = unique_project(name);
-    let _guard = ProjectGuard::new(&project);
+    let _guard = Guard::new(&project);
     let test = Test::new().file("docker-compose.yml", &project_file("one"));
     up_cut_then_converge(&project, &test, rule, &[], "one");
 }
@@ -177,10 +197,10 @@ fn cut_during_recreate(name: &str, rule: Rule) {
 /// then `mode`.
 fn cut_during_recreate_with(name: &str, rule: Rule, flags: &[&str], mode: &str) {
     let project = unique_project(name);
-    let guard = ProjectGuard::new(&project);
+    let guard = Guard::new(&project);
     let test = Test::new().file("docker-compose.yml", &project_file("one"));
     assert_success(&test.envctl(&["-p", &project, "up", "-d"]), "first up");
-    guard.remember_volumes();
+    guard.0.remember_volumes();
     let db = format!("{project}_db_1");
     docker_lines(&["exec", &db, "sh", "-c", "echo kept > /data/file"]);
     std::fs::write(test.path().join("docker-compose.yml"), project_file(mode))
@@ -233,7 +253,7 @@ fn a_force_recreate_cut_after_the_rename_is_finished_by_the_next_up() {
 fn a_socket_without_permission_is_named_with_what_to_do() {
     const SOCKET: &str = "/var/run/docker.sock";
     let project = unique_project("faultperm");
-    let _guard = ProjectGuard::new(&project);
+    let _guard = Guard::new(&project);
     let test = Test::new().file("docker-compose.yml", &project_file("one"));
     // `nobody` reads the file in the test's directory.
     std::fs::set_permissions(
