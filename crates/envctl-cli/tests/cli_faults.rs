@@ -131,18 +131,24 @@ fn assert_converged(test: &Test, project: &str, mode: &str) {
     }
 }
 
-/// `up -d <flags>` through a proxy that cuts at `rule`, then `up -d` at the engine.
+/// `up -d <flags>` through a proxy that cuts at `rule` (on a Unix socket), then `up
+/// -d` at the engine.
 fn up_cut_then_converge(project: &str, test: &Test, rule: Rule, flags: &[&str], mode: &str) {
-    let proxy = FaultProxy::start(rule);
+    up_through_then_converge(project, test, &FaultProxy::start(rule), flags, mode);
+}
+
+fn up_through_then_converge(
+    project: &str,
+    test: &Test,
+    proxy: &FaultProxy,
+    flags: &[&str],
+    mode: &str,
+) {
     let mut arguments = vec!["-p", project, "up", "-d", "-t", "1"];
     arguments.extend(flags);
     let output = test.envctl_with(&[], &[("DOCKER_HOST", &proxy.docker_host())], &arguments);
-    assert!(
-        proxy.is_cut(),
-        "{rule:?} never came: {:?}",
-        proxy.requests()
-    );
-    assert_connection_lost(&output, &proxy);
+    assert!(proxy.is_cut(), "never cut: {:?}", proxy.requests());
+    assert_connection_lost(&output, proxy);
     assert_all_labelled(project, true);
     let output = test.envctl(&["-p", project, "up", "-d", "-t", "1"]);
     assert_success(&output, "up after the cut");
@@ -184,6 +190,19 @@ fn a_connection_lost_after_the_engine_started_a_container() {
         "faultstarted",
         Rule::request("POST", "/start", 1).before_response(),
     );
+}
+
+/// Over TCP, where envctl keeps its connections alive in a pool of its own.
+#[test]
+fn a_connection_lost_over_tcp_after_the_engine_created_a_container() {
+    let project = unique_project("faulttcp");
+    let _guard = Guard::new(&project);
+    let test = Test::new().file("docker-compose.yml", &project_file("one"));
+    let proxy = FaultProxy::start_tcp(
+        Rule::request("POST", "/containers/create", 2).before_response(),
+        18100,
+    );
+    up_through_then_converge(&project, &test, &proxy, &[], "one");
 }
 
 /// `db` up and holding data, then its environment changed and `up` cut at `rule`

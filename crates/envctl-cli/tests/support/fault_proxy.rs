@@ -1,8 +1,9 @@
 //! A proxy in front of the engine's socket that loses the connection on cue, for
 //! tests of what envctl does when the engine goes away in the middle of a run.
 //!
-//! `FaultProxy::start(Rule)` listens on a Unix socket of its own (point envctl at it
-//! with `DOCKER_HOST=`[`FaultProxy::docker_host`]) and relays every connection to the
+//! `FaultProxy::start(Rule)` listens on a Unix socket of its own, and
+//! `FaultProxy::start_tcp(Rule, port)` on `127.0.0.1:port` (point envctl at it with
+//! `DOCKER_HOST=`[`FaultProxy::docker_host`]); either relays every connection to the
 //! real engine (`DOCKER_HOST` when it is `unix://`, else `/var/run/docker.sock`). It
 //! reads the HTTP requests going in (request line, headers, a `Content-Length` or
 //! chunked body) so that it can count them; the answers going out are relayed as
@@ -17,7 +18,8 @@
 //! that upgrades the connection (`attach`, `exec` start) turns it into a plain byte
 //! relay.
 
-use std::io::{BufRead as _, BufReader, Read, Write as _};
+use std::io::{BufRead as _, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +76,9 @@ impl Rule {
     }
 }
 
+/// What shuts one connection down, both ends.
+type Closer = Box<dyn Fn() + Send>;
+
 /// What every thread of the proxy shares.
 struct State {
     rule: Rule,
@@ -83,9 +88,9 @@ struct State {
     requests: Mutex<Vec<String>>,
     /// Requests that matched the rule so far.
     matched: Mutex<usize>,
-    /// Both ends of every open connection (by connection number), to shut down at
-    /// the cut.
-    streams: Mutex<Vec<(usize, UnixStream)>>,
+    /// What shuts both ends of each open connection down (by connection number),
+    /// for the cut.
+    streams: Mutex<Vec<(usize, Closer)>>,
     connections: std::sync::atomic::AtomicUsize,
 }
 
@@ -97,9 +102,8 @@ impl State {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .drain(..)
-            .map(|(_, stream)| stream)
         {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
+            (stream.1)();
         }
     }
 
@@ -122,19 +126,48 @@ impl State {
     }
 }
 
+/// A client's end of a connection: a Unix socket or a TCP one.
+trait Socket: Read + Write + Send + Sized + 'static {
+    fn duplicate(&self) -> std::io::Result<Self>;
+    fn shut(&self, how: Shutdown);
+}
+
+impl Socket for UnixStream {
+    fn duplicate(&self) -> std::io::Result<Self> {
+        self.try_clone()
+    }
+
+    fn shut(&self, how: Shutdown) {
+        let _ = self.shutdown(how);
+    }
+}
+
+impl Socket for TcpStream {
+    fn duplicate(&self) -> std::io::Result<Self> {
+        self.try_clone()
+    }
+
+    fn shut(&self, how: Shutdown) {
+        let _ = self.shutdown(how);
+    }
+}
+
+enum Listener {
+    Unix(UnixListener),
+    Tcp(TcpListener),
+}
+
 pub struct FaultProxy {
     state: Arc<State>,
-    socket: PathBuf,
+    /// `unix:///…` or `tcp://127.0.0.1:port`.
+    address: String,
     accepting: Option<thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl FaultProxy {
+    /// On a Unix socket in a temporary directory.
     pub fn start(rule: Rule) -> Self {
-        let upstream = std::env::var("DOCKER_HOST")
-            .ok()
-            .and_then(|host| host.strip_prefix("unix://").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"));
         let dir = tempfile::Builder::new()
             .prefix("envctl-fault-proxy")
             .tempdir()
@@ -144,6 +177,30 @@ impl FaultProxy {
         listener
             .set_nonblocking(true)
             .expect("a non-blocking listener");
+        let address = format!("unix://{}", socket.display());
+        Self::serve(rule, Listener::Unix(listener), address, Some(dir))
+    }
+
+    /// On `127.0.0.1:port` (plain HTTP, no TLS).
+    pub fn start_tcp(rule: Rule, port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("the proxy's port is free");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let address = format!("tcp://127.0.0.1:{port}");
+        Self::serve(rule, Listener::Tcp(listener), address, None)
+    }
+
+    fn serve(
+        rule: Rule,
+        listener: Listener,
+        address: String,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        let upstream = std::env::var("DOCKER_HOST")
+            .ok()
+            .and_then(|host| host.strip_prefix("unix://").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"));
         let state = Arc::new(State {
             rule,
             upstream,
@@ -159,15 +216,15 @@ impl FaultProxy {
         };
         Self {
             state,
-            socket,
+            address,
             accepting: Some(accepting),
             _dir: dir,
         }
     }
 
-    /// `unix:///tmp/…/engine.sock`, for `DOCKER_HOST`.
+    /// `unix:///tmp/…/engine.sock` or `tcp://127.0.0.1:port`, for `DOCKER_HOST`.
     pub fn docker_host(&self) -> String {
-        format!("unix://{}", self.socket.display())
+        self.address.clone()
     }
 
     /// Loses every connection now and refuses new ones.
@@ -199,15 +256,23 @@ impl Drop for FaultProxy {
 }
 
 /// Accepts until the cut, then closes the listening socket (by returning): a
-/// connection to a Unix socket nobody listens on is refused.
-fn accept(listener: &UnixListener, state: &Arc<State>) {
+/// connection to a socket nobody listens on is refused.
+fn accept(listener: &Listener, state: &Arc<State>) {
     while !state.is_cut() {
-        match listener.accept() {
-            Ok((client, _)) => {
+        let accepted = match listener {
+            Listener::Unix(listener) => listener.accept().map(|(client, _)| {
                 let _ = client.set_nonblocking(false);
                 let state = Arc::clone(state);
                 thread::spawn(move || relay(client, &state));
-            }
+            }),
+            Listener::Tcp(listener) => listener.accept().map(|(client, _)| {
+                let _ = client.set_nonblocking(false);
+                let state = Arc::clone(state);
+                thread::spawn(move || relay(client, &state));
+            }),
+        };
+        match accepted {
+            Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
                 thread::sleep(Duration::from_millis(2));
             }
@@ -217,7 +282,7 @@ fn accept(listener: &UnixListener, state: &Arc<State>) {
 }
 
 /// One connection: requests in on this thread, answers out on another.
-fn relay(client: UnixStream, state: &Arc<State>) {
+fn relay<S: Socket>(client: S, state: &Arc<State>) {
     let Ok(upstream) = UnixStream::connect(&state.upstream) else {
         return;
     };
@@ -227,16 +292,20 @@ fn relay(client: UnixStream, state: &Arc<State>) {
         if state.is_cut() {
             return;
         }
-        for stream in [&client, &upstream] {
-            if let Ok(clone) = stream.try_clone() {
-                streams.push((connection, clone));
-            }
+        if let (Ok(client), Ok(upstream)) = (client.duplicate(), upstream.try_clone()) {
+            streams.push((
+                connection,
+                Box::new(move || {
+                    client.shut(Shutdown::Both);
+                    let _ = upstream.shutdown(Shutdown::Both);
+                }),
+            ));
         }
     }
     // Set when the next bytes from the engine are the answer to lose.
     let withhold = Arc::new(AtomicBool::new(false));
     let answers = {
-        let (Ok(from), Ok(to)) = (upstream.try_clone(), client.try_clone()) else {
+        let (Ok(from), Ok(to)) = (upstream.try_clone(), client.duplicate()) else {
             return;
         };
         let (state, withhold) = (Arc::clone(state), Arc::clone(&withhold));
@@ -251,7 +320,7 @@ fn relay(client: UnixStream, state: &Arc<State>) {
         .retain(|(number, _)| *number != connection);
 }
 
-fn relay_answers(mut from: UnixStream, mut to: UnixStream, state: &State, withhold: &AtomicBool) {
+fn relay_answers<S: Socket>(mut from: UnixStream, mut to: S, state: &State, withhold: &AtomicBool) {
     let mut buffer = [0_u8; 16 * 1024];
     loop {
         let read = match from.read(&mut buffer) {
@@ -267,12 +336,12 @@ fn relay_answers(mut from: UnixStream, mut to: UnixStream, state: &State, withho
         }
     }
     // The engine closed (an HTTP/1.0 ping, a finished upgrade): so does the client.
-    let _ = to.shutdown(std::net::Shutdown::Write);
+    to.shut(Shutdown::Write);
 }
 
 /// Relays requests one by one, each checked against the rule before it goes on.
-fn relay_requests(
-    client: UnixStream,
+fn relay_requests<S: Socket>(
+    client: S,
     mut upstream: UnixStream,
     state: &State,
     withhold: &AtomicBool,
@@ -283,7 +352,7 @@ fn relay_requests(
         loop {
             let mut line = Vec::new();
             if reader.read_until(b'\n', &mut line)? == 0 {
-                let _ = upstream.shutdown(std::net::Shutdown::Write);
+                let _ = upstream.shutdown(Shutdown::Write);
                 return Ok(());
             }
             let end = line == b"\r\n" || line == b"\n";
@@ -337,8 +406,8 @@ fn relay_requests(
 }
 
 /// A chunked body, up to and with its last chunk and trailers.
-fn relay_chunked(
-    reader: &mut BufReader<UnixStream>,
+fn relay_chunked<S: Socket>(
+    reader: &mut BufReader<S>,
     upstream: &mut UnixStream,
 ) -> std::io::Result<()> {
     loop {
