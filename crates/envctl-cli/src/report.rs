@@ -156,10 +156,12 @@ impl From<ExecutorError> for Failure {
 }
 
 impl From<RunError> for Failure {
+    /// Exit 3 when the connection to the engine was lost part-way, else 1.
     fn from(error: RunError) -> Self {
+        let code = if error.lost_connection() { 3 } else { 1 };
         Self {
             report: Some(error.into()),
-            code: 1,
+            code,
         }
     }
 }

@@ -116,11 +116,14 @@ async fn apply_wave(
                     engine.restart_container(&container.id, *timeout).await
                 }
             };
-            let error = result.err().map(|source| ExecutorError::Step {
-                service: service.to_string(),
-                operation: action.operation(),
-                container: container.name.clone(),
-                source,
+            let error = result.err().map(|source| {
+                ExecutorError::Step {
+                    service: service.to_string(),
+                    operation: action.operation(),
+                    container: container.name.clone(),
+                    source,
+                }
+                .or_connection_lost(&engine.endpoint().quoted())
             });
             progress(ActionEvent {
                 service: service.clone(),
@@ -146,7 +149,11 @@ async fn apply_wave(
     errors
 }
 
-/// The engine's own message, which says what is wrong (`Container … is not running`).
+/// The engine's own message, which says what is wrong (`Container … is not running`);
+/// when the engine never answered, envctl's, which says the connection was lost.
 fn error_text(error: &ExecutorError) -> String {
+    if matches!(error, ExecutorError::ConnectionLost { .. }) {
+        return error.to_string();
+    }
     std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string)
 }

@@ -27,7 +27,7 @@ use envctl_planner::{ContainerState, ObservedMount};
 use futures::stream::{BoxStream, StreamExt as _};
 use tracing::Instrument as _;
 
-use crate::error::{ExecutorError, Operation};
+use crate::error::{ConnectionProblem, ExecutorError, Operation};
 
 /// The engine client's own error, kept as the `#[source]` of envctl's errors.
 pub type EngineError = bollard::errors::Error;
@@ -36,6 +36,7 @@ use crate::spec::ContainerSpec;
 pub use crate::endpoint::{DEFAULT_HOST, EngineAddress};
 use crate::endpoint::{Endpoint, TlsFlags};
 
+mod access;
 mod ping;
 mod pool;
 mod system;
@@ -132,6 +133,13 @@ impl Engine {
                 advice,
                 source: Box::new(source),
             },
+            None if connection_problem(&source) == Some(ConnectionProblem::PermissionDenied) => {
+                ExecutorError::PermissionDenied {
+                    address: endpoint.quoted(),
+                    advice: access::permission_advice(endpoint),
+                    source,
+                }
+            }
             None => ExecutorError::Connect {
                 address: endpoint.quoted(),
                 source,
@@ -203,6 +211,31 @@ impl Engine {
         format!("{}.{}", version.major_version, version.minor_version)
     }
 
+    /// The error of a request about `subject` made outside a step: the connection
+    /// lost (naming this engine), or the engine's refusal.
+    pub(crate) fn request_failed(
+        &self,
+        operation: Operation,
+        subject: &str,
+    ) -> impl FnOnce(EngineError) -> ExecutorError + use<> {
+        let subject = subject.to_owned();
+        let address = self.endpoint.quoted();
+        move |source| match connection_problem(&source) {
+            Some(problem) => ExecutorError::EngineConnectionLost {
+                operation,
+                subject,
+                address,
+                problem,
+                source: Box::new(source),
+            },
+            None => ExecutorError::Engine {
+                operation,
+                subject,
+                source,
+            },
+        }
+    }
+
     /// Ids of every container (all states) carrying `label` (`key=value`).
     pub async fn list_containers(&self, label: &str) -> Result<Vec<String>, ExecutorError> {
         let filters = HashMap::from([("label", vec![label])]);
@@ -212,11 +245,7 @@ impl Engine {
             .build();
         let summaries = traced("list", label, self.client.list_containers(Some(options)))
             .await
-            .map_err(|source| ExecutorError::Engine {
-                operation: Operation::List,
-                subject: label.to_owned(),
-                source,
-            })?;
+            .map_err(self.request_failed(Operation::List, label))?;
         Ok(summaries
             .into_iter()
             .filter(|summary| summary.state != Some(ContainerSummaryStateEnum::REMOVING))
@@ -235,11 +264,7 @@ impl Engine {
         match traced("inspect", id, request).await {
             Ok(response) => Ok(Some(details(response))),
             Err(error) if status(&error) == Some(404) => Ok(None),
-            Err(source) => Err(ExecutorError::Engine {
-                operation: Operation::Inspect,
-                subject: id.to_owned(),
-                source,
-            }),
+            Err(source) => Err(self.request_failed(Operation::Inspect, id)(source)),
         }
     }
 
@@ -254,11 +279,9 @@ impl Engine {
         {
             Ok(image) => Ok(image.id),
             Err(error) if status(&error) == Some(404) => Ok(None),
-            Err(source) => Err(ExecutorError::Engine {
-                operation: Operation::InspectImage,
-                subject: reference.to_owned(),
+            Err(source) => Err(self.request_failed(Operation::InspectImage, reference)(
                 source,
-            }),
+            )),
         }
     }
 
@@ -415,6 +438,44 @@ async fn traced<T, E>(
 /// The engine refused a create because the name is taken (409).
 pub fn is_conflict(error: &EngineError) -> bool {
     status(error) == Some(409)
+}
+
+/// What went wrong with the connection itself, when that is why `error` happened
+/// (the engine never answered): refused, closed or reset under way, no socket, or a
+/// socket this user may not use. `None` when the engine answered, even with an
+/// error, and for anything less certain (a timeout is a slow engine, not a lost one).
+pub(crate) fn connection_problem(error: &EngineError) -> Option<ConnectionProblem> {
+    // bollard's `IOError` and `HyperResponseError` are `#[error(transparent)]`: their
+    // `source()` skips the wrapped error, so look at it first.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = match error {
+        EngineError::SocketNotFoundError(_) => return Some(ConnectionProblem::NoSocket),
+        EngineError::IOError { err } => Some(err),
+        EngineError::HyperResponseError { err } => Some(err),
+        other => Some(other),
+    };
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            return match io.kind() {
+                ErrorKind::PermissionDenied => Some(ConnectionProblem::PermissionDenied),
+                ErrorKind::ConnectionRefused => Some(ConnectionProblem::Refused),
+                ErrorKind::NotFound => Some(ConnectionProblem::NoSocket),
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::NotConnected => Some(ConnectionProblem::Closed),
+                _ => None,
+            };
+        }
+        if let Some(hyper) = current.downcast_ref::<hyper::Error>()
+            && (hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled())
+        {
+            return Some(ConnectionProblem::Closed);
+        }
+        cause = current.source();
+    }
+    None
 }
 
 /// The HTTP status of an engine error, if the engine answered at all.

@@ -78,6 +78,32 @@ impl fmt::Display for Operation {
     }
 }
 
+/// How the connection to the engine failed, when the engine never answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionProblem {
+    /// Closed or reset while a request was under way: the engine stopped, restarted
+    /// or crashed (or a proxy in between did).
+    Closed,
+    /// Nothing listens at the address any more.
+    Refused,
+    /// No socket at the path.
+    NoSocket,
+    /// The socket exists, and this user may not use it.
+    PermissionDenied,
+}
+
+impl fmt::Display for ConnectionProblem {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::Closed => "the connection was closed",
+            Self::Refused => "connection refused",
+            Self::NoSocket => "no such socket",
+            Self::PermissionDenied => "permission denied",
+        })
+    }
+}
+
 #[derive(Debug, Error, Diagnostic)]
 #[non_exhaustive]
 pub enum ExecutorError {
@@ -94,6 +120,60 @@ pub enum ExecutorError {
         address: String,
         #[source]
         source: EngineError,
+    },
+
+    /// The engine's socket is there, and this user may not connect to it.
+    #[error("permission denied while connecting to the Docker Engine at {address}")]
+    #[diagnostic(code(envctl::engine_permission_denied))]
+    PermissionDenied {
+        address: String,
+        /// Who may use the socket, and how to be one of them.
+        #[help]
+        advice: String,
+        #[source]
+        source: EngineError,
+    },
+
+    /// The connection to the engine was lost while a step of the plan was under
+    /// way, or refused for a later one: the engine stopped, restarted or crashed.
+    /// Whether the request in flight was carried out is unknown.
+    #[error(
+        "service `{service}`: lost the connection to the Docker Engine at {address} while trying to {operation} `{container}`: {problem}"
+    )]
+    #[diagnostic(
+        code(envctl::connection_lost),
+        help(
+            "the engine may have stopped or restarted; once `docker info` answers, run the command again: it carries on from what the engine holds"
+        )
+    )]
+    ConnectionLost {
+        service: String,
+        operation: Operation,
+        container: String,
+        address: String,
+        problem: ConnectionProblem,
+        #[source]
+        source: Box<EngineError>,
+    },
+
+    /// As [`ExecutorError::ConnectionLost`], outside a step: while reading or
+    /// watching the project's state, or making its networks and volumes.
+    #[error(
+        "lost the connection to the Docker Engine at {address} while trying to {operation} `{subject}`: {problem}"
+    )]
+    #[diagnostic(
+        code(envctl::connection_lost),
+        help(
+            "the engine may have stopped or restarted; once `docker info` answers, run the command again"
+        )
+    )]
+    EngineConnectionLost {
+        operation: Operation,
+        subject: String,
+        address: String,
+        problem: ConnectionProblem,
+        #[source]
+        source: Box<EngineError>,
     },
 
     /// `DOCKER_HOST` / `-H` is not an address envctl can use.
@@ -262,8 +342,56 @@ impl ExecutorError {
     pub fn is_engine_failure(&self) -> bool {
         matches!(
             self,
-            Self::Connect { .. } | Self::Engine { .. } | Self::Tls { .. }
+            Self::Connect { .. }
+                | Self::PermissionDenied { .. }
+                | Self::Engine { .. }
+                | Self::Tls { .. }
+                | Self::ConnectionLost { .. }
+                | Self::EngineConnectionLost { .. }
         )
+    }
+
+    /// A step failed because the connection to the engine at `address` was lost
+    /// (or refused): that step as [`ExecutorError::ConnectionLost`]; anything else
+    /// as it is.
+    pub(crate) fn or_connection_lost(self, address: &str) -> Self {
+        match self {
+            Self::Step {
+                service,
+                operation,
+                container,
+                source,
+            } => match crate::docker::connection_problem(&source) {
+                Some(problem) => Self::ConnectionLost {
+                    service,
+                    operation,
+                    container,
+                    address: address.to_owned(),
+                    problem,
+                    source: Box::new(source),
+                },
+                None => Self::Step {
+                    service,
+                    operation,
+                    container,
+                    source,
+                },
+            },
+            other => other,
+        }
+    }
+}
+
+impl RunError {
+    /// Some step lost the connection to the engine: the run stopped half-way for a
+    /// reason outside the project (the CLI's exit code 3).
+    pub fn lost_connection(&self) -> bool {
+        self.errors.iter().any(|error| {
+            matches!(
+                error,
+                ExecutorError::ConnectionLost { .. } | ExecutorError::EngineConnectionLost { .. }
+            )
+        })
     }
 }
 

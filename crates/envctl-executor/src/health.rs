@@ -86,21 +86,16 @@ pub(crate) async fn wait_for_dependencies(
                         ));
                     }
                     Err(NotHealthy::Engine(source)) => {
-                        return Err(ExecutorError::Engine {
-                            operation: Operation::Wait,
-                            subject: container.name.clone(),
+                        return Err(engine.request_failed(Operation::Wait, &container.name)(
                             source,
-                        });
+                        ));
                     }
                 },
                 DependsOnCondition::CompletedSuccessfully => {
-                    let code = engine.wait_exit(&container.id).await.map_err(|source| {
-                        ExecutorError::Engine {
-                            operation: Operation::Wait,
-                            subject: container.name.clone(),
-                            source,
-                        }
-                    })?;
+                    let code = engine
+                        .wait_exit(&container.id)
+                        .await
+                        .map_err(engine.request_failed(Operation::Wait, &container.name))?;
                     if code != 0 {
                         return Err(failed(
                             format!(
@@ -215,11 +210,9 @@ pub async fn wait_ready(
                 return Err(failed("is gone".to_owned()));
             }
             Err(NotHealthy::Engine(source)) => {
-                return Err(ExecutorError::Engine {
-                    operation: Operation::Wait,
-                    subject: details.name.clone(),
+                return Err(engine.request_failed(Operation::Wait, &details.name)(
                     source,
-                });
+                ));
             }
         }
     }

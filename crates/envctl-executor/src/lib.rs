@@ -32,7 +32,7 @@ pub use docker::{
     ContainerDetails, DEFAULT_HOST, Engine, EngineAddress, EngineVersion, ImageDetails, ProcessList,
 };
 pub use endpoint::{Endpoint, TlsFlags};
-pub use error::{ExecutorError, Operation, RunError};
+pub use error::{ConnectionProblem, ExecutorError, Operation, RunError};
 pub use exec::{ExecInput, ExecRequest};
 pub use health::wait_ready;
 pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};

@@ -129,11 +129,7 @@ pub async fn stream_logs(
                 }
                 Some(Err(source)) => {
                     tasks.abort_all();
-                    return Err(ExecutorError::Engine {
-                        operation: Operation::Events,
-                        subject: project.to_owned(),
-                        source,
-                    });
+                    return Err(engine.request_failed(Operation::Events, project)(source));
                 }
                 // The event stream ended (the engine went away): stop watching.
                 None => starts = None,
@@ -161,11 +157,7 @@ async fn read_one(
     sink: StreamSink,
 ) -> Result<(), ExecutorError> {
     let name = source.container.name.clone();
-    let failed = |error| ExecutorError::Engine {
-        operation: Operation::Logs,
-        subject: name.clone(),
-        source: error,
-    };
+    let failed = |error| engine.request_failed(Operation::Logs, &name)(error);
     let mut stream = engine.container_logs(&source.container.id, &options);
     let mut pending: Vec<u8> = Vec::new();
     let emit = |bytes: &[u8]| {

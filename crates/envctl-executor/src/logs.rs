@@ -67,11 +67,7 @@ async fn follow_one(
     since: i64,
     sink: &LogSink,
 ) -> Result<(), ExecutorError> {
-    let failed = |source| ExecutorError::Engine {
-        operation: Operation::Logs,
-        subject: container.name.clone(),
-        source,
-    };
+    let failed = |source| engine.request_failed(Operation::Logs, &container.name)(source);
     let mut stream = engine.follow_logs(&container.id, since);
     let mut pending: Vec<u8> = Vec::new();
     let emit = |bytes: &[u8]| {

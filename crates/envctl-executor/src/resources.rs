@@ -40,7 +40,7 @@ pub async fn ensure_resources(
         let exists = engine
             .network_exists(&network.name)
             .await
-            .map_err(engine_error(Operation::InspectNetwork, &network.name))?;
+            .map_err(engine.request_failed(Operation::InspectNetwork, &network.name))?;
         if exists {
             continue;
         }
@@ -62,13 +62,13 @@ pub async fn ensure_resources(
         engine
             .create_network(network, &labels)
             .await
-            .map_err(engine_error(Operation::CreateNetwork, &network.name))?;
+            .map_err(engine.request_failed(Operation::CreateNetwork, &network.name))?;
     }
     for volume in &resources.volumes {
         let exists = engine
             .volume_exists(&volume.name)
             .await
-            .map_err(engine_error(Operation::InspectVolume, &volume.name))?;
+            .map_err(engine.request_failed(Operation::InspectVolume, &volume.name))?;
         if exists {
             continue;
         }
@@ -87,7 +87,7 @@ pub async fn ensure_resources(
         engine
             .create_volume(volume, &labels)
             .await
-            .map_err(engine_error(Operation::CreateVolume, &volume.name))?;
+            .map_err(engine.request_failed(Operation::CreateVolume, &volume.name))?;
     }
     Ok(())
 }
@@ -115,8 +115,9 @@ pub async fn remove_resources(
                 "network `{}` not found",
                 network.name
             ))),
-            Err(source) => errors.push(engine_error(Operation::RemoveNetwork, &network.name)(
-                source,
+            Err(source) => errors.push(engine
+                .request_failed(Operation::RemoveNetwork, &network.name)(
+                source
             )),
         }
     }
@@ -133,7 +134,8 @@ pub async fn remove_resources(
                     volume.name
                 ))),
                 Err(source) => {
-                    errors.push(engine_error(Operation::RemoveVolume, &volume.name)(source));
+                    errors
+                        .push(engine.request_failed(Operation::RemoveVolume, &volume.name)(source));
                 }
             }
         }
@@ -213,16 +215,4 @@ fn compose_labels(
         labels::COMPOSE_VERSION.to_owned(),
     );
     labels
-}
-
-fn engine_error(
-    operation: Operation,
-    subject: &str,
-) -> impl FnOnce(crate::docker::EngineError) -> ExecutorError {
-    let subject = subject.to_owned();
-    move |source| ExecutorError::Engine {
-        operation,
-        subject,
-        source,
-    }
 }

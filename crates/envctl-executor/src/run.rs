@@ -370,7 +370,10 @@ impl StepContext {
         if action != Action::UpToDate {
             report(Outcome::Started);
         }
-        let result = self.carry_out(step).await;
+        let result = self
+            .carry_out(step)
+            .await
+            .map_err(|error| error.or_connection_lost(&self.engine.endpoint().quoted()));
         match &result {
             Ok(()) => report(Outcome::Done),
             Err(error) => report(Outcome::Failed(error.to_string())),
@@ -422,11 +425,15 @@ impl StepContext {
                     .await
                     .map_err(failed(Operation::Stop, &old.name))?;
                 self.update(|containers| containers.set_running(service, &old.id, false));
+                // Out of the way as `<short id>_<name>`, unless an interrupted
+                // recreate already renamed it (1.29.2 `rename_to_tmp_name`).
                 let short_id: String = old.id.chars().take(12).collect();
-                self.engine
-                    .rename_container(&old.id, &format!("{short_id}_{}", old.name))
-                    .await
-                    .map_err(failed(Operation::Rename, &old.name))?;
+                if !old.name.starts_with(&format!("{short_id}_")) {
+                    self.engine
+                        .rename_container(&old.id, &format!("{short_id}_{}", old.name))
+                        .await
+                        .map_err(failed(Operation::Rename, &old.name))?;
+                }
                 let target = Target {
                     number: *number,
                     name,

@@ -85,6 +85,19 @@ impl<'a> ServiceContainers<'a> {
     }
 }
 
+impl ObservedContainer {
+    /// Named `<short id>_<name>`: the old container of a recreate that did not
+    /// finish (the recreate renames it out of the way, creates its replacement,
+    /// and removes it last), as 1.29.2's `rename_to_tmp_name` names it.
+    pub fn is_renamed_leftover(&self) -> bool {
+        self.id.get(..12).is_some_and(|short_id| {
+            self.name
+                .strip_prefix(short_id)
+                .is_some_and(|rest| rest.starts_with('_'))
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedContainer {
     pub id: String,

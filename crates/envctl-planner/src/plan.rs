@@ -484,28 +484,54 @@ impl ServiceContext<'_> {
         let mut done = Vec::new();
 
         // Two containers with one number: keep the oldest (1.29.2
-        // `remove_duplicate_containers`).
+        // `remove_duplicate_containers`), except that the renamed old container of
+        // an interrupted recreate gives way to its replacement: removing it is what
+        // the recreate had left to do, and its anonymous volumes stay (the
+        // replacement mounts them). The service's creates wait for these removals,
+        // so that a name is free before it is taken again.
+        if containers.len() > 1 {
+            containers.sort_by_key(|container| {
+                (
+                    container.number,
+                    container.is_renamed_leftover(),
+                    container.created,
+                )
+            });
+        }
         let mut seen_numbers = Vec::new();
+        let mut removals = Vec::new();
         containers.retain(|container| {
             if container
                 .number
                 .is_some_and(|number| seen_numbers.contains(&number))
             {
-                plan_removal(
+                let cause = if container.is_renamed_leftover() {
+                    "left by an interrupted recreate"
+                } else {
+                    "duplicate number"
+                };
+                removals.push(plan_removal(
                     plan,
                     container,
                     deps.to_vec(),
                     self.options.timeout,
                     false,
                     false,
-                    "duplicate number",
-                );
+                    cause,
+                ));
                 false
             } else {
                 seen_numbers.extend(container.number);
                 true
             }
         });
+        let with_removals: Vec<StepId>;
+        let deps = if removals.is_empty() {
+            deps
+        } else {
+            with_removals = deps.iter().copied().chain(removals).collect();
+            with_removals.as_slice()
+        };
 
         let scale = self.options.scale.get(name).copied().unwrap_or(1) as usize;
         let start = !self.options.no_start;
@@ -531,7 +557,14 @@ impl ServiceContext<'_> {
         // container, or the dependency cascade, recreates all of them.
         let service_reason = self.recreate_reason(&containers);
         for container in &containers {
-            let op_and_cause = match service_reason.clone() {
+            // A renamed leftover alone for its number is finished: recreated under
+            // its own name, keeping its volumes (1.29.2 would start it renamed).
+            let reason = service_reason.clone().or_else(|| {
+                (container.is_renamed_leftover()
+                    && self.options.strategy != RecreateStrategy::Never)
+                    .then(|| "renamed by an interrupted recreate".to_owned())
+            });
+            let op_and_cause = match reason {
                 Some(cause) => {
                     changed = true;
                     let number = container.number.unwrap_or(1);
@@ -677,6 +710,7 @@ impl ServiceContext<'_> {
     }
 }
 
+/// Stops `container` if it runs, then removes it; returns the removal's step.
 fn plan_removal(
     plan: &mut Plan,
     container: &ObservedContainer,
@@ -685,7 +719,7 @@ fn plan_removal(
     volumes: bool,
     force: bool,
     cause: &str,
-) {
+) -> StepId {
     let service = ServiceName::new(container.service.clone());
     let deps = if container.state.is_running() {
         vec![plan.push(
@@ -709,7 +743,7 @@ fn plan_removal(
             force,
         },
         cause,
-    );
+    )
 }
 
 fn orphans<'a>(project: &Project, observed: &'a Observed) -> Vec<&'a ObservedContainer> {

@@ -124,6 +124,67 @@ fn duplicates_keep_the_oldest_and_numbers_count_every_container() {
     assert_eq!(created, [8], "{plan}");
 }
 
+/// The old container of an interrupted recreate: renamed `<short id>_<name>`.
+fn renamed_leftover(
+    project: &envctl_parser::Project,
+    hash: Option<&str>,
+) -> envctl_planner::ObservedContainer {
+    let mut leftover = container(project, "web", 1, ContainerState::Exited);
+    leftover.id = "0123456789abcdef".into();
+    leftover.name = "0123456789ab_demo_web_1".into();
+    if let Some(hash) = hash {
+        leftover.config_hash = Some(hash.into());
+    }
+    leftover.created = 0;
+    leftover
+}
+
+// See: #9.
+#[test]
+fn a_renamed_leftover_gives_way_to_its_replacement_before_anything_else() {
+    let project = project(&[("web", &[])]);
+    let mut observed = images();
+    let replacement = container(&project, "web", 1, ContainerState::Created);
+    observed
+        .containers
+        .extend([renamed_leftover(&project, Some("old")), replacement]);
+    let plan = plan_up(&project, &observed, &UpOptions::default()).expect("plan");
+    let [remove, start] = plan.steps.as_slice() else {
+        panic!("two steps: {plan}");
+    };
+    assert!(
+        matches!(&remove.op, Op::Remove { container, volumes: false, .. } if container.name == "0123456789ab_demo_web_1"),
+        "{plan}"
+    );
+    assert!(
+        matches!(&start.op, Op::Start { container } if container.name == "demo_web_1"),
+        "{plan}"
+    );
+    assert_eq!(start.deps, [remove.id], "{plan}");
+}
+
+#[test]
+fn a_renamed_leftover_alone_is_recreated_under_its_own_name_unless_no_recreate() {
+    let project = project(&[("web", &[])]);
+    let mut observed = images();
+    observed.containers.push(renamed_leftover(&project, None));
+    let plan = plan_up(&project, &observed, &UpOptions::default()).expect("plan");
+    assert_eq!(recreated(&plan), ["0123456789ab_demo_web_1"], "{plan}");
+    assert!(
+        matches!(&plan.steps[0].op, Op::Recreate { name, .. } if name == "demo_web_1"),
+        "{plan}"
+    );
+    let options = UpOptions {
+        strategy: envctl_planner::RecreateStrategy::Never,
+        ..UpOptions::default()
+    };
+    let plan = plan_up(&project, &observed, &options).expect("plan");
+    assert!(
+        matches!(&plan.steps[..], [step] if matches!(step.op, Op::Start { .. })),
+        "{plan}"
+    );
+}
+
 #[test]
 fn ipc_of_a_service_hashes_its_newest_running_container_id() {
     let mut project = project(&[("web", &[]), ("db", &[])]);

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod fault_proxy;
+
 pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
@@ -71,8 +73,36 @@ impl Test {
     /// `envctl` with `args`, in the test directory, with a clean environment.
     fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_envctl"));
+        command.args(args);
+        self.prepare(&mut command);
         command
-            .args(args)
+    }
+
+    /// Runs `envctl` with `args` and `env` on top of the builder's environment,
+    /// started through `wrapper` when it is not empty (`setpriv --reuid=65534 …`).
+    pub fn envctl_with(&self, wrapper: &[&str], env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut command = match wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(env!("CARGO_BIN_EXE_envctl"));
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_envctl")),
+        };
+        command.args(args);
+        self.prepare(&mut command);
+        command.envs(env.iter().copied());
+        let output = command.output().expect("envctl runs");
+        Output {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code(),
+        }
+    }
+
+    /// The test directory, a clean environment, and the builder's variables.
+    fn prepare(&self, command: &mut Command) {
+        command
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -85,7 +115,6 @@ impl Test {
                 command.env("DOCKER_HOST", host);
             }
         }
-        command
     }
 
     /// Runs `envctl` with `args` (instead of the builder's) in the test directory.

@@ -30,14 +30,9 @@ impl Engine {
     /// The processes running in container `id`.
     pub async fn top(&self, id: &str) -> Result<ProcessList, ExecutorError> {
         let request = self.client.top_processes(id, None::<TopOptions>);
-        let response =
-            traced("top", id, request)
-                .await
-                .map_err(|source| ExecutorError::Engine {
-                    operation: Operation::Top,
-                    subject: id.to_owned(),
-                    source,
-                })?;
+        let response = traced("top", id, request)
+            .await
+            .map_err(self.request_failed(Operation::Top, id))?;
         Ok(ProcessList {
             titles: response.titles.unwrap_or_default(),
             processes: response.processes.unwrap_or_default(),
@@ -62,11 +57,9 @@ impl Engine {
                 size: image.size.unwrap_or_default(),
             })),
             Err(error) if status(&error) == Some(404) => Ok(None),
-            Err(source) => Err(ExecutorError::Engine {
-                operation: Operation::InspectImage,
-                subject: reference.to_owned(),
+            Err(source) => Err(self.request_failed(Operation::InspectImage, reference)(
                 source,
-            }),
+            )),
         }
     }
 }

@@ -39,11 +39,7 @@ impl Engine {
             .client
             .version()
             .await
-            .map_err(|source| ExecutorError::Engine {
-                operation: Operation::Version,
-                subject: subject(),
-                source,
-            })?;
+            .map_err(self.request_failed(Operation::Version, &subject()))?;
         let mut result = EngineVersion {
             version: version.version.unwrap_or_default(),
             api_version: version.api_version.unwrap_or_default(),
@@ -60,11 +56,7 @@ impl Engine {
                 .client
                 .info()
                 .await
-                .map_err(|source| ExecutorError::Engine {
-                    operation: Operation::Info,
-                    subject: subject(),
-                    source,
-                })?;
+                .map_err(self.request_failed(Operation::Info, &subject()))?;
             result.name = info.name.unwrap_or_default();
             result.operating_system = info.operating_system.unwrap_or_default();
             result.cpus = info.ncpu.unwrap_or_default();
