@@ -422,11 +422,15 @@ impl StepContext {
                     .await
                     .map_err(failed(Operation::Stop, &old.name))?;
                 self.update(|containers| containers.set_running(service, &old.id, false));
+                // Already renamed by an interrupted recreate: keep its name (as
+                // 1.29.2's `rename_to_tmp_name`).
                 let short_id: String = old.id.chars().take(12).collect();
-                self.engine
-                    .rename_container(&old.id, &format!("{short_id}_{}", old.name))
-                    .await
-                    .map_err(failed(Operation::Rename, &old.name))?;
+                if !old.name.starts_with(&format!("{short_id}_")) {
+                    self.engine
+                        .rename_container(&old.id, &format!("{short_id}_{}", old.name))
+                        .await
+                        .map_err(failed(Operation::Rename, &old.name))?;
+                }
                 let target = Target {
                     number: *number,
                     name,

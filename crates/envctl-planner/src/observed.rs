@@ -107,6 +107,19 @@ pub struct ObservedContainer {
     pub mounts: Vec<ObservedMount>,
 }
 
+impl ObservedContainer {
+    /// Named `<first 12 of its id>_<name>`: a recreate renamed it out of the way and
+    /// was interrupted before it removed it (`Op::Recreate`).
+    pub fn is_renamed_leftover(&self) -> bool {
+        let short_id: String = self.id.chars().take(12).collect();
+        !short_id.is_empty()
+            && self
+                .name
+                .strip_prefix(short_id.as_str())
+                .is_some_and(|rest| rest.starts_with('_'))
+    }
+}
+
 /// One mount of a container, as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedMount {

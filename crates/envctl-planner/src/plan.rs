@@ -484,13 +484,27 @@ impl ServiceContext<'_> {
         let mut done = Vec::new();
 
         // Two containers with one number: keep the oldest (1.29.2
-        // `remove_duplicate_containers`).
+        // `remove_duplicate_containers`), except that a recreate's renamed old
+        // container gives way to the replacement it was interrupted after making:
+        // removing it finishes that recreate.
+        containers.sort_by_key(|container| {
+            (
+                container.number,
+                container.is_renamed_leftover(),
+                container.created,
+            )
+        });
         let mut seen_numbers = Vec::new();
         containers.retain(|container| {
             if container
                 .number
                 .is_some_and(|number| seen_numbers.contains(&number))
             {
+                let cause = if container.is_renamed_leftover() {
+                    "left over by an interrupted recreate"
+                } else {
+                    "duplicate number"
+                };
                 plan_removal(
                     plan,
                     container,
@@ -498,7 +512,7 @@ impl ServiceContext<'_> {
                     self.options.timeout,
                     false,
                     false,
-                    "duplicate number",
+                    cause,
                 );
                 false
             } else {
@@ -602,6 +616,14 @@ impl ServiceContext<'_> {
             RecreateStrategy::Never => return None,
             RecreateStrategy::Always => return Some("--force-recreate".to_owned()),
             RecreateStrategy::Changed => {}
+        }
+        // A recreate stopped between renaming the old container and removing it,
+        // with no replacement: recreating again finishes it.
+        if containers
+            .iter()
+            .any(|container| container.is_renamed_leftover())
+        {
+            return Some("renamed by an interrupted recreate".to_owned());
         }
         if self.dependency_replaced && !containers.is_empty() {
             // A dependency is (re)created: recreate everything if asked to, if a
