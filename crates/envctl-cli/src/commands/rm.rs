@@ -13,7 +13,7 @@ use crate::invocation::Invocation;
 use crate::report::{Failure, print_line};
 
 pub async fn run(invocation: &Invocation, args: RmArgs) -> Result<(), Failure> {
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    let (project, engine, observed, _lock) = super::prepare_locked(invocation, false).await?;
     let services = super::stop::service_names(&args.services);
     let observed = if args.stop {
         let plan = plan_rm_stop(&project, &observed, &services, None)?;
