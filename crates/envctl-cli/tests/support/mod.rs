@@ -80,10 +80,10 @@ impl Test {
             .env("TERM", "dumb")
             .env("LANG", "C.UTF-8")
             .envs(self.env.iter().map(|(key, value)| (key, value)));
-        if let Ok(host) = std::env::var("DOCKER_HOST") {
-            if !self.env.iter().any(|(key, _)| key == "DOCKER_HOST") {
-                command.env("DOCKER_HOST", host);
-            }
+        if let Ok(host) = std::env::var("DOCKER_HOST")
+            && !self.env.iter().any(|(key, _)| key == "DOCKER_HOST")
+        {
+            command.env("DOCKER_HOST", host);
         }
         command
     }
