@@ -122,7 +122,11 @@ async fn lock_project(
         .map_or_else(std::env::temp_dir, std::path::PathBuf::from)
         .join("envctl");
     let name = project.name.clone();
-    let waiting = || print_status(&format!("waiting for another envctl working on project `{name}`"));
+    let waiting = || {
+        print_status(&format!(
+            "waiting for another envctl working on project `{name}`"
+        ));
+    };
     match ProjectLock::acquire(&directory, &endpoint, &project.name, waiting).await {
         Ok(lock) => Ok(Some(lock)),
         Err(error) => {

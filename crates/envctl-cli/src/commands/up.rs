@@ -18,8 +18,7 @@ use crate::report::{Failure, print_line};
 pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let mut options = up_options(&args)?;
     options.profiles = invocation.profiles();
-    let (project, engine, observed, lock) =
-        super::prepare_locked(invocation, args.dry_run).await?;
+    let (project, engine, observed, lock) = super::prepare_locked(invocation, args.dry_run).await?;
     let policy = super::images::ImagePolicy {
         build: args.build,
         no_build: args.no_build,
