@@ -404,3 +404,41 @@ fn up_and_down_at_once_leave_all_up_or_all_gone() {
         ends[0], ends[1]
     );
 }
+
+/// SIGTERM to an attached `up` (a supervisor stopping it) stops the containers as
+/// Ctrl-C does, dependents first, and exits 143. Before, the default action killed
+/// envctl and left them running.
+#[test]
+fn sigterm_stops_an_attached_up_as_ctrl_c_does_and_exits_143() {
+    let project = unique_project("intrterm");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file("docker-compose.yml", &plain_file(0));
+    let child = test.spawn(&["-p", &project, "up", "-t", "1"]);
+    let started = Instant::now();
+    while containers(&project)
+        .iter()
+        .filter(|(_, _, running)| *running)
+        .count()
+        < 4
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never all running"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "TERM");
+    let output = child.wait_with_output().expect("envctl finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("Gracefully stopping..."), "{stderr}");
+    let found = containers(&project);
+    assert_eq!(found.len(), 4, "{found:?}");
+    for (name, label, running) in found {
+        assert!(
+            !running && label == project,
+            "`{name}` stopped and labelled"
+        );
+    }
+}
