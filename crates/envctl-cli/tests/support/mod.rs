@@ -297,6 +297,29 @@ impl Drop for ProjectGuard {
         for volume in docker_lines(&["volume", "ls", "-q", "--filter", &label]) {
             docker_lines(&["volume", "rm", "-f", &volume]);
         }
+        remove_lock_files(&self.name);
+    }
+}
+
+/// The project's lock files (`<project>-<16 hex>.lock` under the temporary
+/// directory's `envctl/`, where `Test` runs put them): envctl never removes them,
+/// and every test uses a new project name.
+fn remove_lock_files(project: &str) {
+    let directory = std::env::temp_dir().join("envctl");
+    let Ok(entries) = std::fs::read_dir(&directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_lock = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(project))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.strip_suffix(".lock"))
+            .is_some_and(|digest| digest.len() == 16);
+        if is_lock {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
