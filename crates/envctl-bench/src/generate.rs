@@ -203,7 +203,7 @@ fn tree_parents(position: usize, width: usize) -> Vec<usize> {
     let column = position % width;
     let mut parents = vec![previous_start + column];
     let neighbour = previous_start + (column + 1) % width;
-    if column % 2 == 0 && !parents.contains(&neighbour) {
+    if column.is_multiple_of(2) && !parents.contains(&neighbour) {
         parents.push(neighbour);
     }
     parents

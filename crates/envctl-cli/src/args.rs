@@ -9,7 +9,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
     name = "envctl",
     version,
     about = "Define and run multi-container environments from docker-compose files",
-    after_help = "Exit codes: 0 success, 1 compose file / invocation / failed step, 2 usage, 3 engine unreachable or refused, 130 interrupted"
+    after_help = "Exit codes: 0 success, 1 compose file / invocation / failed step, 2 usage, 3 engine unreachable or refused, 130 interrupted (SIGINT), 143 terminated (SIGTERM)"
 )]
 pub struct Args {
     #[command(flatten)]

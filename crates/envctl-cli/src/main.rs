@@ -5,7 +5,8 @@
 //! - 1: a problem in the compose files, in the invocation, or a failed step;
 //! - 2: command-line usage error (clap's own);
 //! - 3: the engine could not be reached, or refused a request outside a step;
-//! - 130: interrupted (Ctrl-C).
+//! - 130: interrupted (SIGINT, Ctrl-C), 143: terminated (SIGTERM), handled alike:
+//!   no new step starts, the ones in flight finish; a second signal exits at once.
 
 // Only this crate prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]

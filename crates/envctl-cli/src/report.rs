@@ -112,10 +112,11 @@ impl Failure {
         Self { report: None, code }
     }
 
+    /// Interrupted: 130 after SIGINT, 143 after SIGTERM.
     pub fn interrupted() -> Self {
         Self {
             report: None,
-            code: 130,
+            code: crate::interrupt::exit_code(),
         }
     }
 

@@ -374,3 +374,30 @@ fn digests_hold_no_values() {
     assert!(!digest.contains("changed"), "{digest}");
     assert!(digest.contains("\"environment.FOO\":"), "{digest}");
 }
+
+/// A recreate interrupted after it renamed the old container (`<short id>_<name>`):
+/// alone, it is recreated even though its configuration is current (the recreate is
+/// finished); beside the replacement the recreate had made, it is removed and the
+/// replacement kept, however old the two are. See: #9
+#[test]
+fn a_recreate_interrupted_after_the_rename_is_finished_by_the_next_up() {
+    let project = project(&[("db", &[])]);
+    let mut leftover = container(&project, "db", 1, ContainerState::Exited);
+    leftover.id = "0123456789abcdef".into();
+    leftover.name = "0123456789ab_demo_db_1".into();
+
+    let mut observed = images();
+    observed.containers.push(leftover.clone());
+    let plan = plan_up(&project, &observed, &UpOptions::default()).expect("plan");
+    insta::assert_snapshot!(plan.to_string(), @"[] -> #0 db, recreate `0123456789ab_demo_db_1` as `demo_db_1`, renamed by an interrupted recreate
+");
+
+    let mut replacement = container(&project, "db", 1, ContainerState::Created);
+    replacement.created = leftover.created + 10;
+    observed.containers.push(replacement);
+    let plan = plan_up(&project, &observed, &UpOptions::default()).expect("plan");
+    insta::assert_snapshot!(plan.to_string(), @r"
+    [] -> #0 db, remove `0123456789ab_demo_db_1`, left by an interrupted recreate
+    [#0] -> #1 db, start `demo_db_1`, stopped
+    ");
+}

@@ -47,7 +47,7 @@ pub async fn run(invocation: &Invocation, command: Command) -> Result<(), Failur
         ),
         _ => return Ok(()),
     };
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    let (project, engine, observed, _lock) = super::prepare_locked(invocation, false).await?;
     let services = super::stop::service_names(&services);
     let targets = select_containers(&project, &observed, &services, selection)?;
     if targets.is_empty() {
@@ -94,7 +94,7 @@ pub async fn execute_with(
     plan: &Plan,
     progress: Progress,
 ) -> Result<(), Failure> {
-    let (shutdown, watcher) = crate::interrupt::watch(false);
+    let shutdown = crate::interrupt::shutdown();
     let options = RunOptions {
         parallel_limit: invocation.parallel_limit(),
     };
@@ -108,7 +108,6 @@ pub async fn execute_with(
         shutdown.clone(),
     )
     .await;
-    watcher.abort();
     if shutdown.is_cancelled() {
         return Err(Failure::interrupted());
     }

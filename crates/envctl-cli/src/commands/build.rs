@@ -11,6 +11,7 @@ use envctl_parser::{Project, ServiceName};
 use envctl_planner::image_reference;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::args::BuildArgs;
 use crate::image_progress::{ImageProgress, Job};
@@ -60,13 +61,18 @@ pub async fn run(invocation: &Invocation, args: BuildArgs) -> Result<(), Failure
         }
         targets.push(build_target(&project, name, &flags)?);
     }
+    // A signal lets the build in flight finish and starts no other (`interrupt.rs`).
+    let shutdown = crate::interrupt::shutdown();
     let engine = invocation.connect().await?;
     let parallel = if args.parallel {
         invocation.parallel_limit()
     } else {
         1
     };
-    let errors = build_images(&engine, targets, parallel, args.quiet).await;
+    let errors = build_images(&engine, targets, parallel, args.quiet, &shutdown).await;
+    if shutdown.is_cancelled() {
+        return Err(Failure::interrupted());
+    }
     super::pull::report_errors(errors)
 }
 
@@ -103,12 +109,14 @@ pub(super) fn build_target(
 }
 
 /// Builds `targets` (service, request), `parallel` at a time (one: in order,
-/// each line shown when its build starts); returns the failures in order.
+/// each line shown when its build starts); returns the failures in order. Once
+/// `shutdown` is cancelled no further build starts.
 pub(super) async fn build_images(
     engine: &Engine,
     targets: Vec<(String, BuildRequest)>,
     parallel: usize,
     quiet: bool,
+    shutdown: &CancellationToken,
 ) -> Vec<ExecutorError> {
     let progress = ImageProgress::new(quiet);
     let width = targets
@@ -119,6 +127,9 @@ pub(super) async fn build_images(
     let mut errors = Vec::new();
     if parallel <= 1 {
         for (service, request) in targets {
+            if shutdown.is_cancelled() {
+                break;
+            }
             let view = progress.start(Job::Build, &service, &request.tag, width);
             let result = engine.build_image(&request, &view.sink).await;
             view.finish(result.is_ok());
@@ -133,9 +144,14 @@ pub(super) async fn build_images(
     for (index, (service, request)) in targets.into_iter().enumerate() {
         let engine = engine.clone();
         let permits = Arc::clone(&permits);
+        let shutdown = shutdown.clone();
         let view = progress.start(Job::Build, &service, &request.tag, width);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
+            if shutdown.is_cancelled() {
+                view.finish(false);
+                return (index, Ok(()));
+            }
             let result = engine.build_image(&request, &view.sink).await;
             view.finish(result.is_ok());
             (

@@ -10,7 +10,8 @@ use crate::invocation::Invocation;
 use crate::report::{Failure, print_status, print_warning};
 
 pub async fn run(invocation: &Invocation, args: DownArgs) -> Result<(), Failure> {
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    let (project, engine, observed, _lock) =
+        super::prepare_locked(invocation, args.dry_run).await?;
     let options = DownOptions {
         remove_volumes: args.volumes,
         remove_orphans: args.remove_orphans,
@@ -21,6 +22,9 @@ pub async fn run(invocation: &Invocation, args: DownArgs) -> Result<(), Failure>
         return super::print_plan(&plan);
     }
     super::execute(invocation, &engine, &project, &observed, &plan).await?;
+    if crate::interrupt::received() {
+        return Err(Failure::interrupted());
+    }
     super::resources::remove(&engine, &plan).await?;
     if let Some(images) = args.rmi {
         remove_images(&engine, &project, images).await;

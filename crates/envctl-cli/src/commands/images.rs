@@ -103,7 +103,7 @@ pub async fn ensure_images(
     )
     .await;
     if errors.is_empty() {
-        errors = build_images(engine, targets, 1, false).await;
+        errors = build_images(engine, targets, 1, false, &crate::interrupt::shutdown()).await;
     }
     if !errors.is_empty() {
         return report_errors(errors).map(|()| observed);

@@ -83,7 +83,7 @@ pub async fn run(invocation: &Invocation, args: LogsArgs) -> Result<(), Failure>
         // A closed stdout ends nothing here; the next write fails the same way.
         let _ = print_line(&line);
     });
-    let (shutdown, watcher) = crate::interrupt::watch(false);
+    let shutdown = crate::interrupt::shutdown();
     let options = LogsOptions {
         follow: args.follow,
         tail,
@@ -100,7 +100,6 @@ pub async fn run(invocation: &Invocation, args: LogsArgs) -> Result<(), Failure>
         shutdown.clone(),
     )
     .await;
-    watcher.abort();
     if shutdown.is_cancelled() {
         return Err(Failure::interrupted());
     }

@@ -22,13 +22,14 @@ mod table;
 mod up;
 mod version;
 
-use envctl_executor::{Engine, RunOptions, observe, run};
+use envctl_executor::{Engine, ProjectLock, RunOptions, observe, run};
 use envctl_parser::Project;
 use envctl_planner::{Observed, Plan};
+use tokio_util::sync::CancellationToken;
 
 use crate::args::{Args, Command};
 use crate::invocation::Invocation;
-use crate::report::{self, Failure, print_warning};
+use crate::report::{self, Failure, print_status, print_warning};
 
 pub async fn dispatch(args: Args) -> Result<(), Failure> {
     let invocation = Invocation::from_process(args.global);
@@ -85,6 +86,60 @@ async fn prepare(invocation: &Invocation) -> Result<(Project, Engine, Observed),
     Ok((project, engine, observed))
 }
 
+/// What a command that changes the project's containers starts from: the project
+/// lock (none with `--dry-run`, which changes nothing), then the signal handlers
+/// (`interrupt.rs`), then connect and observe, so that what it observes stays true
+/// until it is done.
+async fn prepare_locked(
+    invocation: &Invocation,
+    dry_run: bool,
+) -> Result<(Project, Engine, Observed, Option<ProjectLock>), Failure> {
+    let project = invocation.load_project(true)?;
+    let lock = if dry_run {
+        None
+    } else {
+        let lock = lock_project(invocation, &project).await?;
+        crate::interrupt::shutdown();
+        lock
+    };
+    let engine = invocation.connect().await?;
+    let observed = observe(&engine, &project).await?;
+    Ok((project, engine, observed, lock))
+}
+
+/// Takes the project's lock (`envctl_executor::lock`), saying so while another
+/// envctl holds it. A lock that cannot be set up (no writable directory) is a
+/// warning: working unlocked is what envctl did before it had one.
+async fn lock_project(
+    invocation: &Invocation,
+    project: &Project,
+) -> Result<Option<ProjectLock>, Failure> {
+    let endpoint = invocation.endpoint()?;
+    let directory = invocation
+        .environment
+        .get("XDG_RUNTIME_DIR")
+        .filter(|directory| !directory.is_empty())
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from)
+        .join("envctl");
+    let name = project.name.clone();
+    let waiting = || {
+        print_status(&format!(
+            "waiting for another envctl working on project `{name}`"
+        ));
+    };
+    match ProjectLock::acquire(&directory, &endpoint, &project.name, waiting).await {
+        Ok(lock) => Ok(Some(lock)),
+        Err(error) => {
+            print_warning(&format!(
+                "cannot lock project `{}` in `{}`, going on without: {error}",
+                project.name,
+                directory.display()
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// `--dry-run`: the plan's one-line-per-step form on stdout, warnings on stderr.
 fn print_plan(plan: &Plan) -> Result<(), Failure> {
     for warning in &plan.warnings {
@@ -99,8 +154,8 @@ fn print_plan(plan: &Plan) -> Result<(), Failure> {
     report::print_line(plan.to_string().trim_end())
 }
 
-/// Carries `plan` out, rendering progress; Ctrl-C stops starting new steps and
-/// exits 130.
+/// Carries `plan` out, rendering progress; the first SIGINT or SIGTERM stops
+/// starting new steps and exits 130 (143), the second exits at once.
 async fn execute(
     invocation: &Invocation,
     engine: &Engine,
@@ -108,14 +163,31 @@ async fn execute(
     observed: &Observed,
     plan: &Plan,
 ) -> Result<(), Failure> {
+    let shutdown = crate::interrupt::shutdown();
+    execute_until(invocation, engine, project, observed, plan, shutdown).await
+}
+
+/// [`execute`], stopping when `shutdown` is cancelled.
+async fn execute_until(
+    invocation: &Invocation,
+    engine: &Engine,
+    project: &Project,
+    observed: &Observed,
+    plan: &Plan,
+    shutdown: CancellationToken,
+) -> Result<(), Failure> {
     for warning in &plan.warnings {
         print_warning(warning);
     }
     tracing::debug!("plan:\n{plan}");
-    // The first Ctrl-C stops launching steps and lets running ones finish; the
-    // second exits at once (a step in flight is at worst a labelled container
-    // not yet started, which the next `up` converges).
-    let (shutdown, watcher) = crate::interrupt::watch(true);
+    // A signal that came while observing or building: start nothing.
+    if shutdown.is_cancelled() {
+        return Err(Failure::interrupted());
+    }
+    // Steps in flight finish (a step is a few engine requests, a recreate's stop
+    // timeout at most); after a second signal, what was in flight is at worst a
+    // labelled container not yet started or a recreate half done, which the next
+    // `up` finishes (docs/executor.md).
     let options = RunOptions {
         parallel_limit: invocation.parallel_limit(),
     };
@@ -129,7 +201,6 @@ async fn execute(
         shutdown.clone(),
     )
     .await;
-    watcher.abort();
     if shutdown.is_cancelled() {
         return Err(Failure::interrupted());
     }

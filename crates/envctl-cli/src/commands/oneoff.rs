@@ -27,7 +27,13 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
             "`--service-ports` and `-p`/`--publish` cannot be combined",
         ));
     }
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    // The lock covers the dependencies only: the one-off's own name is unique,
+    // and it may run for hours. No signal handler either: until the one-off
+    // exists, Ctrl-C keeps its default action unless a dependency step runs.
+    let project = invocation.load_project(true)?;
+    let lock = super::lock_project(invocation, &project).await?;
+    let engine = invocation.connect().await?;
+    let observed = observe(&engine, &project).await?;
     let name = ServiceName::new(args.service.as_str());
     let Some(service) = project.services.get(&name) else {
         return Err(Failure::usage(format!(
@@ -45,6 +51,7 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
         }
         observe(&engine, &project).await?
     };
+    drop(lock);
     let slug = slug();
     let tty = !args.no_tty && !args.detach && std::io::stdin().is_terminal();
     let oneoff = OneOff {

@@ -13,7 +13,12 @@ use crate::invocation::Invocation;
 use crate::report::{Failure, print_line};
 
 pub async fn run(invocation: &Invocation, args: RmArgs) -> Result<(), Failure> {
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    // Locked, but the signal handlers are armed only by the steps (`execute`): a
+    // Ctrl-C at the question keeps its default action and ends envctl at once.
+    let project = invocation.load_project(true)?;
+    let _lock = super::lock_project(invocation, &project).await?;
+    let engine = invocation.connect().await?;
+    let observed = observe(&engine, &project).await?;
     let services = super::stop::service_names(&args.services);
     let observed = if args.stop {
         let plan = plan_rm_stop(&project, &observed, &services, None)?;
@@ -37,6 +42,9 @@ pub async fn run(invocation: &Invocation, args: RmArgs) -> Result<(), Failure> {
     print_line(&format!("Going to remove {}", names.join(", ")))?;
     if !args.force && !confirm("Are you sure? [yN] ")? {
         return Ok(());
+    }
+    if crate::interrupt::received() {
+        return Err(Failure::interrupted());
     }
     super::execute(invocation, &engine, &project, &observed, &plan).await
 }

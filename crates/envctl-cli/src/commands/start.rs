@@ -14,7 +14,7 @@ use crate::invocation::Invocation;
 use crate::report::{Failure, print_warning};
 
 pub async fn run(invocation: &Invocation, args: ServicesArgs) -> Result<(), Failure> {
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    let (project, engine, observed, _lock) = super::prepare_locked(invocation, false).await?;
     let services = super::stop::service_names(&args.services);
     let start = plan_start(&project, &observed, &services)?;
     let width = start

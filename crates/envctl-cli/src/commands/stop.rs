@@ -10,7 +10,7 @@ use crate::invocation::Invocation;
 use crate::report::Failure;
 
 pub async fn run(invocation: &Invocation, args: StopArgs) -> Result<(), Failure> {
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    let (project, engine, observed, _lock) = super::prepare_locked(invocation, false).await?;
     let services = service_names(&args.services);
     let plan = plan_stop(&project, &observed, &services, args.timeout)?;
     super::execute(invocation, &engine, &project, &observed, &plan).await

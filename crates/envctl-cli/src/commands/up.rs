@@ -18,7 +18,7 @@ use crate::report::{Failure, print_line};
 pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let mut options = up_options(&args)?;
     options.profiles = invocation.profiles();
-    let (project, engine, observed) = super::prepare(invocation).await?;
+    let (project, engine, observed, lock) = super::prepare_locked(invocation, args.dry_run).await?;
     let policy = super::images::ImagePolicy {
         build: args.build,
         no_build: args.no_build,
@@ -34,6 +34,9 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let since = seconds_since_epoch();
     super::resources::ensure(&engine, &project, &plan).await?;
     super::execute(invocation, &engine, &project, &observed, &plan).await?;
+    // Waiting and following change nothing: another envctl may act meanwhile
+    // (`envctl stop` from a second terminal while this one is attached).
+    drop(lock);
     if args.wait && !args.no_start {
         return Ok(envctl_executor::wait_ready(&engine, &project, &args.services).await?);
     }
@@ -103,16 +106,18 @@ async fn attach(
         let _ = print_line(&line);
     });
 
-    let (shutdown, watcher) = crate::interrupt::watch(false);
+    let shutdown = crate::interrupt::shutdown();
     let followed = follow(engine, &containers, since, sink, shutdown.clone()).await;
-    watcher.abort();
     if !shutdown.is_cancelled() {
         return Ok(followed?);
     }
     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+    let _lock = super::lock_project(invocation, project).await?;
     let observed = observe(engine, project).await?;
     let plan = plan_stop(project, &observed, services, options.timeout)?;
-    super::execute(invocation, engine, project, &observed, &plan).await?;
+    // The signal that got here is spent; the next one exits at once.
+    let not_again = tokio_util::sync::CancellationToken::new();
+    super::execute_until(invocation, engine, project, &observed, &plan, not_again).await?;
     Err(Failure::interrupted())
 }
 

@@ -110,10 +110,10 @@ impl Test {
             .env("TERM", "dumb")
             .env("LANG", "C.UTF-8")
             .envs(self.env.iter().map(|(key, value)| (key, value)));
-        if let Ok(host) = std::env::var("DOCKER_HOST") {
-            if !self.env.iter().any(|(key, _)| key == "DOCKER_HOST") {
-                command.env("DOCKER_HOST", host);
-            }
+        if let Ok(host) = std::env::var("DOCKER_HOST")
+            && !self.env.iter().any(|(key, _)| key == "DOCKER_HOST")
+        {
+            command.env("DOCKER_HOST", host);
         }
     }
 
@@ -325,6 +325,29 @@ impl Drop for ProjectGuard {
         }
         for volume in docker_lines(&["volume", "ls", "-q", "--filter", &label]) {
             docker_lines(&["volume", "rm", "-f", &volume]);
+        }
+        remove_lock_files(&self.name);
+    }
+}
+
+/// The project's lock files (`<project>-<16 hex>.lock` under the temporary
+/// directory's `envctl/`, where `Test` runs put them): envctl never removes them,
+/// and every test uses a new project name.
+fn remove_lock_files(project: &str) {
+    let directory = std::env::temp_dir().join("envctl");
+    let Ok(entries) = std::fs::read_dir(&directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_lock = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(project))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.strip_suffix(".lock"))
+            .is_some_and(|digest| digest.len() == 16);
+        if is_lock {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -183,13 +183,13 @@ impl Engine {
             }
         }
         drop(stream);
-        if let Ok(Err(error)) = writer.await {
-            if error.kind() != io::ErrorKind::BrokenPipe {
-                return Err(BuildFailure::Context(ContextError::Read {
-                    path: request.context.clone(),
-                    source: error,
-                }));
-            }
+        if let Ok(Err(error)) = writer.await
+            && error.kind() != io::ErrorKind::BrokenPipe
+        {
+            return Err(BuildFailure::Context(ContextError::Read {
+                path: request.context.clone(),
+                source: error,
+            }));
         }
         if let Some(error) = failure {
             return Err(BuildFailure::Engine(error));

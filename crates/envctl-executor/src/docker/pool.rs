@@ -189,12 +189,11 @@ async fn why_unsent(
     driver: Driver,
     error: hyper::client::conn::TrySendError<BollardRequest>,
 ) -> EngineError {
-    if error.error().is_canceled() {
-        if let Ok(Ok(Err(connection_error))) =
+    if error.error().is_canceled()
+        && let Ok(Ok(Err(connection_error))) =
             tokio::time::timeout(Duration::from_secs(5), driver).await
-        {
-            return connection_error.into();
-        }
+    {
+        return connection_error.into();
     }
     error.into_error().into()
 }

@@ -380,12 +380,11 @@ fn find_rustls_error<'a>(
             Some(bollard::errors::Error::IOError { err }) => Some(err),
             _ => error.downcast_ref::<std::io::Error>(),
         };
-        if let Some(io) = io {
-            if let Some(inner) = io.get_ref() {
-                if let Some(found) = find_rustls_error(inner) {
-                    return Some(found);
-                }
-            }
+        if let Some(io) = io
+            && let Some(inner) = io.get_ref()
+            && let Some(found) = find_rustls_error(inner)
+        {
+            return Some(found);
         }
         current = error.source();
     }
