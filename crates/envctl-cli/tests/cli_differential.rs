@@ -337,6 +337,10 @@ const KNOWN: &[(&str, &str)] = &[
         "v3",
         "worker_1.Config.Labels.com.docker.compose.config-hash:",
     ),
+    (
+        "v3",
+        "worker_2.Config.Labels.com.docker.compose.config-hash:",
+    ),
     ("v3", "job_1.Config.Labels.com.docker.compose.config-hash:"),
 ];
 

@@ -589,7 +589,7 @@ const NOT_APPLIED: &[&str] = &["blkio_config", "isolation", "stop_grace_period"]
 /// them), converted as docker-py converts them.
 fn extra_host(service: &Service) -> ExtraHost {
     use serde_json::Value;
-    let option = |key: &str| service.options.get(key);
+    let option = |key: &str| service.container_options().get(key);
     let text = |value: &Value| match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
@@ -667,9 +667,10 @@ fn extra_host(service: &Service) -> ExtraHost {
     }
 }
 
-/// One warning per key of `NOT_APPLIED` that `service` sets.
+/// One warning per key of `NOT_APPLIED` that `service` sets, and one for the
+/// `deploy` keys that 1.29.2 ignores too (it warns the same way).
 fn not_applied(service: &Service) -> Vec<String> {
-    NOT_APPLIED
+    let mut warnings: Vec<String> = NOT_APPLIED
         .iter()
         .filter(|key| service.options.contains_key(**key))
         .map(|key| {
@@ -678,7 +679,20 @@ fn not_applied(service: &Service) -> Vec<String> {
                 service.name
             )
         })
-        .collect()
+        .collect();
+    if !service.ignored_deploy_keys.is_empty() {
+        warnings.push(format!(
+            "service `{}`: these `deploy` keys apply to a swarm only and are ignored: {}",
+            service.name,
+            service
+                .ignored_deploy_keys
+                .iter()
+                .map(|key| format!("`{key}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    warnings
 }
 
 /// `80`, `80/udp`, `8000-8002/tcp` → one `port/proto` per port (docker-py
@@ -835,6 +849,7 @@ mod tests {
         );
         web.options
             .insert("stop_grace_period".to_owned(), serde_json::json!("5s"));
+        web.ignored_deploy_keys = vec!["labels".to_owned(), "restart_policy.delay".to_owned()];
         let project = project(vec![web]);
         let (_, warnings) = container_spec(
             &project,
@@ -848,6 +863,7 @@ mod tests {
             [
                 "service `web`: `blkio_config` is not applied by envctl yet; the container is created without it",
                 "service `web`: `stop_grace_period` is not applied by envctl yet; the container is created without it",
+                "service `web`: these `deploy` keys apply to a swarm only and are ignored: `labels`, `restart_policy.delay`",
             ]
         );
     }

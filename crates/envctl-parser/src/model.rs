@@ -256,6 +256,19 @@ pub struct Service {
     /// `depends_on` with its conditions (the list form is `service_started`).
     pub depends_on: IndexMap<ServiceName, DependsOnCondition>,
     pub profiles: Vec<String>,
+    /// How many containers `up` makes without `--scale`: `scale`, or v3's
+    /// `deploy.replicas` (1.29.2 `get_service_scale`); `None` is one.
+    pub scale: Option<u32>,
+    /// `options` as 1.29.2 hands them to the container (`Project.from_config`): v3's
+    /// `deploy` turned into `restart`, `mem_limit`, `cpus` and `mem_reservation`,
+    /// `credential_spec` into `security_opt`, `configs` dropped. `None` when that
+    /// changes nothing (then they are `options`); see [`Service::container_options`].
+    #[serde(skip)]
+    pub translated_options: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The `deploy` keys 1.29.2 ignores (`labels`, `update_config`,
+    /// `restart_policy.delay`, …), for a warning at `up`.
+    #[serde(skip)]
+    pub ignored_deploy_keys: Vec<String>,
 
     /// Every edge to another service of the project, with the span that made it.
     #[serde(skip)]
@@ -321,8 +334,17 @@ impl Service {
             mounts: Vec::new(),
             depends_on: IndexMap::new(),
             profiles: Vec::new(),
+            scale: None,
+            translated_options: None,
+            ignored_deploy_keys: Vec::new(),
             dependencies: Vec::new(),
         }
+    }
+
+    /// The options the container is made from and the config hash covers:
+    /// `options` with v3's `deploy` translated (see `translated_options`).
+    pub fn container_options(&self) -> &serde_json::Map<String, serde_json::Value> {
+        self.translated_options.as_ref().unwrap_or(&self.options)
     }
 }
 

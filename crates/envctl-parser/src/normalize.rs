@@ -104,6 +104,17 @@ pub(crate) fn parse_bytes(node: &Node) -> Option<i64> {
     }
 }
 
+/// Python's `float(value)` of a number or a numeric string.
+fn float_of(node: &Node) -> Option<f64> {
+    match &node.value {
+        #[allow(clippy::cast_precision_loss)]
+        Value::Int(number) => Some(*number as f64),
+        Value::Float(number) => Some(*number),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 fn int_of(node: &Node) -> Option<i64> {
     match &node.value {
         Value::Int(number) => Some(*number),
@@ -696,7 +707,177 @@ impl Finalizer<'_> {
             }
             service.logging = Some(logging);
         }
+        if !self.v1 {
+            self.translate_deploy(name, &mut service, &dict, problems);
+        }
         service
+    }
+
+    /// What 1.29.2's `Project.from_config` does to a v2/v3 service before it makes
+    /// containers from it and hashes it (`get_service_scale`,
+    /// `translate_credential_spec_to_security_opt`,
+    /// `translate_deploy_keys_to_container_config`): the scale from `scale` or
+    /// `deploy.replicas`, and `deploy`'s restart policy and resources as container
+    /// settings, in `Service::translated_options` and the typed fields.
+    fn translate_deploy(
+        &self,
+        name: &str,
+        service: &mut Service,
+        dict: &Mapping,
+        problems: &mut Vec<Problem>,
+    ) {
+        let deploy = dict.get("deploy").and_then(Node::as_mapping);
+        let scale = dict.get("scale");
+        let replicated = deploy
+            .and_then(|deploy| deploy.get("mode"))
+            .and_then(Node::as_str)
+            .is_none_or(|mode| mode == "replicated");
+        let replicas = deploy
+            .filter(|_| replicated)
+            .and_then(|deploy| deploy.get("replicas"));
+        if let (Some(_), Some(replicas)) = (scale, replicas) {
+            problems.push(
+                self.problem(
+                    replicas.span,
+                    ProblemKind::InvalidValue {
+                        path: format!("{name}.deploy.replicas"),
+                        reason:
+                            "both `scale` and `deploy.replicas` are set; only one of them may be"
+                                .to_owned(),
+                    },
+                )
+                .with_help("remove one of them"),
+            );
+        }
+        if let Some(count) = replicas.or(scale).and_then(int_of) {
+            let most = deploy
+                .and_then(|deploy| deploy.get("placement"))
+                .and_then(Node::as_mapping)
+                .and_then(|placement| placement.get("max_replicas_per_node"))
+                .and_then(int_of)
+                .unwrap_or(count);
+            service.scale = u32::try_from(count.min(most)).ok();
+        }
+
+        let credential_spec = dict.get("credential_spec").and_then(Node::as_mapping);
+        if deploy.is_none() && credential_spec.is_none() && !dict.contains_key("configs") {
+            return;
+        }
+        let mut options = service.options.clone();
+        if let Some(spec) = credential_spec {
+            let text = |key: &str| spec.get(key).and_then(Node::scalar_to_string);
+            let option = match text("file") {
+                Some(file) => format!("credentialspec=file://{file}"),
+                None => format!(
+                    "credentialspec=registry://{}",
+                    text("registry").unwrap_or_default()
+                ),
+            };
+            service.security_opt = vec![option.clone()];
+            options.insert(
+                "security_opt".to_owned(),
+                Json::Array(vec![Json::Array(vec![Json::String(option), Json::Null])]),
+            );
+        }
+        options.remove("credential_spec");
+        options.remove("configs");
+        if let Some(deploy) = deploy {
+            let mut ignored: Vec<String> = [
+                "endpoint_mode",
+                "labels",
+                "update_config",
+                "rollback_config",
+            ]
+            .into_iter()
+            .filter(|key| deploy.contains_key(key))
+            .map(str::to_owned)
+            .collect();
+            if let Some(policy) = deploy.get("restart_policy").and_then(Node::as_mapping) {
+                let condition = policy.get("condition");
+                let restart = match condition.and_then(Node::as_str).unwrap_or("any") {
+                    "any" => Some("always"),
+                    "none" => Some("no"),
+                    "on-failure" => Some("on-failure"),
+                    other => {
+                        problems.push(
+                            self.problem(
+                                condition.map_or(service.span, |node| node.span),
+                                ProblemKind::InvalidValue {
+                                    path: format!("{name}.deploy.restart_policy.condition"),
+                                    reason: format!("`{other}` is not a restart policy"),
+                                },
+                            )
+                            .with_help("use `none`, `on-failure` or `any`"),
+                        );
+                        None
+                    }
+                };
+                let attempts = policy.get("max_attempts").and_then(int_of).unwrap_or(0);
+                if let Some(restart) = restart {
+                    service.restart = Some(RestartPolicy {
+                        name: restart.to_owned(),
+                        maximum_retry_count: Some(attempts),
+                    });
+                    options.insert(
+                        "restart".to_owned(),
+                        serde_json::json!({"Name": restart, "MaximumRetryCount": attempts}),
+                    );
+                }
+                ignored.extend(
+                    policy
+                        .iter()
+                        .filter(|entry| !matches!(entry.key.as_str(), "condition" | "max_attempts"))
+                        .map(|entry| format!("restart_policy.{}", entry.key)),
+                );
+            }
+            let resources = deploy.get("resources").and_then(Node::as_mapping);
+            if let Some(limits) = resources
+                .and_then(|resources| resources.get("limits"))
+                .and_then(Node::as_mapping)
+            {
+                // As 1.29.2: `limits` without `memory` clears a `mem_limit`.
+                let memory = limits.get("memory");
+                service.mem_limit = memory.and_then(parse_bytes);
+                options.insert(
+                    "mem_limit".to_owned(),
+                    memory.map_or(Json::Null, node_to_json),
+                );
+                if let Some(cpus) = limits.get("cpus") {
+                    match float_of(cpus) {
+                        Some(cpus) => {
+                            options.insert(
+                                "cpus".to_owned(),
+                                serde_json::Number::from_f64(cpus).map_or(Json::Null, Json::Number),
+                            );
+                        }
+                        None => problems.push(self.problem(
+                            cpus.span,
+                            ProblemKind::InvalidValue {
+                                path: format!("{name}.deploy.resources.limits.cpus"),
+                                reason: "not a number of CPUs".to_owned(),
+                            },
+                        )),
+                    }
+                }
+            }
+            if let Some(reservations) = resources
+                .and_then(|resources| resources.get("reservations"))
+                .and_then(Node::as_mapping)
+            {
+                let memory = reservations.get("memory");
+                service.mem_reservation = memory.and_then(parse_bytes);
+                options.insert(
+                    "mem_reservation".to_owned(),
+                    memory.map_or(Json::Null, node_to_json),
+                );
+                if reservations.contains_key("cpus") {
+                    ignored.push("resources.reservations.cpus".to_owned());
+                }
+            }
+            options.remove("deploy");
+            service.ignored_deploy_keys = ignored;
+        }
+        service.translated_options = Some(options);
     }
 
     fn restart_problem(&self, name: &str, text: &str, span: Span) -> Problem {

@@ -497,3 +497,82 @@ fn standard_input_is_read_from_the_options() {
     assert_eq!(names(&project), ["web"]);
     assert!(project.config_files.is_empty());
 }
+
+/// v3's `deploy` becomes container settings, as 1.29.2's `Project.from_config` makes
+/// them (`translate_deploy_keys_to_container_config`, `get_service_scale`); `config`
+/// still prints `deploy` as written.
+#[test]
+fn deploy_becomes_container_settings_and_the_scale() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        r#"version: "3.8"
+services:
+  worker:
+    image: busybox
+    mem_limit: 1g
+    deploy:
+      replicas: 3
+      placement: {max_replicas_per_node: 2}
+      restart_policy: {condition: any, max_attempts: 4, delay: 5s}
+      resources:
+        limits: {cpus: "0.25"}
+        reservations: {memory: 16M, cpus: "0.1"}
+      labels: [a=b]
+  scaled:
+    image: busybox
+    scale: 2
+  global:
+    image: busybox
+    deploy: {mode: global, replicas: 5}
+"#,
+    );
+    let project = test.load().expect("loads");
+    let worker = project.service("worker").expect("worker");
+    assert_eq!(
+        worker.scale,
+        Some(2),
+        "replicas capped by max_replicas_per_node"
+    );
+    let restart = worker.restart.as_ref().expect("a restart policy");
+    assert_eq!(
+        (restart.name.as_str(), restart.maximum_retry_count),
+        ("always", Some(4))
+    );
+    // `limits` without `memory` clears `mem_limit`, as in 1.29.2.
+    assert_eq!(worker.mem_limit, None);
+    assert_eq!(worker.mem_reservation, Some(16 * 1024 * 1024));
+    let options = worker.container_options();
+    assert_eq!(options.get("cpus"), Some(&serde_json::json!(0.25)));
+    assert_eq!(options.get("mem_limit"), Some(&serde_json::Value::Null));
+    assert_eq!(
+        options.get("restart"),
+        Some(&serde_json::json!({"Name": "always", "MaximumRetryCount": 4}))
+    );
+    assert!(!options.contains_key("deploy"));
+    assert_eq!(
+        worker.ignored_deploy_keys,
+        [
+            "labels",
+            "restart_policy.delay",
+            "resources.reservations.cpus"
+        ]
+    );
+    // What `config` prints is unchanged.
+    assert!(worker.options.contains_key("deploy"));
+    assert_eq!(project.service("scaled").expect("scaled").scale, Some(2));
+    assert_eq!(project.service("global").expect("global").scale, None);
+}
+
+#[test]
+fn scale_and_replicas_together_are_an_error() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "version: \"3.8\"\nservices:\n  web:\n    image: busybox\n    scale: 2\n    deploy: {replicas: 3}\n",
+    );
+    let error = test.load().expect_err("refused");
+    let text = format!("{error:?}");
+    assert!(
+        text.contains("both `scale` and `deploy.replicas`"),
+        "{text}"
+    );
+}

@@ -312,8 +312,9 @@ fn write_config_dict(
             None => out.push_str("null"),
         }
     };
-    debug_assert!(service.options.keys().is_sorted());
-    for (key, value) in &service.options {
+    let options = service.container_options();
+    debug_assert!(options.keys().is_sorted());
+    for (key, value) in options {
         while let Some((added_key, added_value)) =
             added.next_if(|(added_key, _)| *added_key < key.as_str())
         {
@@ -357,7 +358,8 @@ fn write_config_dict(
 pub fn config_digest<'a>(service: &'a Service, image_id: Option<&str>) -> String {
     // (key, digest) in the order the parts are added; a later part with the same key
     // replaces an earlier one (an `image` option replaces the image id's digest).
-    let mut parts: Vec<(Cow<'a, str>, u64)> = Vec::with_capacity(8 + service.options.len());
+    let options = service.container_options();
+    let mut parts: Vec<(Cow<'a, str>, u64)> = Vec::with_capacity(8 + options.len());
     // One buffer for every part's JSON, cleared between parts.
     let mut json = String::with_capacity(128);
     let mut add = |key: Cow<'a, str>, json: &mut String| {
@@ -398,7 +400,7 @@ pub fn config_digest<'a>(service: &'a Service, image_id: Option<&str>) -> String
     }
     json.push(']');
     add(Cow::Borrowed("volumes_from"), &mut json);
-    for (key, value) in &service.options {
+    for (key, value) in options {
         if NOT_OPTIONS.contains(&key.as_str()) {
             continue;
         }

@@ -533,7 +533,14 @@ impl ServiceContext<'_> {
             with_removals.as_slice()
         };
 
-        let scale = self.options.scale.get(name).copied().unwrap_or(1) as usize;
+        // `--scale`, else the file's `scale`/`deploy.replicas`, else one.
+        let scale = self
+            .options
+            .scale
+            .get(name)
+            .copied()
+            .or(self.service.scale)
+            .unwrap_or(1) as usize;
         let start = !self.options.no_start;
         let timeout = self.options.timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
 
