@@ -227,6 +227,8 @@ impl Bench<'_> {
         environment: &[(&str, &str)],
     ) -> Result<Finished, BenchError> {
         self.check_interrupted()?;
+        crate::settle::warm_up(program).await;
+        crate::settle::settle().await;
         let mut arguments = vec!["-p", project];
         arguments.extend_from_slice(step.arguments());
         self.runner
@@ -297,10 +299,12 @@ impl Bench<'_> {
             problem,
         };
         self.check_interrupted()?;
+        crate::settle::settle().await;
         let up = floor::up(self.docker, definition, project).await?;
         let state = project_state(self.docker, project).await?;
         expect_running(&state, definition.size()).map_err(|problem| wrong(Step::Up, problem))?;
         self.check_interrupted()?;
+        crate::settle::settle().await;
         let down = floor::down(self.docker, definition, project).await?;
         let state = project_state(self.docker, project).await?;
         if !state.is_empty() {

@@ -18,6 +18,7 @@ mod floor;
 mod generate;
 mod measure;
 mod report;
+mod settle;
 mod tls;
 mod trace;
 
