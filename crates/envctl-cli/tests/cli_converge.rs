@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use support::{
-    Output, ProjectGuard, Test, docker_lines, inspect, project_containers, unique_project,
-    volume_exists,
+    Output, ProjectGuard, Test, assert_all_labelled, docker_lines, inspect, project_containers,
+    unique_project, volume_exists,
 };
 
 const SLEEP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]"#;
@@ -291,27 +291,6 @@ fn interrupt(child: &std::process::Child) {
         .expect("kill runs");
     assert!(status.success());
 }
-
-/// Every container whose name contains the project's name: all labelled with it.
-fn assert_all_labelled(project: &str) {
-    let names = docker_lines(&[
-        "ps",
-        "-a",
-        "--format",
-        "{{.Names}} {{.Label \"com.docker.compose.project\"}}",
-        "--filter",
-        &format!("name={project}"),
-    ]);
-    for line in &names {
-        let (name, label) = line.split_once(' ').unwrap_or((line, ""));
-        assert_eq!(label, project, "`{name}` carries the project label");
-        assert!(
-            name.starts_with(&format!("{project}_")),
-            "no renamed leftover: {name}"
-        );
-    }
-}
-
 #[test]
 fn an_interrupted_up_of_thirty_services_leaves_nothing_unlabelled_and_converges() {
     let project = unique_project("interrupt");
@@ -333,7 +312,7 @@ fn an_interrupted_up_of_thirty_services_leaves_nothing_unlabelled_and_converges(
         "interrupted after {delay:?}: {code:?} {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_all_labelled(&project);
+    assert_all_labelled(&project, false);
 
     let output = test.envctl(&["-p", &project, "up", "-d"]);
     assert_success(&output, "up after the interrupt");
@@ -344,7 +323,7 @@ fn an_interrupted_up_of_thirty_services_leaves_nothing_unlabelled_and_converges(
         &format!("label=com.docker.compose.project={project}"),
     ]);
     assert_eq!(running.len(), 30, "{}", output.render());
-    assert_all_labelled(&project);
+    assert_all_labelled(&project, false);
 }
 
 #[test]
@@ -370,7 +349,7 @@ fn a_second_interrupt_exits_at_once() {
     // What was started finishes in the engine; the next `up` converges.
     let output = test.envctl(&["-p", &project, "up", "-d"]);
     assert_success(&output, "up after two interrupts");
-    assert_all_labelled(&project);
+    assert_all_labelled(&project, false);
 }
 
 #[test]
@@ -609,7 +588,7 @@ fn an_interrupted_recreate_of_thirty_services_leaves_no_renamed_leftover() {
         "interrupted after {delay:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_all_labelled(&project);
+    assert_all_labelled(&project, false);
 
     let output = test.envctl(&["-p", &project, "up", "-d", "-t", "1"]);
     assert_success(&output, "up after the interrupt");
@@ -620,7 +599,7 @@ fn an_interrupted_recreate_of_thirty_services_leaves_no_renamed_leftover() {
         &format!("label=com.docker.compose.project={project}"),
     ]);
     assert_eq!(running.len(), 30, "{}", output.render());
-    assert_all_labelled(&project);
+    assert_all_labelled(&project, false);
     for id in &running {
         assert!(
             docker_lines(&[

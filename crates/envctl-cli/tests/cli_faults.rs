@@ -13,7 +13,7 @@
 mod support;
 
 use support::fault_proxy::{FaultProxy, Rule};
-use support::{Output, ProjectGuard, Test, docker_lines, unique_project};
+use support::{Output, ProjectGuard, Test, assert_all_labelled, docker_lines, unique_project};
 
 const IMAGE: &str = "envctl-test/busybox:latest";
 const SLEEP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]"#;
@@ -72,27 +72,6 @@ fn assert_connection_lost(output: &Output, proxy: &FaultProxy) {
         "says the connection was lost: {}",
         output.stderr
     );
-}
-
-/// Every container whose name mentions the project carries its label; unless
-/// `renamed_allowed`, each is named `<project>_…` (no `<short id>_<name>` left by a
-/// recreate).
-fn assert_all_labelled(project: &str, renamed_allowed: bool) {
-    for line in docker_lines(&[
-        "ps",
-        "-a",
-        "--format",
-        "{{.Names}} {{.Label \"com.docker.compose.project\"}}",
-        "--filter",
-        &format!("name={project}"),
-    ]) {
-        let (name, label) = line.split_once(' ').unwrap_or((&line, ""));
-        assert_eq!(label, project, "`{name}` carries the project label");
-        assert!(
-            renamed_allowed || name.starts_with(&format!("{project}_")),
-            "a renamed leftover: {name}"
-        );
-    }
 }
 
 /// One running, labelled container per service, named as `up` names them, and a
