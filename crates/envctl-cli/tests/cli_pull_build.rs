@@ -293,6 +293,60 @@ fn up_builds_a_missing_image_and_up_build_rebuilds() {
     assert!(listing(&image).contains(&"/ctx/two".to_owned()));
 }
 
+/// `run`, as 1.29.2's `project.up` for the one-off: the service's missing image is
+/// built, and its dependencies' are pulled unless `--no-deps`.
+#[test]
+fn run_builds_a_missing_image_and_pulls_a_missing_dependency() {
+    let project = unique_project("runimg");
+    let registry = Registry::start(5002);
+    let dependency = format!("127.0.0.1:{}/{project}/busybox:1", registry.port);
+    let image = format!("{project}_app");
+    let _images = ImageGuard(vec![image.clone(), dependency.clone()]);
+    let _guard = ProjectGuard::new(&project);
+    push_unique_image(&registry, &project);
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            &format!(
+                "app:\n  build: ./app\n  links: [db]\ndb:\n  image: {dependency}\n  command: sh -c 'trap \"exit 0\" TERM; sleep 1000 & wait'\n"
+            ),
+        )
+        .file("app/Dockerfile", DOCKERFILE)
+        .file("app/one", "x");
+
+    let output = envctl(
+        &test,
+        &project,
+        &["run", "--rm", "--no-deps", "app", "cat", "/ctx/one"],
+    );
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    // The build's own lines come first on stdout, as with 1.29.2.
+    let tagged = format!("Successfully tagged {image}:latest\nx");
+    assert!(output.stdout.ends_with(&tagged), "{}", output.render());
+    assert!(
+        output
+            .stderr
+            .contains("image for service `app` was built because it did not already exist"),
+        "{}",
+        output.render()
+    );
+    assert!(image_exists(&image));
+    assert!(!image_exists(&dependency), "--no-deps pulls no dependency");
+
+    let output = envctl(&test, &project, &["run", "--rm", "app", "true"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(
+        output.stderr.contains("Pulling db ... done"),
+        "{}",
+        output.render()
+    );
+    assert!(!output.stderr.contains("was built"), "{}", output.render());
+    assert_eq!(
+        inspect(&format!("{project}_db_1"), "{{.State.Status}}"),
+        "running"
+    );
+}
+
 #[test]
 fn build_names_and_labels_images_as_docker_compose() {
     let ours = unique_project("bcmp");

@@ -12,7 +12,7 @@ use std::io::IsTerminal as _;
 
 use envctl_executor::{ExecutorError, OneOff, Operation, observe, oneoff_spec};
 use envctl_parser::ServiceName;
-use envctl_planner::{oneoff_name, plan_run_deps};
+use envctl_planner::{UpOptions, oneoff_name, plan_run_deps};
 
 use crate::args::RunArgs;
 use crate::invocation::Invocation;
@@ -41,6 +41,23 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
             args.service
         )));
     };
+    // As 1.29.2's `project.up` for the one-off: the images of the service and,
+    // unless `--no-deps`, of its dependencies are pulled or built when missing,
+    // before anything is created.
+    let image_options = UpOptions {
+        services: vec![name.clone()],
+        no_deps: args.no_deps,
+        ..UpOptions::default()
+    };
+    let observed = super::images::ensure_images(
+        invocation,
+        &engine,
+        &project,
+        observed,
+        &image_options,
+        super::images::ImagePolicy::default(),
+    )
+    .await?;
     super::resources::ensure_all(&engine, &project).await?;
     let observed = if args.no_deps {
         observed
