@@ -2,6 +2,7 @@
 //! take: `LoadOptions`, the engine address, the parallel limit.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use envctl_executor::{Endpoint, Engine, TlsFlags, endpoint};
 use envctl_parser::{LoadOptions, Project, load};
@@ -14,21 +15,26 @@ use crate::report::{Failure, print_warning};
 #[derive(Debug, Clone)]
 pub struct Invocation {
     pub global: GlobalArgs,
+    /// The process environment.
     pub environment: IndexMap<String, String>,
+    /// [`Invocation::settings`], read once.
+    settings: OnceLock<IndexMap<String, String>>,
 }
 
 impl Invocation {
     pub fn from_process(global: GlobalArgs) -> Self {
+        Self::new(global, std::env::vars().collect())
+    }
+
+    pub fn new(global: GlobalArgs, environment: IndexMap<String, String>) -> Self {
         Self {
             global,
-            environment: std::env::vars().collect(),
+            environment,
+            settings: OnceLock::new(),
         }
     }
 
     pub fn load_options(&self, interpolate: bool) -> Result<LoadOptions, Failure> {
-        let cwd = std::env::current_dir().map_err(|error| {
-            Failure::usage(format!("cannot read the current directory: {error}"))
-        })?;
         // `-f -`: the compose file is standard input, read here (the parser reads
         // no stream).
         let stdin = if self.global.files.iter().any(|file| file.as_os_str() == "-") {
@@ -42,18 +48,59 @@ impl Invocation {
         };
         Ok(LoadOptions {
             stdin,
+            interpolate,
+            ..self.options_without_stdin()?
+        })
+    }
+
+    fn options_without_stdin(&self) -> Result<LoadOptions, Failure> {
+        let cwd = std::env::current_dir().map_err(|error| {
+            Failure::usage(format!("cannot read the current directory: {error}"))
+        })?;
+        Ok(LoadOptions {
+            stdin: None,
             files: self.global.files.clone(),
             project_name: self.global.project_name.clone(),
             project_directory: self.global.project_directory.clone(),
             env_file: self.global.env_file.clone(),
             environment: self.environment.clone(),
             cwd,
-            interpolate,
+            interpolate: true,
         })
     }
 
-    /// Loads the project and prints the parser's warnings.
+    /// Where the `COMPOSE_*` and `DOCKER_*` settings are read: `.env` (or
+    /// `--env-file`) with the process environment over it, as 1.29.2's
+    /// `Environment.from_env_file`. When `.env` cannot be read, the process
+    /// environment alone: loading the project reports that problem.
+    pub fn settings(&self) -> &IndexMap<String, String> {
+        self.settings.get_or_init(|| {
+            self.options_without_stdin()
+                .ok()
+                .and_then(|options| envctl_parser::environment(&options).ok())
+                .unwrap_or_else(|| self.environment.clone())
+        })
+    }
+
+    /// A setting (see [`Invocation::settings`]); unset when empty.
+    fn setting(&self, name: &str) -> Option<&str> {
+        self.settings()
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+
+    /// A boolean setting as 1.29.2's `get_boolean`: unset, empty, `0` and `false`
+    /// (any case) are false, anything else true.
+    pub fn flag(&self, name: &str) -> bool {
+        self.setting(name)
+            .is_some_and(|value| !matches!(value.to_ascii_lowercase().as_str(), "0" | "false"))
+    }
+
+    /// Loads the project and prints the parser's warnings. As 1.29.2's
+    /// `project_from_options`, it also checks `COMPOSE_PARALLEL_LIMIT` first.
     pub fn load_project(&self, interpolate: bool) -> Result<Project, Failure> {
+        self.parallel_limit()?;
         let project = load(&self.load_options(interpolate)?)?;
         for warning in &project.warnings {
             print_warning(&warning.to_string());
@@ -82,7 +129,7 @@ impl Invocation {
         Ok(endpoint::resolve(
             global.host.as_deref(),
             &flags,
-            &|name| self.environment.get(name).cloned(),
+            &|name| self.settings().get(name).cloned(),
             home.as_deref(),
         )?)
     }
@@ -95,15 +142,13 @@ impl Invocation {
         Ok(engine)
     }
 
-    /// `COMPOSE_PARALLEL_LIMIT`.
     /// The active profiles: `--profile`, else `COMPOSE_PROFILES` (comma-separated),
     /// as 1.29.2's `get_profiles_from_options`.
     pub fn profiles(&self) -> Vec<String> {
         if !self.global.profiles.is_empty() {
             return self.global.profiles.clone();
         }
-        self.environment
-            .get("COMPOSE_PROFILES")
+        self.setting("COMPOSE_PROFILES")
             .map(|profiles| {
                 profiles
                     .split(',')
@@ -114,11 +159,35 @@ impl Invocation {
             .unwrap_or_default()
     }
 
-    pub fn parallel_limit(&self) -> usize {
-        envctl_executor::parallel_limit(
-            self.environment
-                .get("COMPOSE_PARALLEL_LIMIT")
-                .map(String::as_str),
-        )
+    /// `COMPOSE_PARALLEL_LIMIT`: how many engine requests at once (64 when unset).
+    ///
+    /// # Errors
+    ///
+    /// It is not a whole number, or it is less than 2 (as 1.29.2).
+    pub fn parallel_limit(&self) -> Result<usize, Failure> {
+        let Some(value) = self.setting("COMPOSE_PARALLEL_LIMIT") else {
+            return Ok(envctl_executor::parallel_limit(None));
+        };
+        match value.trim().parse::<i64>() {
+            Ok(limit) if limit >= 2 => Ok(envctl_executor::parallel_limit(Some(value))),
+            Ok(_) => Err(Failure::usage(format!(
+                "`COMPOSE_PARALLEL_LIMIT` cannot be less than 2 (found `{value}`)"
+            ))),
+            Err(_) => Err(Failure::usage(format!(
+                "`COMPOSE_PARALLEL_LIMIT` must be a whole number (found `{value}`)"
+            ))),
+        }
+    }
+
+    /// `COMPOSE_IGNORE_ORPHANS`: no warning about orphan containers; an error beside
+    /// `--remove-orphans`, as 1.29.2.
+    pub fn ignore_orphans(&self, remove_orphans: bool) -> Result<bool, Failure> {
+        let ignore = self.flag("COMPOSE_IGNORE_ORPHANS");
+        if ignore && remove_orphans {
+            return Err(Failure::usage(
+                "`COMPOSE_IGNORE_ORPHANS` and `--remove-orphans` cannot be combined",
+            ));
+        }
+        Ok(ignore)
     }
 }

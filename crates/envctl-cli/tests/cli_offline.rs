@@ -147,6 +147,92 @@ fn docker_host_is_read_from_the_environment() {
     );
 }
 
+/// 1.29.2 reads `DOCKER_HOST` and the `COMPOSE_*` settings from `.env` too
+/// (`Environment.from_env_file`), the shell winning over the file.
+#[test]
+fn dot_env_sets_the_engine_and_the_compose_settings() {
+    let test = Test::new()
+        .file("docker-compose.yml", V1)
+        .file(".env", "DOCKER_HOST=tcp://127.0.0.1:9\n");
+    // `env -u`: a `DOCKER_HOST` of the test's own environment would win over `.env`.
+    let output = test.envctl_with(&["env", "-u", "DOCKER_HOST"], &[], &["down"]);
+    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert!(
+        output.stderr.contains("tcp://127.0.0.1:9"),
+        "{}",
+        output.render()
+    );
+
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "version: '3.9'\nservices:\n  web:\n    image: envctl-test/busybox\n  debug:\n    image: envctl-test/busybox\n    profiles: [dbg]\n",
+        )
+        .file(".env", "COMPOSE_PROFILES=dbg\nCOMPOSE_PARALLEL_LIMIT=1\n");
+    // `config --hash='*'` lists the active profiles' services (`--services` all),
+    // as 1.29.2 does with the same `.env`.
+    let services = |output: &support::Output| -> Vec<String> {
+        output
+            .stdout
+            .lines()
+            .filter_map(|line| line.split_whitespace().next().map(ToOwned::to_owned))
+            .collect()
+    };
+    let output = test.envctl(&["config", "--hash=*"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert_eq!(services(&output), ["web", "debug"], "{}", output.render());
+    let output = test.envctl_with(
+        &[],
+        &[("COMPOSE_PROFILES", "other")],
+        &["config", "--hash=*"],
+    );
+    assert_eq!(
+        services(&output),
+        ["web"],
+        "the shell wins: {}",
+        output.render()
+    );
+
+    // As 1.29.2: a limit under 2 is an error, before anything is done.
+    let output = test.envctl(&["pull"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output
+            .stderr
+            .contains("`COMPOSE_PARALLEL_LIMIT` cannot be less than 2 (found `1`)"),
+        "{}",
+        output.render()
+    );
+    let output = test.envctl_with(&[], &[("COMPOSE_PARALLEL_LIMIT", "lots")], &["pull"]);
+    assert!(
+        output
+            .stderr
+            .contains("`COMPOSE_PARALLEL_LIMIT` must be a whole number (found `lots`)"),
+        "{}",
+        output.render()
+    );
+}
+
+#[test]
+fn compose_ignore_orphans_and_remove_orphans_conflict() {
+    let test = Test::new().file("docker-compose.yml", V1);
+    for command in ["up", "down"] {
+        let output = test.envctl_with(
+            &[],
+            &[("COMPOSE_IGNORE_ORPHANS", "1")],
+            &[command, "--remove-orphans"],
+        );
+        assert_eq!(output.code, Some(1), "{}", output.render());
+        assert!(
+            output
+                .stderr
+                .contains("`COMPOSE_IGNORE_ORPHANS` and `--remove-orphans` cannot be combined"),
+            "{}",
+            output.render()
+        );
+    }
+}
+
 #[test]
 fn an_unsupported_engine_address_exits_1() {
     let output = Test::new()

@@ -27,7 +27,9 @@ pub mod serialize;
 pub mod yaml;
 
 pub use error::{ParseError, ParseWarning, Problem, ProblemKind};
-pub use load::{LoadOptions, load, load_with_sections, normalize_project_name, parse_str};
+pub use load::{
+    LoadOptions, environment, load, load_with_sections, normalize_project_name, parse_str,
+};
 pub use model::*;
 pub use serialize::{
     RenderOptions, to_compose_value, to_compose_yaml, to_compose_yaml_with, to_resolved_yaml,

@@ -575,10 +575,15 @@ struct Invocation {
     env_file: Option<PathBuf>,
 }
 
-fn resolve_invocation(
-    options: &LoadOptions,
-    warnings: &mut Vec<ParseWarning>,
-) -> Result<Invocation, ParseError> {
+/// The environment, and what deciding it needed that the rest reuses.
+struct ResolvedEnvironment {
+    cwd: PathBuf,
+    separator: String,
+    variables: IndexMap<String, String>,
+    env_file: Option<PathBuf>,
+}
+
+fn resolve_environment(options: &LoadOptions) -> Result<ResolvedEnvironment, ParseError> {
     let cwd = absolute(Path::new("/"), &options.cwd);
     // Where `.env` is read: --project-directory, the first -f, the first COMPOSE_FILE
     // entry of the *process* environment, else cwd (not the discovered directory).
@@ -628,6 +633,40 @@ fn resolve_invocation(
     for (key, value) in &options.environment {
         environment.insert(key.clone(), value.clone());
     }
+    Ok(ResolvedEnvironment {
+        cwd,
+        separator,
+        variables: environment,
+        env_file,
+    })
+}
+
+/// The environment of the invocation, as 1.29.2's `Environment.from_env_file`
+/// makes it: `.env` (or `--env-file`), then the process environment over it. The
+/// `COMPOSE_*` and `DOCKER_*` settings are read from it, so that `.env` may set them.
+///
+/// # Errors
+///
+/// `--env-file` names a file that does not exist, or `.env` cannot be read.
+pub fn environment(options: &LoadOptions) -> Result<IndexMap<String, String>, ParseError> {
+    resolve_environment(options).map(|resolved| resolved.variables)
+}
+
+fn resolve_invocation(
+    options: &LoadOptions,
+    warnings: &mut Vec<ParseWarning>,
+) -> Result<Invocation, ParseError> {
+    let ResolvedEnvironment {
+        cwd,
+        separator,
+        variables: environment,
+        env_file,
+    } = resolve_environment(options)?;
+    // The files themselves are split with the separator `.env` may set too.
+    let separator = environment
+        .get("COMPOSE_PATH_SEPARATOR")
+        .cloned()
+        .unwrap_or(separator);
 
     let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
     if !options.files.is_empty() {
@@ -929,6 +968,31 @@ impl Loader {
             warnings: std::mem::take(&mut self.warnings),
         };
         crate::resources::attach(&mut project, &sections);
+        // Each network's and volume's key, in the last file that has the section
+        // (the one whose section was kept).
+        for file in &loaded {
+            for (section, node) in &file.sections {
+                let Some(mapping) = node.as_mapping() else {
+                    continue;
+                };
+                for entry in &mapping.entries {
+                    let span = Some(entry.key_span);
+                    match section.as_str() {
+                        "networks" => {
+                            if let Some(network) = project.networks.get_mut(&entry.key) {
+                                network.span = span;
+                            }
+                        }
+                        "volumes" => {
+                            if let Some(volume) = project.volumes.get_mut(&entry.key) {
+                                volume.span = span;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
         Ok((project, sections))
     }
 }

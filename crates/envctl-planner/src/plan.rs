@@ -58,6 +58,8 @@ pub struct UpOptions {
     pub timeout: Option<u64>,
     /// The active profiles (`--profile`, else `COMPOSE_PROFILES`).
     pub profiles: Vec<String>,
+    /// `COMPOSE_IGNORE_ORPHANS`: no warning about orphan containers.
+    pub ignore_orphans: bool,
 }
 
 /// What `envctl down` was asked.
@@ -67,6 +69,8 @@ pub struct DownOptions {
     pub remove_volumes: bool,
     /// `--remove-orphans`.
     pub remove_orphans: bool,
+    /// `COMPOSE_IGNORE_ORPHANS`: no warning about orphan containers.
+    pub ignore_orphans: bool,
     /// `-t`.
     pub timeout: Option<u64>,
 }
@@ -246,8 +250,11 @@ pub fn plan_up(
     // One step per container is the common case.
     plan.steps.reserve(selected.len());
     let by_service = observed.containers_by_service();
-    plan.warnings
-        .extend(orphan_warning(project, observed, options.remove_orphans));
+    plan.warnings.extend(orphan_warning(
+        project,
+        observed,
+        options.remove_orphans || options.ignore_orphans,
+    ));
     if options.remove_orphans {
         for container in orphans(project, observed) {
             plan_removal(
@@ -312,8 +319,11 @@ pub fn plan_down(
 ) -> Result<Plan, PlanError> {
     let graph = DependencyGraph::new(project)?;
     let mut plan = Plan::default();
-    plan.warnings
-        .extend(orphan_warning(project, observed, options.remove_orphans));
+    plan.warnings.extend(orphan_warning(
+        project,
+        observed,
+        options.remove_orphans || options.ignore_orphans,
+    ));
     plan.resources = Resources {
         remove_volumes: options.remove_volumes,
         ..project_resources(project)
@@ -763,8 +773,9 @@ fn orphans<'a>(project: &Project, observed: &'a Observed) -> Vec<&'a ObservedCon
         .collect()
 }
 
-fn orphan_warning(project: &Project, observed: &Observed, removing: bool) -> Option<String> {
-    if removing {
+/// The warning about orphan containers, unless they are being removed or ignored.
+fn orphan_warning(project: &Project, observed: &Observed, quiet: bool) -> Option<String> {
+    if quiet {
         return None;
     }
     let names: Vec<_> = orphans(project, observed)

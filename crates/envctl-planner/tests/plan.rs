@@ -330,6 +330,20 @@ fn orphans_are_reported_or_removed_with_remove_orphans() {
     [] -> #2 web, keep `demo_web_1`, up to date
     ");
     assert!(plan.warnings.is_empty());
+    // `COMPOSE_IGNORE_ORPHANS`: left alone, and not a word about them.
+    let options = UpOptions {
+        ignore_orphans: true,
+        ..UpOptions::default()
+    };
+    let plan = plan_up(&project, &observed, &options).expect("plan");
+    assert!(plan.is_noop(), "{plan}");
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let options = DownOptions {
+        ignore_orphans: true,
+        ..DownOptions::default()
+    };
+    let plan = plan_down(&project, &observed, &options).expect("plan");
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
 }
 
 // See: #4

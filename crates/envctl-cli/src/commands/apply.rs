@@ -78,7 +78,7 @@ pub async fn run(invocation: &Invocation, command: Command) -> Result<(), Failur
         &engine,
         &targets,
         &action,
-        invocation.parallel_limit(),
+        invocation.parallel_limit()?,
         progress,
     )
     .await?;
@@ -96,7 +96,7 @@ pub async fn execute_with(
 ) -> Result<(), Failure> {
     let shutdown = crate::interrupt::shutdown();
     let options = RunOptions {
-        parallel_limit: invocation.parallel_limit(),
+        parallel_limit: invocation.parallel_limit()?,
     };
     let result = run_plan(
         engine,

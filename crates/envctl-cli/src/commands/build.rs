@@ -36,8 +36,8 @@ pub async fn run(invocation: &Invocation, args: BuildArgs) -> Result<(), Failure
         match entry.split_once('=') {
             Some((key, value)) => build_args.push((key.to_owned(), value.to_owned())),
             None => {
-                // 1.29.2 takes a bare `KEY` from the environment.
-                if let Some(value) = invocation.environment.get(entry).cloned() {
+                // 1.29.2 takes a bare `KEY` from the environment (`.env` included).
+                if let Some(value) = invocation.settings().get(entry).cloned() {
                     build_args.push((entry.clone(), value));
                 }
             }
@@ -65,7 +65,7 @@ pub async fn run(invocation: &Invocation, args: BuildArgs) -> Result<(), Failure
     let shutdown = crate::interrupt::shutdown();
     let engine = invocation.connect().await?;
     let parallel = if args.parallel {
-        invocation.parallel_limit()
+        invocation.parallel_limit()?
     } else {
         1
     };

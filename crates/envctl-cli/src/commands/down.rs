@@ -15,6 +15,7 @@ pub async fn run(invocation: &Invocation, args: DownArgs) -> Result<(), Failure>
     let options = DownOptions {
         remove_volumes: args.volumes,
         remove_orphans: args.remove_orphans,
+        ignore_orphans: invocation.ignore_orphans(args.remove_orphans)?,
         timeout: args.timeout,
     };
     let plan = plan_down(&project, &observed, &options)?;

@@ -98,7 +98,7 @@ pub async fn ensure_images(
         engine,
         &invocation.environment,
         to_pull,
-        invocation.parallel_limit(),
+        invocation.parallel_limit()?,
         false,
     )
     .await;

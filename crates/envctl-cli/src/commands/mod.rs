@@ -189,7 +189,7 @@ async fn execute_until(
     // labelled container not yet started or a recreate half done, which the next
     // `up` finishes (docs/executor.md).
     let options = RunOptions {
-        parallel_limit: invocation.parallel_limit(),
+        parallel_limit: invocation.parallel_limit()?,
     };
     let result = run(
         engine,

@@ -24,7 +24,7 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
     let parallel = if args.no_parallel {
         1
     } else {
-        invocation.parallel_limit()
+        invocation.parallel_limit()?
     };
     let errors = pull_images(
         &engine,

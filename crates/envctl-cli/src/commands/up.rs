@@ -18,6 +18,7 @@ use crate::report::{Failure, print_line};
 pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let mut options = up_options(&args)?;
     options.profiles = invocation.profiles();
+    options.ignore_orphans = invocation.ignore_orphans(args.remove_orphans)?;
     let (project, engine, observed, lock) = super::prepare_locked(invocation, args.dry_run).await?;
     let policy = super::images::ImagePolicy {
         build: args.build,
@@ -173,5 +174,6 @@ fn up_options(args: &UpArgs) -> Result<UpOptions, Failure> {
         renew_anon_volumes: args.renew_anon_volumes,
         timeout: args.timeout,
         profiles: Vec::new(),
+        ignore_orphans: false,
     })
 }
