@@ -14,6 +14,14 @@ fn assert_success(output: &Output, what: &str) {
     assert_eq!(output.code, Some(0), "{what}: {}", output.render());
 }
 
+/// Text as miette wraps it, unwrapped: its frame characters and line breaks gone.
+fn unwrapped(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn network_exists(name: &str) -> bool {
     !docker_lines(&["network", "ls", "-q", "--filter", &format!("name=^{name}$")]).is_empty()
 }
@@ -198,6 +206,109 @@ networks:
         up.render()
     );
     assert!(support::project_container_ids(&project).is_empty());
+}
+
+/// A network or volume the file changed since `up` made it: `up` stops before it
+/// touches a container, names what changed and where it is defined; a changed
+/// label is only a warning. docker-compose 1.29.2 refuses the same network.
+#[test]
+fn a_network_or_volume_changed_in_the_file_stops_up_before_any_container() {
+    let project = unique_project("v2drift");
+    let _guard = ProjectGuard::new(&project);
+    let file = |internal: &str, tier: &str, volume: &str| {
+        format!(
+            r#"version: "2.4"
+services:
+  web:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    networks: [front]
+    volumes: [data:/data]
+networks:
+  front:
+    internal: {internal}
+    labels: {{tier: {tier}}}
+volumes:
+  data: {volume}
+"#
+        )
+    };
+    let test = Test::new().file("docker-compose.yml", &file("false", "front", "{}"));
+    let write = |text: String| {
+        std::fs::write(test.path().join("docker-compose.yml"), text).expect("write the file");
+    };
+    assert_success(&test.envctl(&["-p", &project, "up", "-d"]), "up");
+    assert!(
+        support::lock_files(&project).is_empty(),
+        "envctl removes its lock file: {:?}",
+        support::lock_files(&project)
+    );
+    let web = format!("{project}_web_1");
+    let id = inspect(&web, "{{.Id}}");
+
+    write(file("true", "front", "{}"));
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        unwrapped(&up.stderr).contains(&format!(
+            "network `{project}_front` needs to be recreated: `internal` has changed (the file says `true`, the engine has `false`)"
+        )),
+        "{}",
+        up.render()
+    );
+    assert!(
+        up.stderr.contains("docker-compose.yml:9:3")
+            && up.stderr.contains("`front` is defined here"),
+        "points at the definition: {}",
+        up.render()
+    );
+    assert!(up.stderr.contains("envctl down"), "{}", up.render());
+    assert_eq!(inspect(&web, "{{.Id}}"), id, "the container is untouched");
+    let compose = support::docker_compose(test.path(), &["-p", &project, "up", "-d"]);
+    assert_ne!(compose.code, Some(0), "{}", compose.render());
+    assert!(
+        compose
+            .stderr
+            .contains("needs to be recreated - internal has changed"),
+        "docker-compose refuses it too: {}",
+        compose.render()
+    );
+
+    // A label is only a warning.
+    write(file("false", "back", "{}"));
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_success(&up, "up with a changed label");
+    assert!(
+        unwrapped(&up.stderr).contains(&format!(
+            "warning: network `{project}_front`: label `tier` has changed; it may need to be recreated"
+        )),
+        "{}",
+        up.render()
+    );
+    assert_eq!(inspect(&web, "{{.Id}}"), id);
+
+    // A volume's driver options: its data is never removed for it.
+    write(file(
+        "false",
+        "front",
+        "{driver_opts: {type: tmpfs, device: tmpfs}}",
+    ));
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        unwrapped(&up.stderr).contains(&format!(
+            "volume `{project}_data` needs to be recreated: its driver option `device` has changed (the file says `tmpfs`, the engine has `none`)"
+        )),
+        "{}",
+        up.render()
+    );
+    assert!(
+        unwrapped(&up.stderr).contains(&format!("docker volume rm {project}_data")),
+        "{}",
+        up.render()
+    );
+    assert!(volume_exists(&format!("{project}_data")));
+    assert_eq!(inspect(&web, "{{.Id}}"), id);
 }
 
 #[test]

@@ -478,6 +478,14 @@ pub(crate) fn connection_problem(error: &EngineError) -> Option<ConnectionProble
     None
 }
 
+/// An engine's map (labels, options) in key order, so that what is compared or
+/// reported of it does not depend on hash order.
+fn sorted(map: Option<HashMap<String, String>>) -> indexmap::IndexMap<String, String> {
+    let mut entries: Vec<(String, String)> = map.unwrap_or_default().into_iter().collect();
+    entries.sort();
+    entries.into_iter().collect()
+}
+
 /// The HTTP status of an engine error, if the engine answered at all.
 fn status(error: &EngineError) -> Option<u16> {
     match error {

@@ -309,6 +309,11 @@ pub enum ExecutorError {
         name: String,
     },
 
+    /// An existing network or volume is no longer what the file says.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ResourceChanged(#[from] Box<envctl_planner::ResourceChanged>),
+
     /// A `depends_on` condition cannot be met.
     #[error("service `{service}`: dependency `{dependency}` {problem}")]
     #[diagnostic(code(envctl::dependency_failed))]

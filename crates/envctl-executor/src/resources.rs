@@ -3,10 +3,12 @@
 //! container joins before it starts.
 //!
 //! As 1.29.2 (`Network.ensure`, `ProjectVolumes.initialize`, `ProjectNetworks.remove`):
-//! an existing network or volume is used as it is; an external one must exist and
-//! is never made or removed; volumes are removed only with `down -v`.
+//! an existing network or volume is used as it is while it is what the file says
+//! (`envctl_planner::drift`); an external one must exist and is never made, compared
+//! or removed; volumes are removed only with `down -v`.
 
-use envctl_planner::Resources;
+use envctl_parser::Project;
+use envctl_planner::{ResourceChanged, Resources, network_drift, volume_drift};
 use indexmap::IndexMap;
 
 use crate::docker::Engine;
@@ -29,19 +31,33 @@ pub enum ResourceEvent {
     Warning(String),
 }
 
-/// Makes every network and volume of `resources` that does not exist yet.
+/// Makes every network and volume of `resources` that does not exist yet. One
+/// that exists is used as it is when it is still what the file says (the
+/// planner's [`network_drift`], [`volume_drift`]): a changed label is a warning,
+/// any other change stops here, before a container is touched. External ones are
+/// only required to exist.
 pub async fn ensure_resources(
     engine: &Engine,
-    project: &str,
+    project: &Project,
     resources: &Resources,
     report: ResourceReport<'_>,
 ) -> Result<(), ExecutorError> {
     for network in &resources.networks {
-        let exists = engine
-            .network_exists(&network.name)
+        let existing = engine
+            .inspect_network(&network.name)
             .await
             .map_err(engine.request_failed(Operation::InspectNetwork, &network.name))?;
-        if exists {
+        if let Some(existing) = existing {
+            if !network.external {
+                let drift = network_drift(network, &existing);
+                if let Some(change) = drift.change {
+                    return Err(Box::new(ResourceChanged::network(project, network, change)).into());
+                }
+                drift
+                    .warnings
+                    .into_iter()
+                    .for_each(|warning| report(ResourceEvent::Warning(warning)));
+            }
             continue;
         }
         if network.external {
@@ -58,18 +74,33 @@ pub async fn ensure_resources(
             "Creating network \"{}\" with {driver}",
             network.name
         )));
-        let labels = compose_labels(&network.labels, project, NETWORK_LABEL, &network.label);
+        let labels = compose_labels(
+            &network.labels,
+            &project.name,
+            NETWORK_LABEL,
+            &network.label,
+        );
         engine
             .create_network(network, &labels)
             .await
             .map_err(engine.request_failed(Operation::CreateNetwork, &network.name))?;
     }
     for volume in &resources.volumes {
-        let exists = engine
-            .volume_exists(&volume.name)
+        let existing = engine
+            .inspect_volume(&volume.name)
             .await
             .map_err(engine.request_failed(Operation::InspectVolume, &volume.name))?;
-        if exists {
+        if let Some(existing) = existing {
+            if !volume.external {
+                let drift = volume_drift(volume, &existing);
+                if let Some(change) = drift.change {
+                    return Err(Box::new(ResourceChanged::volume(project, volume, change)).into());
+                }
+                drift
+                    .warnings
+                    .into_iter()
+                    .for_each(|warning| report(ResourceEvent::Warning(warning)));
+            }
             continue;
         }
         if volume.external {
@@ -83,7 +114,7 @@ pub async fn ensure_resources(
             volume.name,
             volume.driver.as_deref().unwrap_or("default")
         )));
-        let labels = compose_labels(&volume.labels, project, VOLUME_LABEL, &volume.label);
+        let labels = compose_labels(&volume.labels, &project.name, VOLUME_LABEL, &volume.label);
         engine
             .create_volume(volume, &labels)
             .await

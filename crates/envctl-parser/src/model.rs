@@ -491,6 +491,9 @@ pub struct NetworkDef {
     pub internal: Option<bool>,
     pub enable_ipv6: Option<bool>,
     pub ipam: Option<Ipam>,
+    /// Its key in the file that defined it last, for messages about it.
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 /// `ipam:` of a network.
@@ -520,6 +523,9 @@ pub struct VolumeDef {
     pub driver_opts: IndexMap<String, String>,
     pub labels: IndexMap<String, String>,
     pub external: bool,
+    /// Its key in the file that defined it last, for messages about it.
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 /// One long-syntax entry of a service's `volumes`.

@@ -136,6 +136,7 @@ fn network_def(config: &Json) -> NetworkDef {
         internal: config.get("internal").and_then(Json::as_bool),
         enable_ipv6: config.get("enable_ipv6").and_then(Json::as_bool),
         ipam,
+        span: None,
     }
 }
 
@@ -146,6 +147,7 @@ fn volume_def(config: &Json) -> VolumeDef {
         driver_opts: string_map(config.get("driver_opts")),
         labels: string_map(config.get("labels")),
         external: is_external(config),
+        span: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! out. This crate is pure, synchronous and deterministic: no I/O, no `async`, no
 //! engine types, and every tie is broken by file order, never by hash order.
 
+pub mod drift;
 pub mod error;
 pub mod graph;
 pub mod hash;
@@ -16,6 +17,9 @@ pub mod profiles;
 pub mod render;
 pub mod resources;
 
+pub use drift::{
+    Change, Drift, ObservedNetwork, ObservedVolume, ResourceChanged, network_drift, volume_drift,
+};
 pub use error::PlanError;
 pub use graph::DependencyGraph;
 pub use hash::{changed_keys, compose_order, config_digest, config_hash, config_hash_observed};

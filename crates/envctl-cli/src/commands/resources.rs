@@ -15,7 +15,7 @@ fn report(event: ResourceEvent) {
 }
 
 pub async fn ensure(engine: &Engine, project: &Project, plan: &Plan) -> Result<(), Failure> {
-    Ok(ensure_resources(engine, &project.name, &plan.resources, &report).await?)
+    Ok(ensure_resources(engine, project, &plan.resources, &report).await?)
 }
 
 pub async fn remove(engine: &Engine, plan: &Plan) -> Result<(), Failure> {
@@ -27,5 +27,5 @@ pub async fn remove(engine: &Engine, plan: &Plan) -> Result<(), Failure> {
 /// `run`: the project's networks and volumes, whatever its dependencies' plan holds.
 pub async fn ensure_all(engine: &Engine, project: &Project) -> Result<(), Failure> {
     let resources = envctl_planner::project_resources(project);
-    Ok(ensure_resources(engine, &project.name, &resources, &report).await?)
+    Ok(ensure_resources(engine, project, &resources, &report).await?)
 }

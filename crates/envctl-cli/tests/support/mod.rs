@@ -239,6 +239,27 @@ pub fn unique_project(test: &str) -> String {
 }
 
 /// The ids of the project's containers, by label.
+/// Every container whose name mentions the project carries its label; unless
+/// `renamed_allowed`, each is named `<project>_…` (no `<short id>_<name>` left by a
+/// recreate).
+pub fn assert_all_labelled(project: &str, renamed_allowed: bool) {
+    for line in docker_lines(&[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}} {{.Label \"com.docker.compose.project\"}}",
+        "--filter",
+        &format!("name={project}"),
+    ]) {
+        let (name, label) = line.split_once(' ').unwrap_or((&line, ""));
+        assert_eq!(label, project, "`{name}` carries the project label");
+        assert!(
+            renamed_allowed || name.starts_with(&format!("{project}_")),
+            "a renamed leftover: {name}"
+        );
+    }
+}
+
 pub fn project_container_ids(project: &str) -> Vec<String> {
     docker_lines(&[
         "ps",
@@ -331,24 +352,31 @@ impl Drop for ProjectGuard {
 }
 
 /// The project's lock files (`<project>-<16 hex>.lock` under the temporary
-/// directory's `envctl/`, where `Test` runs put them): envctl never removes them,
-/// and every test uses a new project name.
-fn remove_lock_files(project: &str) {
+/// directory's `envctl/`, where `Test` runs put them). envctl removes its own when
+/// it lets go; one that exited at once (a second Ctrl-C) leaves it behind.
+pub fn lock_files(project: &str) -> Vec<PathBuf> {
     let directory = std::env::temp_dir().join("envctl");
     let Ok(entries) = std::fs::read_dir(&directory) else {
-        return;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let is_lock = name
-            .to_str()
-            .and_then(|name| name.strip_prefix(project))
-            .and_then(|rest| rest.strip_prefix('-'))
-            .and_then(|rest| rest.strip_suffix(".lock"))
-            .is_some_and(|digest| digest.len() == 16);
-        if is_lock {
-            let _ = std::fs::remove_file(entry.path());
-        }
+    entries
+        .flatten()
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.strip_prefix(project))
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|rest| rest.strip_suffix(".lock"))
+                .is_some_and(|digest| digest.len() == 16)
+        })
+        .map(|entry| entry.path())
+        .collect()
+}
+
+fn remove_lock_files(project: &str) {
+    for path in lock_files(project) {
+        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -7,23 +7,49 @@ use bollard::models::{
     NetworkCreateRequest, NetworkDisconnectRequest,
 };
 use bollard::query_parameters::InspectNetworkOptions;
-use envctl_planner::NetworkResource;
+use envctl_parser::IpamPool;
+use envctl_planner::{NetworkResource, ObservedNetwork};
 use indexmap::IndexMap;
 
-use super::{Engine, EngineError, status, traced};
+use super::{Engine, EngineError, sorted, status, traced};
 use crate::spec::NetworkEndpoint;
 
 impl Engine {
-    /// `false` when there is no network of that name or id.
-    pub async fn network_exists(&self, name: &str) -> Result<bool, EngineError> {
+    /// The network of that name or id as the engine describes it; `None` when there
+    /// is none.
+    pub async fn inspect_network(
+        &self,
+        name: &str,
+    ) -> Result<Option<ObservedNetwork>, EngineError> {
         let request = self
             .client
             .inspect_network(name, None::<InspectNetworkOptions>);
-        match traced("inspect_network", name, request).await {
-            Ok(_) => Ok(true),
-            Err(error) if status(&error) == Some(404) => Ok(false),
-            Err(error) => Err(error),
-        }
+        let network = match traced("inspect_network", name, request).await {
+            Ok(network) => network,
+            Err(error) if status(&error) == Some(404) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let ipam = network.ipam.unwrap_or_default();
+        Ok(Some(ObservedNetwork {
+            driver: network.driver.unwrap_or_default(),
+            options: sorted(network.options),
+            ipam_driver: ipam.driver.unwrap_or_default(),
+            ipam_pools: ipam
+                .config
+                .unwrap_or_default()
+                .into_iter()
+                .map(|pool| IpamPool {
+                    subnet: pool.subnet,
+                    ip_range: pool.ip_range,
+                    gateway: pool.gateway,
+                    aux_addresses: sorted(pool.auxiliary_addresses),
+                })
+                .collect(),
+            ipam_options: sorted(ipam.options),
+            internal: network.internal.unwrap_or(false),
+            enable_ipv6: network.enable_ipv6.unwrap_or(false),
+            labels: sorted(network.labels),
+        }))
     }
 
     /// Creates the network as 1.29.2's `Network.ensure` does (attachable, with the

@@ -2,17 +2,21 @@
 
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::RemoveVolumeOptions;
-use envctl_planner::VolumeResource;
+use envctl_planner::{ObservedVolume, VolumeResource};
 use indexmap::IndexMap;
 
-use super::{Engine, EngineError, status, traced};
+use super::{Engine, EngineError, sorted, status, traced};
 
 impl Engine {
-    /// `false` when there is no volume of that name.
-    pub async fn volume_exists(&self, name: &str) -> Result<bool, EngineError> {
+    /// The volume of that name as the engine describes it; `None` when there is none.
+    pub async fn inspect_volume(&self, name: &str) -> Result<Option<ObservedVolume>, EngineError> {
         match traced("inspect_volume", name, self.client.inspect_volume(name)).await {
-            Ok(_) => Ok(true),
-            Err(error) if status(&error) == Some(404) => Ok(false),
+            Ok(volume) => Ok(Some(ObservedVolume {
+                driver: volume.driver,
+                options: sorted(Some(volume.options)),
+                labels: sorted(Some(volume.labels)),
+            })),
+            Err(error) if status(&error) == Some(404) => Ok(None),
             Err(error) => Err(error),
         }
     }
