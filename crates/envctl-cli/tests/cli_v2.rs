@@ -85,6 +85,11 @@ volumes:
         "{}",
         up.render()
     );
+    // The networks and volumes now exist, IPAM pool and labels included, and are
+    // still what the file says: the next `up` uses them as they are.
+    let again = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_success(&again, "up again");
+    assert!(!again.stderr.contains("warning"), "{}", again.render());
 
     for network in ["default", "front", "back"] {
         let name = format!("{project}_{network}");
