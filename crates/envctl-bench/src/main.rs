@@ -76,7 +76,7 @@ struct Args {
     tls: bool,
     /// Start no new shape/size after this many minutes (0: no limit); the report
     /// lists what was left out.
-    #[arg(long, default_value_t = 14)]
+    #[arg(long, default_value_t = 40)]
     time_limit: u64,
     /// Where the generated projects and `report.md` go.
     #[arg(long, default_value = "target/bench")]
