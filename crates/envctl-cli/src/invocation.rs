@@ -163,15 +163,16 @@ impl Invocation {
     ///
     /// # Errors
     ///
-    /// It is not a whole number, or it is less than 2 (as 1.29.2).
+    /// It is not a whole number, or it is less than 1. (1.29.2 refuses 1 too; envctl
+    /// takes it as "one request at a time".)
     pub fn parallel_limit(&self) -> Result<usize, Failure> {
         let Some(value) = self.setting("COMPOSE_PARALLEL_LIMIT") else {
             return Ok(envctl_executor::parallel_limit(None));
         };
         match value.trim().parse::<i64>() {
-            Ok(limit) if limit >= 2 => Ok(envctl_executor::parallel_limit(Some(value))),
+            Ok(limit) if limit >= 1 => Ok(envctl_executor::parallel_limit(Some(value))),
             Ok(_) => Err(Failure::usage(format!(
-                "`COMPOSE_PARALLEL_LIMIT` cannot be less than 2 (found `{value}`)"
+                "`COMPOSE_PARALLEL_LIMIT` cannot be less than 1 (found `{value}`)"
             ))),
             Err(_) => Err(Failure::usage(format!(
                 "`COMPOSE_PARALLEL_LIMIT` must be a whole number (found `{value}`)"

@@ -168,7 +168,7 @@ fn dot_env_sets_the_engine_and_the_compose_settings() {
             "docker-compose.yml",
             "version: '3.9'\nservices:\n  web:\n    image: envctl-test/busybox\n  debug:\n    image: envctl-test/busybox\n    profiles: [dbg]\n",
         )
-        .file(".env", "COMPOSE_PROFILES=dbg\nCOMPOSE_PARALLEL_LIMIT=1\n");
+        .file(".env", "COMPOSE_PROFILES=dbg\nCOMPOSE_PARALLEL_LIMIT=0\n");
     // `config --hash='*'` lists the active profiles' services (`--services` all),
     // as 1.29.2 does with the same `.env`.
     let services = |output: &support::Output| -> Vec<String> {
@@ -193,13 +193,13 @@ fn dot_env_sets_the_engine_and_the_compose_settings() {
         output.render()
     );
 
-    // As 1.29.2: a limit under 2 is an error, before anything is done.
+    // A limit under 1 is an error, before anything is done (1.29.2: under 2).
     let output = test.envctl(&["pull"]);
     assert_eq!(output.code, Some(1), "{}", output.render());
     assert!(
         output
             .stderr
-            .contains("`COMPOSE_PARALLEL_LIMIT` cannot be less than 2 (found `1`)"),
+            .contains("`COMPOSE_PARALLEL_LIMIT` cannot be less than 1 (found `0`)"),
         "{}",
         output.render()
     );
