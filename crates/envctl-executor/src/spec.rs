@@ -761,6 +761,7 @@ mod tests {
                 .collect(),
             networks: IndexMap::new(),
             volumes: IndexMap::new(),
+            secrets: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }
