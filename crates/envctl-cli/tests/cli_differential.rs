@@ -319,7 +319,7 @@ fn differences(compose: &BTreeMap<String, Value>, envctl: &BTreeMap<String, Valu
 ///
 /// v2/v3: 1.29.2 hashes a service's networks and named volumes by their engine
 /// names (`<project>_<key>`), so two projects of different names can never agree
-/// here. With one project name they do: `cli_hash.rs` checks these two fixtures'
+/// here. With one project name they do: `cli_hash.rs` checks these fixtures'
 /// hashes against docker-compose's (`fixtures/hash-golden/own-fixtures.json`).
 const KNOWN: &[(&str, &str)] = &[
     (
@@ -342,17 +342,28 @@ const KNOWN: &[(&str, &str)] = &[
         "worker_2.Config.Labels.com.docker.compose.config-hash:",
     ),
     ("v3", "job_1.Config.Labels.com.docker.compose.config-hash:"),
+    (
+        "engine-secrets",
+        "app_1.Config.Labels.com.docker.compose.config-hash:",
+    ),
+    (
+        "engine-secrets",
+        "reader_1.Config.Labels.com.docker.compose.config-hash:",
+    ),
 ];
+
+fn differential(case: &str) {
+    differential_of(case, &repo_root().join("fixtures/differential").join(case));
+}
 
 #[allow(
     clippy::print_stderr,
     reason = "known differences are shown with the output"
 )]
-fn differential(case: &str) {
-    let fixture = repo_root().join("fixtures/differential").join(case);
+fn differential_of(case: &str, fixture: &Path) {
     let test = Test::new();
     let dir = test.path().to_path_buf();
-    copy_dir(&fixture, &dir);
+    copy_dir(fixture, &dir);
 
     let prefix = unique_project(&format!("diff{case}"));
     let external = External::start(&format!("{prefix}_ext"));
@@ -470,4 +481,14 @@ fn differential_v2() {
 #[test]
 fn differential_v3() {
     differential("v3");
+}
+
+/// v3 secrets (`fixtures/engine/secrets`, copied to one directory for both tools):
+/// the same read-only bind mounts, the external secret left out.
+#[test]
+fn differential_engine_secrets() {
+    differential_of(
+        "engine-secrets",
+        &repo_root().join("fixtures/engine/secrets"),
+    );
 }

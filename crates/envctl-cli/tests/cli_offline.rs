@@ -368,3 +368,39 @@ b:
         output.stderr
     );
 }
+
+/// 1.29.2 resolves secrets when it makes a project, which every command does but
+/// `config` without `--hash`: the same commands fail here, before any engine is
+/// asked, with the place of the secret.
+#[test]
+fn an_undefined_secret_fails_every_command_but_config() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "version: '3.8'\nservices:\n  web:\n    image: envctl-test/busybox:latest\n    secrets: [tokn]\nsecrets:\n  token: {file: ./token.txt}\n",
+    );
+    let config = test.envctl(&["config"]);
+    assert_eq!(config.code, Some(0), "{}", config.render());
+    assert!(
+        config.stdout.contains("- source: tokn"),
+        "{}",
+        config.render()
+    );
+    for command in [
+        &["config", "--hash=*"][..],
+        &["ps"],
+        &["down"],
+        &["up", "-d"],
+    ] {
+        let output = test.envctl(command);
+        assert_eq!(output.code, Some(1), "{command:?}: {}", output.render());
+        assert!(
+            output
+                .stderr
+                .contains("service `web` uses secret `tokn`, which is undefined")
+                && output.stderr.contains("docker-compose.yml:5:15")
+                && output.stderr.contains("did you mean `token`?"),
+            "{command:?}: {}",
+            output.render()
+        );
+    }
+}

@@ -1,12 +1,16 @@
 //! The v2/v3 runtime on the real engine: project networks with aliases and static
 //! addresses, named volumes (kept by `down`, removed by `down -v`, external ones
-//! never), and v1 projects left without a network.
+//! never), v1 projects left without a network, and v3 secrets mounted from their
+//! files.
 
 #![cfg(feature = "docker-tests")]
 
 mod support;
 
-use support::{Output, ProjectGuard, Test, docker_lines, inspect, unique_project, volume_exists};
+use support::{
+    Output, ProjectGuard, Test, docker_lines, inspect, project_container_ids, repo_root,
+    unique_project, volume_exists,
+};
 
 const SLEEP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]"#;
 
@@ -210,7 +214,7 @@ networks:
         "{}",
         up.render()
     );
-    assert!(support::project_container_ids(&project).is_empty());
+    assert!(project_container_ids(&project).is_empty());
 }
 
 /// A network or volume the file changed since `up` made it: `up` stops before it
@@ -426,4 +430,165 @@ services:
     assert_success(&test.envctl(&["-p", &project, "down"]), "down");
     assert!(running().is_empty());
     assert!(!network_exists(&format!("{project}_default")));
+}
+
+/// `fixtures/engine/secrets`: every secret read from a file is bind-mounted
+/// read-only where 1.29.2 mounts it, for `up` and for `run`'s one-off; the
+/// external one is not; the content never shows in envctl's output.
+#[test]
+fn v3_secrets_are_mounted_read_only_for_up_and_run() {
+    let project = unique_project("v3secret");
+    let _guard = ProjectGuard::new(&project);
+    let fixture = repo_root().join("fixtures/engine/secrets");
+    let file = fixture.join("docker-compose.yml");
+    let file = file.to_str().expect("a UTF-8 path");
+    let test = Test::new();
+    let up = test.envctl(&["-p", &project, "-f", file, "--verbose", "up", "-d"]);
+    assert_success(&up, "up");
+    for warning in [
+        "service `reader` uses secret `outside` which is external",
+        "service `reader` uses secret `token` with `mode`",
+    ] {
+        assert!(up.stderr.contains(warning), "{warning}: {}", up.render());
+    }
+    assert!(!up.render().contains("s3cr3t"), "{}", up.render());
+
+    let app = format!("{project}_app_1");
+    let reader = format!("{project}_reader_1");
+    assert_eq!(
+        docker_lines(&[
+            "exec",
+            &app,
+            "cat",
+            "/run/secrets/token",
+            "/run/secrets/app.conf"
+        ]),
+        ["s3cr3t-token", "level = debug"]
+    );
+    assert_eq!(
+        docker_lines(&["exec", &reader, "cat", "/etc/reader/token"]),
+        ["s3cr3t-token"]
+    );
+    assert_eq!(
+        docker_lines(&[
+            "exec",
+            &reader,
+            "sh",
+            "-c",
+            "test -e /run/secrets/outside && echo mounted || echo absent"
+        ]),
+        ["absent"],
+        "an external secret is not mounted"
+    );
+    assert_eq!(
+        docker_lines(&[
+            "exec",
+            &app,
+            "sh",
+            "-c",
+            "(echo x > /run/secrets/token) 2>/dev/null && echo written || echo refused"
+        ]),
+        ["refused"],
+        "read-only"
+    );
+    let mounts: serde_json::Value =
+        serde_json::from_str(&inspect(&app, "{{json .HostConfig.Mounts}}")).expect("JSON");
+    let bind = |source: &str, target: &str| {
+        serde_json::json!({
+            "Type": "bind",
+            "Source": fixture.join(source).display().to_string(),
+            "Target": target,
+            "ReadOnly": true,
+        })
+    };
+    assert_eq!(
+        mounts,
+        serde_json::json!([
+            bind("token.txt", "/run/secrets/token"),
+            bind("config/app.conf", "/run/secrets/app.conf"),
+        ])
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.join("token.txt")).expect("the secret file"),
+        "s3cr3t-token\n"
+    );
+
+    // Up to date: nothing is made again.
+    let id = inspect(&app, "{{.Id}}");
+    assert_success(
+        &test.envctl(&["-p", &project, "-f", file, "up", "-d"]),
+        "second up",
+    );
+    assert_eq!(inspect(&app, "{{.Id}}"), id);
+
+    // 1.29.2 makes the one-off through the same create path.
+    let run = test.envctl(&[
+        "-p",
+        &project,
+        "-f",
+        file,
+        "run",
+        "--rm",
+        "--no-deps",
+        "app",
+        "cat",
+        "/run/secrets/app.conf",
+    ]);
+    assert_success(&run, "run");
+    assert_eq!(run.stdout.trim(), "level = debug", "{}", run.render());
+    assert_success(&test.envctl(&["-p", &project, "-f", file, "down"]), "down");
+}
+
+/// A secret whose file does not exist: 1.29.2 warns, creates the other services'
+/// containers (and the network), then fails on this one's (`bind source path does
+/// not exist`). envctl refuses before it makes anything, and leaves a container
+/// that is up to date alone once the file is gone, as 1.29.2 does.
+#[test]
+fn a_missing_secret_file_stops_up_before_anything_is_made() {
+    let project = unique_project("v3nosecret");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        r#"
+version: "3.8"
+services:
+  first:
+    image: envctl-test/busybox
+  app:
+    image: envctl-test/busybox
+    secrets: [token]
+secrets:
+  token:
+    file: ./token.txt
+"#,
+    );
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        up.stderr.contains("`token` of service `app` reads `")
+            && up.stderr.contains("token.txt`, which does not exist")
+            && up.stderr.contains("nothing was created"),
+        "{}",
+        up.render()
+    );
+    assert!(project_container_ids(&project).is_empty());
+    assert!(!network_exists(&format!("{project}_default")));
+    let run = test.envctl(&["-p", &project, "run", "--rm", "app", "true"]);
+    assert_eq!(run.code, Some(1), "{}", run.render());
+    assert!(project_container_ids(&project).is_empty());
+
+    std::fs::write(test.path().join("token.txt"), "t").expect("write the secret");
+    assert_success(
+        &test.envctl(&["-p", &project, "up", "-d"]),
+        "up with the file",
+    );
+    std::fs::remove_file(test.path().join("token.txt")).expect("remove the secret");
+    let again = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_success(&again, "up without the file, nothing to create");
+    assert!(
+        again.stderr.contains("which does not exist") && again.stderr.contains("is up-to-date"),
+        "{}",
+        again.render()
+    );
+    assert_success(&test.envctl(&["-p", &project, "down"]), "down");
 }

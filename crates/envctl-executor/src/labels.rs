@@ -94,6 +94,7 @@ mod tests {
             services: IndexMap::new(),
             networks: IndexMap::new(),
             volumes: IndexMap::new(),
+            secrets: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }

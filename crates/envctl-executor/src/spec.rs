@@ -10,7 +10,7 @@
 //! `docker.rs` turns a `ContainerSpec` into the engine's request body; another
 //! target (Swarm, later) can turn the same value into its own.
 
-use envctl_parser::{Command, ModeRef, Project, Service, VolumesFromSource};
+use envctl_parser::{Command, ModeRef, Project, SecretSource, Service, VolumesFromSource};
 use envctl_planner::{image_reference, service_attachments, uses_networking, volume_name};
 use indexmap::{IndexMap, IndexSet};
 
@@ -333,7 +333,7 @@ pub fn container_spec(
         None if uses_networking(project) => "none".to_owned(),
         None => "default".to_owned(),
     };
-    let mounts = service
+    let mut mounts: Vec<MountSpec> = service
         .mounts
         .iter()
         .map(|mount| MountSpec {
@@ -349,6 +349,7 @@ pub fn container_spec(
             read_only: mount.read_only,
         })
         .collect();
+    mounts.extend(secret_mounts(service));
     let host = HostSpec {
         mounts,
         binds: binds.into_values().collect(),
@@ -447,6 +448,27 @@ pub fn container_spec(
         host,
     };
     Ok((spec, warnings))
+}
+
+/// The secrets, after the long-syntax volumes (1.29.2 `get_secret_volumes`): each
+/// one read from a file bind-mounted read-only at its path under `/run/secrets`.
+/// External ones are not mounted (the parser warned); one with no file is sent
+/// without a source, for the engine to refuse, as 1.29.2 does (the planner refuses
+/// such a plan before it gets here).
+fn secret_mounts(service: &Service) -> impl Iterator<Item = MountSpec> + '_ {
+    service.secrets.iter().filter_map(|secret| {
+        let source = match &secret.definition {
+            SecretSource::File { path, .. } => Some(path.display().to_string()),
+            SecretSource::NoFile => None,
+            SecretSource::External | SecretSource::Undefined => return None,
+        };
+        Some(MountSpec {
+            kind: "bind".to_owned(),
+            source,
+            target: secret.container_path(),
+            read_only: true,
+        })
+    })
 }
 
 /// `HostConfig.Links` (1.29.2 `_get_links`, docker-py `normalize_links`): for every
@@ -729,7 +751,8 @@ mod tests {
     use std::path::PathBuf;
 
     use envctl_parser::{
-        FileId, Format, Link, Port, ServiceName, SourceMap, Span, Volume, VolumesFrom,
+        FileId, Format, Link, Port, ServiceName, ServiceSecret, SourceMap, Span, Volume,
+        VolumesFrom,
     };
 
     use super::*;
@@ -761,6 +784,7 @@ mod tests {
                 .collect(),
             networks: IndexMap::new(),
             volumes: IndexMap::new(),
+            secrets: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }
@@ -838,6 +862,58 @@ mod tests {
         assert_eq!(spec.host.binds, ["/host:/etc/conf:ro", "abc123:/data:rw"]);
         assert_eq!(spec.host.volumes_from, ["dbid:rw"]);
         assert_eq!(spec.env, ["affinity:container==oldid"]);
+    }
+
+    /// As 1.29.2's `get_secret_volumes` with API >= 1.30: read-only bind `Mounts`
+    /// after the long-syntax volumes, not `Binds` nor `Config.Volumes`.
+    #[test]
+    fn secrets_are_read_only_bind_mounts_after_the_long_syntax_volumes() {
+        let mut web = service("web");
+        web.mounts.push(envctl_parser::Mount {
+            kind: "tmpfs".to_owned(),
+            source: None,
+            target: "/cache".to_owned(),
+            read_only: false,
+        });
+        let secret = |source: &str, target: Option<&str>, definition| ServiceSecret {
+            source: source.to_owned(),
+            target: target.map(str::to_owned),
+            uid: None,
+            gid: None,
+            mode: None,
+            definition,
+            span: Span::new(FileId(0), 0, 0),
+        };
+        let file = |path: &str| SecretSource::File {
+            path: PathBuf::from(path),
+            present: true,
+        };
+        web.secrets = vec![
+            secret("token", None, file("/srv/demo/token.txt")),
+            secret("conf", Some("app.conf"), file("/srv/demo/app.conf")),
+            secret("outside", None, SecretSource::External),
+            secret("key", Some("/etc/key"), file("/srv/demo/key")),
+        ];
+        let project = project(vec![web]);
+        let lookup = Fixed(IndexMap::new());
+        let (spec, _) = container_spec(&project, &project.services[0], target(&[]), &lookup)
+            .expect("should succeed");
+        let mount = |source: &str, target: &str| MountSpec {
+            kind: "bind".to_owned(),
+            source: Some(source.to_owned()),
+            target: target.to_owned(),
+            read_only: true,
+        };
+        assert_eq!(
+            spec.host.mounts[1..],
+            [
+                mount("/srv/demo/token.txt", "/run/secrets/token"),
+                mount("/srv/demo/app.conf", "/run/secrets/app.conf"),
+                mount("/srv/demo/key", "/etc/key"),
+            ]
+        );
+        assert_eq!(spec.host.mounts[0].target, "/cache");
+        assert!(spec.host.binds.is_empty() && spec.volumes.is_empty());
     }
 
     #[test]

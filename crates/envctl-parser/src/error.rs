@@ -231,6 +231,12 @@ pub enum ProblemKind {
         target: String,
     },
 
+    #[error("service `{service}` uses secret `{secret}`, which is undefined")]
+    UndefinedSecret { service: String, secret: String },
+
+    #[error("service `{service}` uses a secret without a `source`")]
+    SecretWithoutSource { service: String },
+
     #[error("a service can not link to itself: `{service}`")]
     SelfLink { service: String },
 
@@ -284,6 +290,8 @@ impl ProblemKind {
             ProblemKind::UndefinedLink { .. } | ProblemKind::UndefinedService { .. } => {
                 "no such service"
             }
+            ProblemKind::UndefinedSecret { .. } => "no such secret",
+            ProblemKind::SecretWithoutSource { .. } => "this secret",
             ProblemKind::ExtendsCycle { .. } => "extended again here",
             ProblemKind::ExtendsServiceNotFound { .. } => "no such service in that file",
             ProblemKind::InvalidInterpolation { .. } => "in this value",

@@ -22,6 +22,7 @@ mod port;
 mod references;
 mod resources;
 mod schema;
+mod secrets;
 mod sections;
 pub mod serialize;
 pub mod yaml;
@@ -31,6 +32,7 @@ pub use load::{
     LoadOptions, environment, load, load_with_sections, normalize_project_name, parse_str,
 };
 pub use model::*;
+pub use secrets::check_secrets;
 pub use serialize::{
     RenderOptions, to_compose_value, to_compose_yaml, to_compose_yaml_with, to_resolved_yaml,
 };

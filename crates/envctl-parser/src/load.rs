@@ -750,13 +750,20 @@ fn resolve_invocation(
     })
 }
 
-/// Loads the project the options describe.
+/// Loads the project the options describe, for a command that makes containers
+/// or looks at them: as 1.29.2's `project_from_options`, it also checks the
+/// services' secrets ([`check_secrets`](crate::check_secrets)), whose warnings
+/// join the project's.
 pub fn load(options: &LoadOptions) -> Result<Project, ParseError> {
-    load_with_sections(options).map(|(project, _)| project)
+    let (mut project, _) = load_with_sections(options)?;
+    let warnings = crate::secrets::check_secrets(&project)?;
+    project.warnings.extend(warnings);
+    Ok(project)
 }
 
-/// [`load`], also returning the v2/v3 top-level sections (`networks`, `volumes`,
-/// `secrets`, `configs`) as JSON, for `envctl config`.
+/// The project and the v2/v3 top-level sections (`networks`, `volumes`,
+/// `secrets`, `configs`) as JSON, for `envctl config`: as 1.29.2's
+/// `get_config_from_options`, without [`load`]'s check of the secrets.
 pub fn load_with_sections(
     options: &LoadOptions,
 ) -> Result<(Project, serde_json::Map<String, serde_json::Value>), ParseError> {
@@ -801,7 +808,8 @@ pub fn load_with_sections(
 }
 
 /// Loads one compose file given as text (no `.env`, empty environment, project name
-/// `envctl`, the process's current directory as the project directory).
+/// `envctl`, the process's current directory as the project directory), checked as
+/// [`load`] checks it.
 pub fn parse_str(name: &str, text: &str) -> Result<Project, ParseError> {
     let working_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let path = absolute(&working_dir, Path::new(name));
@@ -810,6 +818,8 @@ pub fn parse_str(name: &str, text: &str) -> Result<Project, ParseError> {
     let (mut project, _) = loader.build_project(&[(path, PathBuf::from(name))], &working_dir)?;
     project.name = normalize_project_name("envctl");
     project.config_files.clear();
+    let warnings = crate::secrets::check_secrets(&project)?;
+    project.warnings.extend(warnings);
     Ok(project)
 }
 
@@ -947,7 +957,9 @@ impl Loader {
         let mut sections = serde_json::Map::new();
         for file in &loaded {
             for (section, node) in &file.sections {
-                sections.insert(section.clone(), crate::sections::section_json(node));
+                let json =
+                    crate::sections::section_json(section, node, working_dir, self.home.as_deref());
+                crate::sections::merge_section(&mut sections, section, json);
             }
         }
         let mut project = Project {
@@ -964,12 +976,14 @@ impl Loader {
             services,
             networks: IndexMap::new(),
             volumes: IndexMap::new(),
+            secrets: IndexMap::new(),
             sources: std::mem::take(&mut self.sources),
             warnings: std::mem::take(&mut self.warnings),
         };
         crate::resources::attach(&mut project, &sections);
-        // Each network's and volume's key, in the last file that has the section
-        // (the one whose section was kept).
+        crate::secrets::attach(&mut project, &sections);
+        // Each network's and volume's key, in the last file that defines it (the
+        // definition that was kept).
         for file in &loaded {
             for (section, node) in &file.sections {
                 let Some(mapping) = node.as_mapping() else {

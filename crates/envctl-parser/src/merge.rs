@@ -227,8 +227,26 @@ fn merge_keyed_sequence(
     // merge key -> (sort key, node)
     let mut merged: IndexMap<String, ((String, String), Node)> = IndexMap::new();
     for item in to_list(base).into_iter().chain(to_list(override_node)) {
+        if matches!(key, "secrets" | "configs") {
+            // `ServiceSecret`/`ServiceConfig` by `source`, the override's winning,
+            // sorted by it (1.29.2 `merge_sequence`, `merge_field`); the item is
+            // kept as written, its `repr()` is made when the service is finalised.
+            let source = match &item.value {
+                Value::Mapping(entries) => entries.get("source").and_then(Node::scalar_to_string),
+                _ => item.scalar_to_string(),
+            };
+            let Some(source) = source else {
+                // No source: nothing to merge it with (the finaliser reports it).
+                merged.insert(
+                    format!("{}#{}", merged.len(), item.span.offset),
+                    ((String::new(), String::new()), item),
+                );
+                continue;
+            };
+            merged.insert(source.clone(), ((source, String::new()), item));
+            continue;
+        }
         let Some(text) = item.scalar_to_string() else {
-            // Long forms (secrets, configs as mappings) are kept as they are.
             merged.insert(
                 format!("{}#{}", merged.len(), item.span.offset),
                 ((String::new(), String::new()), item),

@@ -152,6 +152,8 @@ pub struct Project {
     pub networks: IndexMap<String, NetworkDef>,
     /// v2/v3 top-level `volumes`, in file order (empty for v1).
     pub volumes: IndexMap<String, VolumeDef>,
+    /// v2/v3 top-level `secrets` (empty for v1).
+    pub secrets: IndexMap<String, SecretDef>,
     #[serde(skip)]
     pub sources: SourceMap,
     #[serde(skip)]
@@ -256,6 +258,9 @@ pub struct Service {
     /// `depends_on` with its conditions (the list form is `service_started`).
     pub depends_on: IndexMap<ServiceName, DependsOnCondition>,
     pub profiles: Vec<String>,
+    /// `secrets:` in order (sorted by source after a merge, as 1.29.2), each
+    /// resolved against the top-level `secrets`.
+    pub secrets: Vec<ServiceSecret>,
     /// How many containers `up` makes without `--scale`: `scale`, or v3's
     /// `deploy.replicas` (1.29.2 `get_service_scale`); `None` is one.
     pub scale: Option<u32>,
@@ -334,6 +339,7 @@ impl Service {
             mounts: Vec::new(),
             depends_on: IndexMap::new(),
             profiles: Vec::new(),
+            secrets: Vec::new(),
             scale: None,
             translated_options: None,
             ignored_deploy_keys: Vec::new(),
@@ -581,4 +587,86 @@ impl DependsOnCondition {
             Self::CompletedSuccessfully => "service_completed_successfully",
         }
     }
+}
+
+/// One entry of the top-level `secrets` (v2/v3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SecretDef {
+    /// `file:`, absolute (resolved against the project directory, `~` expanded).
+    pub file: Option<PathBuf>,
+    /// `name:` (or `external: {name}`; an external secret is named after its key).
+    pub name: Option<String>,
+    pub external: bool,
+}
+
+/// One entry of a service's `secrets`: 1.29.2's `ServiceSecret` (`source target
+/// uid gid mode name`; `name` is never allowed in a service's list, so it is always
+/// null), plus what its top-level definition makes of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceSecret {
+    /// The key of the top-level definition.
+    pub source: String,
+    /// As written; see [`ServiceSecret::container_path`].
+    pub target: Option<String>,
+    pub uid: Option<String>,
+    pub gid: Option<String>,
+    /// As written (YAML 1.1: `0440` is octal, 288).
+    pub mode: Option<serde_json::Number>,
+    pub definition: SecretSource,
+    /// The list item (or its `source`), for messages.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// Where 1.29.2 mounts secrets in a container (`const.SECRETS_PATH`).
+pub const SECRETS_PATH: &str = "/run/secrets";
+
+impl ServiceSecret {
+    /// The path in the container (1.29.2 `get_secret_volumes`): `target` when it is
+    /// absolute, else under `/run/secrets/`; `/run/secrets/<source>` without one.
+    pub fn container_path(&self) -> String {
+        match &self.target {
+            None => format!("{SECRETS_PATH}/{}", self.source),
+            Some(target) if target.starts_with('/') => target.clone(),
+            Some(target) => format!("{SECRETS_PATH}/{target}"),
+        }
+    }
+
+    /// The fields 1.29.2 warns about and ignores outside a swarm, when set (its
+    /// test is Python truth: an empty string or a mode of 0 is not set).
+    pub fn unsupported_fields(&self) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if self.uid.as_deref().is_some_and(|uid| !uid.is_empty()) {
+            fields.push("uid");
+        }
+        if self.gid.as_deref().is_some_and(|gid| !gid.is_empty()) {
+            fields.push("gid");
+        }
+        if self
+            .mode
+            .as_ref()
+            .is_some_and(|mode| mode.as_f64() != Some(0.0))
+        {
+            fields.push("mode");
+        }
+        fields
+    }
+}
+
+/// What the top-level definition of a service's secret says (1.29.2 `get_secrets`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum SecretSource {
+    /// `file:`, absolute: bind-mounted read-only. `present` says whether anything
+    /// was at that path when the project was loaded (a directory counts: the engine
+    /// mounts it; a missing path the engine refuses).
+    File { path: PathBuf, present: bool },
+    /// `external`: only a swarm has it; 1.29.2 neither mounts nor hashes it.
+    External,
+    /// Defined with neither `file` nor `external` (only `name`, `labels`, …):
+    /// 1.29.2 hashes a null file and the engine refuses the mount.
+    NoFile,
+    /// Not defined at the top level, or defined empty (`{}`), which 1.29.2 takes
+    /// for undefined: an error for every command but `config`
+    /// ([`check_secrets`](crate::check_secrets)).
+    Undefined,
 }

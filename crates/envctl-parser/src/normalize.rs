@@ -676,6 +676,11 @@ impl Finalizer<'_> {
                         .collect();
                     service.options.insert(key.to_owned(), Json::Array(items));
                 }
+                "secrets" => {
+                    let (secrets, json) = self.service_secrets(name, node, problems);
+                    service.secrets = secrets;
+                    service.options.insert(key.to_owned(), Json::Array(json));
+                }
                 "dns" | "dns_search" | "tmpfs" => {
                     let list = string_list(node);
                     if key == "dns" {

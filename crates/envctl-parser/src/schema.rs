@@ -379,6 +379,15 @@ fn coerce(key: &str, node: &mut Node) {
             }
         }
         "cpus" => to_float(node),
+        "secrets" => {
+            if let Value::Sequence(items) = &mut node.value {
+                for item in items {
+                    if let Some(mode) = descend(item, &["mode"]) {
+                        to_int(mode);
+                    }
+                }
+            }
+        }
         "deploy" => {
             for (path, convert) in [
                 (&["replicas"][..], to_int as fn(&mut Node)),
@@ -454,7 +463,16 @@ fn to_boolean(node: &mut Node) {
 fn to_int(node: &mut Node) {
     if let Value::String(text) = &node.value {
         let trimmed = text.trim();
-        let parsed = if let Some(hex) = trimmed.strip_prefix("0x") {
+        // `int(s, base=0)`, with `0440` read as octal as 1.29.2 does ("for `mode`
+        // values notably").
+        let leading_zero = trimmed.len() > 1
+            && trimmed.starts_with('0')
+            && trimmed.bytes().all(|byte| byte.is_ascii_digit());
+        let parsed = if leading_zero {
+            i64::from_str_radix(&trimmed[1..], 8).ok()
+        } else if let Some(binary) = trimmed.strip_prefix("0b") {
+            i64::from_str_radix(binary, 2).ok()
+        } else if let Some(hex) = trimmed.strip_prefix("0x") {
             i64::from_str_radix(hex, 16).ok()
         } else if let Some(octal) = trimmed.strip_prefix("0o") {
             i64::from_str_radix(octal, 8).ok()

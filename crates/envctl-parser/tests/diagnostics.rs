@@ -122,3 +122,10 @@ fn unset_variables_warn_once_with_the_place() {
         .collect();
     insta::assert_snapshot!(rendered.join("\n"));
 }
+
+#[test]
+fn secret_entries_are_checked_like_1_29_2_s_schema() {
+    insta::assert_snapshot!(error(
+        "version: '3.8'\nservices:\n  web:\n    image: x\n    secrets:\n      - {source: token, taget: t}\n      - {source: token, mode: rw}\n      - 42\nsecrets:\n  token: {file: t}\n"
+    ));
+}

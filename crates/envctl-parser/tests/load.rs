@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use envctl_parser::{
-    DependencyKind, LoadOptions, ModeRef, ParseError, Project, VolumesFromSource, load,
-    to_compose_yaml,
+    DependencyKind, LoadOptions, ModeRef, ParseError, Project, SecretSource, VolumesFromSource,
+    load, to_compose_yaml,
 };
 
 /// A project directory with files, an environment and `-f` arguments.
@@ -574,5 +574,177 @@ fn scale_and_replicas_together_are_an_error() {
     assert!(
         text.contains("both `scale` and `deploy.replicas`"),
         "{text}"
+    );
+}
+
+/// The v3 secrets of `fixtures/engine/secrets` and more; the config hash built from
+/// them equals 1.29.2's (`cli_hash.rs`), and `config` prints what 1.29.2 prints.
+#[test]
+fn secrets_are_typed_and_their_files_resolved_against_the_project_directory() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            r#"
+version: "3.8"
+services:
+  app:
+    image: x
+    secrets:
+      - token
+      - source: settings
+        target: app.conf
+        uid: "1000"
+        mode: 0440
+      - {source: outside, target: /etc/outside}
+      - nofile
+      - missing
+secrets:
+  token: {file: ./token.txt}
+  settings: {file: conf/../conf/app.conf}
+  outside: {external: true}
+  nofile: {name: elsewhere}
+  missing: {file: ~/absent.txt}
+"#,
+        )
+        .file("token.txt", "t")
+        .file("conf/app.conf", "c");
+    let project = test.load().expect("loads");
+    let root = test.directory.path();
+    let app = &project.services["app"];
+    let summary: Vec<(String, &SecretSource, String)> = app
+        .secrets
+        .iter()
+        .map(|secret| {
+            (
+                secret.source.clone(),
+                &secret.definition,
+                secret.container_path(),
+            )
+        })
+        .collect();
+    let file = |path: PathBuf, present| SecretSource::File { path, present };
+    assert_eq!(
+        summary,
+        [
+            (
+                "token".to_owned(),
+                &file(root.join("token.txt"), true),
+                "/run/secrets/token".to_owned()
+            ),
+            (
+                "settings".to_owned(),
+                &file(root.join("conf/app.conf"), true),
+                "/run/secrets/app.conf".to_owned()
+            ),
+            (
+                "outside".to_owned(),
+                &SecretSource::External,
+                "/etc/outside".to_owned()
+            ),
+            (
+                "nofile".to_owned(),
+                &SecretSource::NoFile,
+                "/run/secrets/nofile".to_owned()
+            ),
+            (
+                "missing".to_owned(),
+                &file(PathBuf::from("/root/absent.txt"), false),
+                "/run/secrets/missing".to_owned()
+            ),
+        ]
+    );
+    let settings = &app.secrets[1];
+    assert_eq!(settings.uid.as_deref(), Some("1000"));
+    assert_eq!(settings.mode, Some(288.into()), "YAML 1.1 octal");
+    assert_eq!(settings.unsupported_fields(), ["uid", "mode"]);
+    assert!(project.secrets["outside"].external);
+    assert_eq!(project.secrets["outside"].name.as_deref(), Some("outside"));
+
+    // 1.29.2's warnings when it makes the project, in its order.
+    let warnings: Vec<String> = project.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "service `app` uses secret `settings` with `uid`, `mode`: `uid`, `gid` and `mode` are not supported outside a swarm and are ignored".to_owned(),
+            "service `app` uses secret `outside` which is external: external secrets are not available to containers created by envctl (or docker-compose), so it is not mounted".to_owned(),
+            "service `app` uses secret `nofile`, whose top-level definition has no `file`: creating the service's containers fails".to_owned(),
+            "service `app` uses secret `missing` from `/root/absent.txt`, which does not exist: create it, or creating the service's containers fails".to_owned(),
+        ]
+    );
+}
+
+/// Checked against `docker-compose config` and `config --hash='*'` 1.29.2: a
+/// service's secrets merge by `source` (the later file's entry wins) and are then
+/// sorted; the top-level definitions merge entry by entry.
+#[test]
+fn secrets_of_several_files_merge_by_source_and_definitions_by_name() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            r#"
+version: "3.7"
+services:
+  one:
+    image: x
+    secrets: [b, {source: a, target: rel/x, uid: "1000", mode: 0.5}]
+secrets:
+  a: {file: a.txt}
+  b: {file: old.txt}
+"#,
+        )
+        .file(
+            "docker-compose.override.yml",
+            r#"
+version: "3.7"
+services:
+  one:
+    secrets: [{source: b, target: bee}, a]
+secrets:
+  b: {file: sub/b.txt}
+"#,
+        );
+    let (project, sections) = envctl_parser::load_with_sections(&test.options).expect("loads");
+    let secrets: Vec<(&str, Option<&str>)> = project.services["one"]
+        .secrets
+        .iter()
+        .map(|secret| (secret.source.as_str(), secret.target.as_deref()))
+        .collect();
+    assert_eq!(secrets, [("a", None), ("b", Some("bee"))]);
+    let options = envctl_parser::RenderOptions {
+        escape_dollars: true,
+        sections,
+    };
+    let config =
+        envctl_parser::to_compose_yaml_with(&project, &options).replace(&test.root(), "<dir>");
+    insta::assert_snapshot!(config, @r"
+    secrets:
+      a:
+        file: <dir>/a.txt
+      b:
+        file: <dir>/sub/b.txt
+    services:
+      one:
+        image: x
+        secrets:
+        - source: a
+        - source: b
+          target: bee
+    version: '3.7'
+    ");
+}
+
+/// 1.29.2 resolves secrets when it makes a project: `config` prints a file whose
+/// secret is undefined, every other command (`config --hash` too) refuses it.
+#[test]
+fn an_undefined_secret_fails_load_but_not_config() {
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "version: '3.8'\nservices:\n  web: {image: x, secrets: [nope]}\nsecrets:\n  token: {file: t}\n",
+    );
+    assert!(envctl_parser::load_with_sections(&test.options).is_ok());
+    let error = test.load().expect_err("undefined");
+    assert_eq!(
+        error.to_string(),
+        "service `web` uses secret `nope`, which is undefined"
     );
 }

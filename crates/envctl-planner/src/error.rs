@@ -32,6 +32,18 @@ pub enum PlanError {
     )]
     MissingImages { missing: Vec<(ServiceName, String)> },
 
+    /// Containers are to be made for services whose secrets have no file to mount:
+    /// the engine would refuse each of them, after the others were made. Found
+    /// before anything is created.
+    #[error("cannot mount {} secret(s): {}", missing.len(), render_secrets(missing))]
+    #[diagnostic(
+        code(envctl::missing_secret_file),
+        help(
+            "create the file, or point the top-level `secrets.<name>.file` at one, then run the command again; nothing was created"
+        )
+    )]
+    MissingSecretFiles { missing: Vec<MissingSecret> },
+
     /// A dependency of a selected service is not enabled by the active profiles.
     #[error(
         "service `{dependency}` was pulled in as a dependency of service `{dependent}` but is not enabled by the active profiles"
@@ -54,6 +66,15 @@ pub enum PlanError {
         #[help]
         help: Option<String>,
     },
+}
+
+/// A secret of a service to be created with no file to mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingSecret {
+    pub service: ServiceName,
+    pub secret: String,
+    /// The file that does not exist; `None` when the definition has no `file`.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// One edge of a dependency cycle, pointing at the text that made it.
@@ -101,6 +122,25 @@ fn render_missing(missing: &[(ServiceName, String)]) -> String {
     missing
         .iter()
         .map(|(service, image)| format!("`{image}` for `{service}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_secrets(missing: &[MissingSecret]) -> String {
+    missing
+        .iter()
+        .map(|secret| match &secret.file {
+            Some(file) => format!(
+                "`{}` of service `{}` reads `{}`, which does not exist",
+                secret.secret,
+                secret.service,
+                file.display()
+            ),
+            None => format!(
+                "`{}` of service `{}` has no `file`",
+                secret.secret, secret.service
+            ),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use envctl_parser::{ModeRef, Project, Service, ServiceName, VolumesFromSource};
+use envctl_parser::{ModeRef, Project, SecretSource, Service, ServiceName, VolumesFromSource};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -331,7 +331,9 @@ fn write_config_dict(
     for (added_key, added_value) in added {
         write_entry(added_key, added_value, out);
     }
-    out.push_str("},\"secrets\":[],\"volumes_from\":[");
+    out.push_str("},\"secrets\":");
+    write_secrets(service, out);
+    out.push_str(",\"volumes_from\":[");
     let mut first = true;
     for entry in &service.volumes_from {
         if let VolumesFromSource::Service(source) = &entry.source {
@@ -347,6 +349,49 @@ fn write_config_dict(
         }
     }
     out.push_str("]}");
+}
+
+/// 1.29.2's `Service.secrets` (`project.py` `get_secrets`): for each secret the
+/// service uses, in its order, except external ones, `{"file": <absolute path or
+/// null>, "secret": [source, target, uid, gid, mode, name]}` (the `ServiceSecret`
+/// namedtuple as an array; `name` is always null in a service's list).
+fn write_secrets(service: &Service, out: &mut String) {
+    out.push('[');
+    let mut first = true;
+    for secret in &service.secrets {
+        let file = match &secret.definition {
+            SecretSource::File { path, .. } => Some(path.to_string_lossy()),
+            SecretSource::NoFile => None,
+            // Not hashed: skipped by 1.29.2 (external), or an error before any
+            // hash is made (undefined).
+            SecretSource::External | SecretSource::Undefined => continue,
+        };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str("{\"file\":");
+        match file {
+            Some(file) => write_python_string(&file, out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"secret\":[");
+        write_python_string(&secret.source, out);
+        for field in [&secret.target, &secret.uid, &secret.gid] {
+            out.push(',');
+            match field {
+                Some(text) => write_python_string(text, out),
+                None => out.push_str("null"),
+            }
+        }
+        out.push(',');
+        match &secret.mode {
+            Some(mode) => write_python_json(&Value::Number(mode.clone()), out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",null]}");
+    }
+    out.push(']');
 }
 
 /// A short digest of every part of the config dict, keyed by where it is
@@ -400,6 +445,12 @@ pub fn config_digest<'a>(service: &'a Service, image_id: Option<&str>) -> String
     }
     json.push(']');
     add(Cow::Borrowed("volumes_from"), &mut json);
+    // Only with secrets: labels written before envctl hashed them have no such
+    // part, and a part added to every service would name itself as changed.
+    if !service.secrets.is_empty() {
+        write_secrets(service, &mut json);
+        add(Cow::Borrowed("secrets"), &mut json);
+    }
     for (key, value) in options {
         if NOT_OPTIONS.contains(&key.as_str()) {
             continue;
@@ -654,7 +705,7 @@ fn write_python_string_body(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use envctl_parser::{FileId, ServiceName, Span};
+    use envctl_parser::{FileId, ServiceName, ServiceSecret, Span};
 
     fn service(image: &str) -> Service {
         let mut service = Service::new(ServiceName::new("net"), Span::new(FileId(0), 0, 0));
@@ -671,6 +722,65 @@ mod tests {
         let hash = config_hash(&service("busybox"), None);
         assert!(hash.starts_with("cc98e4cd"), "{hash}");
         assert!(hash.ends_with("9111"), "{hash}");
+    }
+
+    fn secret(source: &str, target: Option<&str>, mode: Option<i64>, file: &str) -> ServiceSecret {
+        ServiceSecret {
+            source: source.to_owned(),
+            target: target.map(str::to_owned),
+            uid: None,
+            gid: None,
+            mode: mode.map(Into::into),
+            definition: SecretSource::File {
+                path: file.into(),
+                present: true,
+            },
+            span: Span::new(FileId(0), 0, 0),
+        }
+    }
+
+    /// 1.29.2's `json.dumps(service.config_dict()['secrets'], sort_keys=True,
+    /// separators=(',', ':'))` for `fixtures/engine/secrets` copied to `/tmp/sx`.
+    #[test]
+    fn secrets_serialise_as_1_29_2_config_dict() {
+        let mut app = service("envctl-test/busybox:latest");
+        app.secrets = vec![
+            secret("token", None, None, "/tmp/sx/token.txt"),
+            secret(
+                "settings",
+                Some("app.conf"),
+                None,
+                "/tmp/sx/config/app.conf",
+            ),
+        ];
+        let mut out = String::new();
+        write_secrets(&app, &mut out);
+        assert_eq!(
+            out,
+            r#"[{"file":"/tmp/sx/token.txt","secret":["token",null,null,null,null,null]},{"file":"/tmp/sx/config/app.conf","secret":["settings","app.conf",null,null,null,null]}]"#
+        );
+
+        let mut reader = service("envctl-test/busybox:latest");
+        let mut outside = secret("outside", None, None, "");
+        outside.definition = SecretSource::External;
+        reader.secrets = vec![
+            secret(
+                "token",
+                Some("/etc/reader/token"),
+                Some(288),
+                "/tmp/sx/token.txt",
+            ),
+            outside,
+        ];
+        let mut out = String::new();
+        write_secrets(&reader, &mut out);
+        assert_eq!(
+            out,
+            r#"[{"file":"/tmp/sx/token.txt","secret":["token","/etc/reader/token",null,null,288,null]}]"#
+        );
+        // The digest label names the secrets when there are some, only then.
+        assert!(config_digest(&reader, None).contains("\"secrets\""));
+        assert!(!config_digest(&service("x"), None).contains("\"secrets\""));
     }
 
     #[test]

@@ -16,11 +16,12 @@ pub mod plan;
 pub mod profiles;
 pub mod render;
 pub mod resources;
+pub mod secrets;
 
 pub use drift::{
     Change, Drift, ObservedNetwork, ObservedVolume, ResourceChanged, network_drift, volume_drift,
 };
-pub use error::PlanError;
+pub use error::{MissingSecret, PlanError};
 pub use graph::DependencyGraph;
 pub use hash::{changed_keys, compose_order, config_digest, config_hash, config_hash_observed};
 pub use lifecycle::{
@@ -38,3 +39,4 @@ pub use resources::{
     Attachment, NetworkResource, Resources, VolumeResource, network_name, project_resources,
     service_attachments, uses_networking, volume_name,
 };
+pub use secrets::{check_secret_files, missing_secret_files};

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{container, images, project};
-use envctl_parser::ServiceName;
+use envctl_parser::{FileId, SecretSource, ServiceName, ServiceSecret, Span};
 use envctl_planner::{
     ContainerState, DownOptions, Observed, ObservedMount, PlanError, RecreateStrategy, UpOptions,
     plan_down, plan_stop, plan_up,
@@ -129,6 +129,44 @@ fn missing_images_are_refused_before_anything_is_planned() {
         error.to_string(),
         "1 image(s) not found on the engine: `envctl-test/busybox:latest` for `web`"
     );
+}
+
+#[test]
+fn a_missing_secret_file_refuses_only_a_plan_that_creates_its_container() {
+    let mut project = project(&[("web", &[]), ("db", &[])]);
+    let web = project.services.get_mut("web").expect("web");
+    web.secrets.push(ServiceSecret {
+        source: "token".into(),
+        target: None,
+        uid: None,
+        gid: None,
+        mode: None,
+        definition: SecretSource::File {
+            path: "/srv/demo/token.txt".into(),
+            present: false,
+        },
+        span: Span::new(FileId(0), 0, 0),
+    });
+    let error = plan_up(&project, &images(), &UpOptions::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot mount 1 secret(s): `token` of service `web` reads `/srv/demo/token.txt`, which does not exist"
+    );
+    // Nothing of `web` created: `db` alone is fine.
+    let only_db = UpOptions {
+        services: vec![ServiceName::new("db")],
+        ..UpOptions::default()
+    };
+    assert!(plan_up(&project, &images(), &only_db).is_ok());
+    // A container that is kept mounts nothing anew (1.29.2 leaves it too).
+    let mut observed = images();
+    for service in ["web", "db"] {
+        observed
+            .containers
+            .push(container(&project, service, 1, ContainerState::Running));
+    }
+    let plan = plan_up(&project, &observed, &UpOptions::default()).expect("plan");
+    assert!(plan.is_noop(), "{plan}");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! order, or their config hashes.
 
 use envctl_executor::observe;
-use envctl_parser::{RenderOptions, ServiceName, load_with_sections, to_compose_yaml_with};
+use envctl_parser::{
+    RenderOptions, ServiceName, check_secrets, load_with_sections, to_compose_yaml_with,
+};
 use envctl_planner::{DependencyGraph, compose_order, config_hash_observed, enabled_for_profiles};
 
 use crate::args::ConfigArgs;
@@ -25,6 +27,10 @@ pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failur
         return print_line(&names.join("\n"));
     }
     if let Some(selection) = &args.hash {
+        // 1.29.2 makes the project here, which checks its secrets.
+        for warning in check_secrets(&project)? {
+            print_warning(&warning.to_string());
+        }
         // Refuses cycles first, as 1.29.2 does.
         DependencyGraph::new(&project)?;
         let order = compose_order(&project);

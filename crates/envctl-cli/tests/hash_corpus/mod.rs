@@ -207,6 +207,8 @@ pub fn own_cases() -> Vec<HashCase> {
         // volumes namespaced (the project name is the same for both tools here).
         "fixtures/differential/v2",
         "fixtures/differential/v3",
+        // v3 secrets: each file by its absolute path (under `PINNED_ROOT`).
+        "fixtures/engine/secrets",
     ]
     .into_iter()
     .map(|directory| HashCase {

@@ -136,6 +136,7 @@ pub fn project(name: &str, services: Vec<Service>) -> Project {
             .collect::<IndexMap<_, _>>(),
         networks: IndexMap::new(),
         volumes: IndexMap::new(),
+        secrets: IndexMap::new(),
         sources: SourceMap::default(),
         warnings: Vec::new(),
     }

@@ -59,6 +59,7 @@ pub fn tree_project(count: usize) -> Project {
         services,
         networks: IndexMap::new(),
         volumes: IndexMap::new(),
+        secrets: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }

@@ -66,6 +66,7 @@ pub fn project_from(services: &[(String, Vec<String>)]) -> Project {
         services: map,
         networks: IndexMap::new(),
         volumes: IndexMap::new(),
+        secrets: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }
