@@ -8,7 +8,7 @@
 //! or removed; volumes are removed only with `down -v`.
 
 use envctl_parser::Project;
-use envctl_planner::{ResourceChanged, Resources, network_drift, volume_drift};
+use envctl_planner::{Change, Drift, ResourceChanged, Resources, network_drift, volume_drift};
 use indexmap::IndexMap;
 
 use crate::docker::Engine;
@@ -49,14 +49,9 @@ pub async fn ensure_resources(
             .map_err(engine.request_failed(Operation::InspectNetwork, &network.name))?;
         if let Some(existing) = existing {
             if !network.external {
-                let drift = network_drift(network, &existing);
-                if let Some(change) = drift.change {
-                    return Err(Box::new(ResourceChanged::network(project, network, change)).into());
-                }
-                drift
-                    .warnings
-                    .into_iter()
-                    .for_each(|warning| report(ResourceEvent::Warning(warning)));
+                accept(network_drift(network, &existing), report, |change| {
+                    ResourceChanged::network(project, network, change)
+                })?;
             }
             continue;
         }
@@ -92,14 +87,9 @@ pub async fn ensure_resources(
             .map_err(engine.request_failed(Operation::InspectVolume, &volume.name))?;
         if let Some(existing) = existing {
             if !volume.external {
-                let drift = volume_drift(volume, &existing);
-                if let Some(change) = drift.change {
-                    return Err(Box::new(ResourceChanged::volume(project, volume, change)).into());
-                }
-                drift
-                    .warnings
-                    .into_iter()
-                    .for_each(|warning| report(ResourceEvent::Warning(warning)));
+                accept(volume_drift(volume, &existing), report, |change| {
+                    ResourceChanged::volume(project, volume, change)
+                })?;
             }
             continue;
         }
@@ -119,6 +109,22 @@ pub async fn ensure_resources(
             .create_volume(volume, &labels)
             .await
             .map_err(engine.request_failed(Operation::CreateVolume, &volume.name))?;
+    }
+    Ok(())
+}
+
+/// An existing resource is used when nothing but labels changed (those are
+/// reported); any other change is the error `changed` makes of it.
+fn accept(
+    drift: Drift,
+    report: ResourceReport<'_>,
+    changed: impl FnOnce(Change) -> ResourceChanged,
+) -> Result<(), ExecutorError> {
+    if let Some(change) = drift.change {
+        return Err(Box::new(changed(change)).into());
+    }
+    for warning in drift.warnings {
+        report(ResourceEvent::Warning(warning));
     }
     Ok(())
 }
