@@ -50,17 +50,21 @@ pub fn check_secret_files(service: &Service) -> Result<(), PlanError> {
 /// secrets have no file (each service named once, in plan order).
 pub(crate) fn check_plan(project: &Project, plan: &Plan) -> Result<(), PlanError> {
     let mut missing = Vec::new();
+    // Only services with secrets are remembered: on the hot path of a plan of
+    // thousands of services without any, this is one lookup per step.
     let mut seen: Vec<&str> = Vec::new();
     for step in &plan.steps {
-        if !matches!(step.op, Op::Create { .. } | Op::Recreate { .. })
-            || seen.contains(&step.service.as_str())
-        {
+        if !matches!(step.op, Op::Create { .. } | Op::Recreate { .. }) {
+            continue;
+        }
+        let Some(service) = project.service(step.service.as_str()) else {
+            continue;
+        };
+        if service.secrets.is_empty() || seen.contains(&step.service.as_str()) {
             continue;
         }
         seen.push(step.service.as_str());
-        if let Some(service) = project.service(step.service.as_str()) {
-            missing.extend(missing_secret_files(service));
-        }
+        missing.extend(missing_secret_files(service));
     }
     if missing.is_empty() {
         Ok(())
