@@ -277,9 +277,7 @@ pub enum ExecutorError {
     #[error("service `{service}`: failed to pull image `{image}`")]
     #[diagnostic(
         code(envctl::pull_failed),
-        help(
-            "check the image's name and the registry; `envctl pull --ignore-pull-failures` goes on past it"
-        )
+        help("check the image's name, the registry, and `docker login` for a private one")
     )]
     Pull {
         service: String,
