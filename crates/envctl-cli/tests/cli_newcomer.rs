@@ -6,6 +6,7 @@ mod support;
 
 use std::process::Command;
 
+use support::fault_proxy::{FaultProxy, Rule};
 use support::{ProjectGuard, Test, unique_project};
 
 const TWO_SERVICES: &str = "\
@@ -74,4 +75,59 @@ fn progress_on_a_terminal_of_unknown_width_is_plain_lines() {
             "{args:?}: lines are not padded to a guessed width:\n{shown:?}"
         );
     }
+}
+
+/// `DOCKER_CERT_PATH` without `DOCKER_TLS_VERIFY` only says where certificates are:
+/// docker-compose 1.29.2 (and the docker CLI) then speak plain HTTP to a `tcp://`
+/// engine, and so does envctl.
+#[test]
+fn a_cert_path_alone_speaks_plain_http_as_docker_compose_does() {
+    let project = unique_project("newcomer-certpath");
+    let _guard = ProjectGuard::new(&project);
+    let proxy = FaultProxy::start_tcp(Rule::never(), 18107);
+    let test = Test::new().file("docker-compose.yml", TWO_SERVICES);
+    // docker-compose insists that the files exist, then does not use them.
+    let certs = test.path().join("certs");
+    std::fs::create_dir(&certs).expect("make the certificate directory");
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=unused",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
+        .current_dir(&certs)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    std::fs::copy(certs.join("cert.pem"), certs.join("ca.pem")).expect("copy the CA");
+    let certs = certs.display().to_string();
+    let test = test
+        .env("DOCKER_HOST", &proxy.docker_host())
+        .env("DOCKER_CERT_PATH", &certs)
+        .env("COMPOSE_PROJECT_NAME", &project);
+    let ours = test.envctl(&["ps"]);
+    assert_eq!(ours.code, Some(0), "{}", ours.render());
+    let theirs = Command::new("docker-compose")
+        .args(["-p", &project, "ps"])
+        .current_dir(test.path())
+        .env("DOCKER_HOST", proxy.docker_host())
+        .env("DOCKER_CERT_PATH", &certs)
+        .env_remove("DOCKER_TLS_VERIFY")
+        .output()
+        .expect("docker-compose 1.29.2 runs");
+    assert!(
+        theirs.status.success(),
+        "docker-compose: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
 }
