@@ -54,9 +54,15 @@ check-boundaries:
 test-offline: fmt lint check-boundaries
     cargo test --workspace --locked
 
-# The whole suite: images, fmt, lint, boundaries, and every test including the real-engine ones
+# The whole suite: images, fmt, lint, boundaries, every test including the real-engine ones, and docker-compose 1.29.2's own acceptance suite
 test: require-engine require-registry images fmt lint check-boundaries
     cargo test --workspace --locked --features {{ docker_features }}
+    {{ just_executable() }} acceptance
+
+# docker-compose 1.29.2's acceptance suite with envctl as `docker-compose` (fixtures/compose-acceptance/README.md)
+acceptance: require-engine images
+    cargo build --locked -p envctl-cli
+    fixtures/compose-acceptance/run.sh
 
 # Run the demo platform (fixtures/demo) with envctl and fetch its front page
 demo: images
