@@ -5,7 +5,7 @@
 
 use envctl_executor::{Engine, observe};
 use envctl_parser::Project;
-use envctl_planner::{DependencyGraph, Observed, UpOptions, image_reference};
+use envctl_planner::{ImageOptions, Observed, UpOptions, plan_images};
 use indexmap::IndexMap;
 
 use super::build::{BuildFlags, build_images, build_target};
@@ -39,57 +39,46 @@ pub async fn ensure_images(
             "`--build` and `--no-build` cannot be combined",
         ));
     }
-    let graph = DependencyGraph::new(project)?;
-    let selected = if options.services.is_empty() {
-        graph.order()
-    } else if options.no_deps {
-        graph.only(&options.services)?
-    } else {
-        graph.with_dependencies(&options.services)?
-    };
-    let mut to_pull: IndexMap<String, Vec<String>> = IndexMap::new();
-    let mut to_build = Vec::new();
-    let mut built_because_missing = Vec::new();
-    for name in &selected {
-        let Some(service) = project.services.get(name.as_str()) else {
-            continue;
-        };
-        let image = image_reference(project, service);
-        let present = observed.images.contains_key(&image);
-        let buildable = service.build.is_some();
-        if buildable && policy.build {
-            to_build.push(name.clone());
-        } else if present {
-        } else if !buildable {
-            to_pull.entry(image).or_default().push(name.to_string());
-        } else if policy.no_build {
-            return Err(Failure::usage(format!(
-                "service `{name}` needs to be built (image `{image}` is missing), but `--no-build` was passed"
-            )));
-        } else {
-            to_build.push(name.clone());
-            built_because_missing.push(name.clone());
-        }
-    }
-    if to_pull.is_empty() && to_build.is_empty() {
+    let image_plan = plan_images(
+        project,
+        &observed,
+        options,
+        ImageOptions {
+            build: policy.build,
+            no_build: policy.no_build,
+        },
+    )?;
+    if image_plan.is_empty() {
         return Ok(observed);
     }
     if policy.dry_run {
-        for (image, services) in &to_pull {
-            print_status(&format!("would pull `{image}` for {}", services.join(", ")));
-            observed
-                .images
-                .insert(image.clone(), "<to be pulled>".to_owned());
+        for line in image_plan.to_string().lines() {
+            print_status(line);
         }
-        for name in &to_build {
-            if let Some(service) = project.services.get(name.as_str()) {
-                let image = image_reference(project, service);
-                print_status(&format!("would build `{image}` for {name}"));
-                observed.images.insert(image, "<to be built>".to_owned());
-            }
-        }
+        image_plan.assume_done(&mut observed);
         return Ok(observed);
     }
+    let to_pull: IndexMap<String, Vec<String>> = image_plan
+        .pull
+        .iter()
+        .map(|(image, services)| {
+            (
+                image.clone(),
+                services.iter().map(ToString::to_string).collect(),
+            )
+        })
+        .collect();
+    let to_build: Vec<_> = image_plan
+        .build
+        .iter()
+        .map(|build| build.service.clone())
+        .collect();
+    let built_because_missing: Vec<_> = image_plan
+        .build
+        .iter()
+        .filter(|build| build.missing)
+        .map(|build| build.service.clone())
+        .collect();
     let targets = to_build
         .iter()
         .map(|name| build_target(project, name, &BuildFlags::default()))
