@@ -135,6 +135,18 @@ pub fn plan_images(
     Ok(plan)
 }
 
+/// `down --rmi`: the images to remove, a service at a time in file order (1.29.2
+/// `Project.down` → `Service.remove_image`): every service's, or with
+/// `local_only` only those of services without `image` (the ones `build` named).
+pub fn image_removals(project: &Project, local_only: bool) -> Vec<(ServiceName, String)> {
+    project
+        .services
+        .values()
+        .filter(|service| !local_only || service.image.is_none())
+        .map(|service| (service.name.clone(), image_reference(project, service)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

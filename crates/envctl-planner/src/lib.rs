@@ -25,7 +25,7 @@ pub use drift::{
 pub use error::{MissingSecret, PlanError};
 pub use graph::DependencyGraph;
 pub use hash::{changed_keys, compose_order, config_digest, config_hash, config_hash_observed};
-pub use images::{BuildImage, ImageOptions, ImagePlan, plan_images};
+pub use images::{BuildImage, ImageOptions, ImagePlan, image_removals, plan_images};
 pub use lifecycle::{
     ContainerCommand, StartPlan, oneoff_name, plan_rm, plan_rm_stop, plan_run_deps, plan_start,
     select_containers,
