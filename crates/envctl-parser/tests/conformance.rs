@@ -1,4 +1,4 @@
-//! Every case of the docker-compose 1.29.2 golden corpus (`shared/conformance`), run
+//! Every case of the docker-compose 1.29.2 golden corpus (`fixtures/compose-1.29.2`), run
 //! through `load` + `to_compose_yaml`.
 //!
 //! * `ok` cases must load; the rendered config must equal `expected.yml` as YAML data;
@@ -71,24 +71,13 @@ fn expected_error_path(case: &Case, corpus: &Path) -> PathBuf {
     }
 }
 
-/// The corpus: `$ENVCTL_CONFORMANCE_DIR/compose-1.29.2` (a relative value is taken
-/// from the workspace root), else `../shared/conformance/compose-1.29.2` beside the
-/// workspace. A missing corpus fails the test: CI must not pass by running nothing.
+/// The corpus, `fixtures/compose-1.29.2` (its README says where it comes from). A
+/// missing corpus fails the test: CI must not pass by running nothing.
 fn corpus() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let base = match std::env::var_os("ENVCTL_CONFORMANCE_DIR") {
-        Some(directory) if !directory.is_empty() => workspace.join(directory),
-        _ => workspace.join("../shared/conformance"),
-    };
-    // Also accept the `compose-1.29.2` directory itself.
-    let corpus = if base.join("cases.json").is_file() {
-        base
-    } else {
-        base.join("compose-1.29.2")
-    };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/compose-1.29.2");
     assert!(
         corpus.join("cases.json").is_file(),
-        "the conformance corpus is missing: expected {} (set `ENVCTL_CONFORMANCE_DIR`, or clone `shared/` beside the repository)",
+        "the conformance corpus is missing: expected {}",
         corpus.display()
     );
     corpus.canonicalize().expect("the corpus path resolves")

@@ -4,7 +4,7 @@
 use envctl_ops::PullRequest;
 
 use crate::args::PullArgs;
-use crate::failure::{Failure, report_all};
+use crate::failure::Failure;
 use crate::invocation::Invocation;
 use crate::progress::{Terminal, print_warning};
 
@@ -25,5 +25,11 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
         }
         return Ok(());
     }
-    Err(report_all(failures))
+    for error in failures {
+        eprintln!("{:?}", miette::Report::new(error));
+    }
+    // The one command this hint fits: `up` and `run` cannot go on without the
+    // image, and `--ignore-pull-failures` was not given. See: #16
+    eprintln!("help: `envctl pull --ignore-pull-failures` pulls the other images and exits 0");
+    Err(Failure::exit(1))
 }
