@@ -10,6 +10,7 @@
 #![allow(clippy::doc_markdown)]
 
 mod dotenv;
+mod emitter;
 pub mod error;
 mod extends;
 mod interpolate;

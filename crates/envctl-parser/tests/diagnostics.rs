@@ -130,7 +130,7 @@ fn secret_entries_are_checked_like_1_29_2_s_schema() {
     ));
 }
 
-/// PyYAML (1.29.2) points at the tab, at line 3 column 1; yaml-rust2 blamed the
+/// `PyYAML` (1.29.2) points at the tab, at line 3 column 1; yaml-rust2 blamed the
 /// scalar before it, at line 2 column 10. See: #16
 #[test]
 fn a_tab_in_the_indentation_is_located_at_the_tab() {

@@ -95,7 +95,10 @@ fn pinned(source: &Path, name: &str, own_images: bool) -> PathBuf {
                     std::process::id()
                 ));
                 let file_name = entry.file_name().to_string_lossy().into_owned();
-                let compose_file = (file_name.ends_with(".yml") || file_name.ends_with(".yaml"))
+                let compose_file = entry
+                    .path()
+                    .extension()
+                    .is_some_and(|extension| extension == "yml" || extension == "yaml")
                     && !file_name.contains(".expected");
                 let env_file = file_name.starts_with(".env");
                 let copied = if own_images && (compose_file || env_file) {
