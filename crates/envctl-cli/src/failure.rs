@@ -4,8 +4,8 @@ use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
-use envctl_executor::{ExecutorError, RunError};
 use envctl_ops::OpsError;
+use envctl_ops::types::{ExecutorError, RunError};
 use envctl_parser::ParseError;
 use envctl_planner::PlanError;
 

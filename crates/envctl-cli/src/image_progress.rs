@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use envctl_executor::image::{ImageEvent, ImageSink};
+use envctl_ops::types::{ImageEvent, ImageSink};
 use indexmap::IndexMap;
 
 use crate::args::ProgressMode;
 use crate::progress as report;
 
 /// What is being done to an image.
-pub use envctl_executor::ImageJob as Job;
+pub use envctl_ops::types::ImageJob as Job;
 
 fn verb(job: Job) -> &'static str {
     match job {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use envctl_executor::{Endpoint, TlsFlags};
+use envctl_ops::types::{Endpoint, TlsFlags};
 use envctl_ops::{EngineTarget, Target};
 use envctl_parser::LoadOptions;
 use indexmap::IndexMap;
@@ -118,7 +118,7 @@ impl Invocation {
         Ok(Target {
             load: self.load_options(interpolate)?,
             engine: self.engine_target(),
-            parallel_limit: envctl_executor::parallel_limit(None),
+            parallel_limit: envctl_ops::types::parallel_limit(None),
             lock_directory: None,
         })
     }
@@ -187,10 +187,10 @@ impl Invocation {
     /// takes it as "one request at a time".)
     pub fn parallel_limit(&self) -> Result<usize, Failure> {
         let Some(value) = self.setting("COMPOSE_PARALLEL_LIMIT") else {
-            return Ok(envctl_executor::parallel_limit(None));
+            return Ok(envctl_ops::types::parallel_limit(None));
         };
         match value.trim().parse::<i64>() {
-            Ok(limit) if limit >= 1 => Ok(envctl_executor::parallel_limit(Some(value))),
+            Ok(limit) if limit >= 1 => Ok(envctl_ops::types::parallel_limit(Some(value))),
             Ok(_) => Err(Failure::usage(format!(
                 "`COMPOSE_PARALLEL_LIMIT` cannot be less than 1 (found `{value}`)"
             ))),

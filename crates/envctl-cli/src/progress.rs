@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use envctl_executor::{Action, Event, ImageJob, ImageReporter, JobView, Outcome, Progress};
 use envctl_ops::Events;
+use envctl_ops::types::{Action, Event, ImageJob, ImageReporter, JobView, Outcome, Progress};
 use envctl_planner::{Op, Plan};
 
 use crate::args::{GlobalArgs, ProgressMode};
@@ -393,14 +393,14 @@ macro_rules! terminal_events {
         fn attaching(&self) {
             self.terminal.attaching();
         }
-        fn progress(&self, plan: &envctl_planner::Plan) -> envctl_executor::Progress {
+        fn progress(&self, plan: &envctl_planner::Plan) -> envctl_ops::types::Progress {
             self.terminal.progress(plan)
         }
         fn images(
             &self,
-            job: envctl_executor::ImageJob,
+            job: envctl_ops::types::ImageJob,
             labels: &[String],
-        ) -> envctl_executor::ImageReporter {
+        ) -> envctl_ops::types::ImageReporter {
             self.terminal.images(job, labels)
         }
     };

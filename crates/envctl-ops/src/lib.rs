@@ -44,3 +44,17 @@ pub use logs::logs;
 pub use pull::{BuildRequest, PullRequest, build, pull};
 pub use target::{EngineTarget, Target};
 pub use up::{UpOutcome, UpRequest, up};
+
+/// The executor's plain data types that requests, events and results carry, so
+/// that a front end names them from here and depends on no executor (and no
+/// engine client) of its own.
+pub mod types {
+    pub use envctl_executor::endpoint::{ClientCertificate, Verification};
+    pub use envctl_executor::image::{ImageEvent, ImageSink};
+    pub use envctl_executor::{
+        Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, Endpoint,
+        EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob, ImageReporter,
+        JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome, ProcessList, Progress,
+        RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
+    };
+}

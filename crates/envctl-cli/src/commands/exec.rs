@@ -3,7 +3,7 @@
 //! mode, when stdin is a terminal and `-T` is not given); the command's exit code
 //! is envctl's.
 
-use envctl_executor::ExecRequest;
+use envctl_ops::types::ExecRequest;
 use envctl_ops::{ExecOperation, Io};
 
 use crate::args::ExecArgs;

@@ -1,8 +1,8 @@
 //! `envctl info`: the engine envctl talks to and how (address, machine name, TLS),
 //! its versions and a few facts about its host.
 
-use envctl_executor::endpoint::{ClientCertificate, Verification};
-use envctl_executor::{Endpoint, EngineAddress};
+use envctl_ops::types::{ClientCertificate, Verification};
+use envctl_ops::types::{Endpoint, EngineAddress};
 
 use crate::commands::version::engine_lines;
 use crate::failure::Failure;

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use envctl_executor::{LogSource, LogsOptions, StreamEvent, StreamSink};
 use envctl_ops::Events;
+use envctl_ops::types::{LogSource, LogsOptions, StreamEvent, StreamSink};
 use envctl_parser::Project;
 
 use crate::args::LogsArgs;

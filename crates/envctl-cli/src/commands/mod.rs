@@ -30,7 +30,7 @@ mod version;
 
 use std::sync::Arc;
 
-use envctl_executor::{ActionEvent, ActionProgress, ContainerAction, Outcome};
+use envctl_ops::types::{ActionEvent, ActionProgress, ContainerAction, Outcome};
 use envctl_ops::{ContainerOperation, Events};
 use envctl_parser::ServiceName;
 use envctl_planner::{ContainerRef, Plan};

@@ -1,8 +1,8 @@
 //! `envctl ps`: the project's containers (the `ps` operation) as 1.29.2's table, or
 //! as JSON.
 
-use envctl_executor::{ContainerDetails, labels};
 use envctl_ops::PsRequest;
+use envctl_ops::types::{ContainerDetails, labels};
 use envctl_planner::ContainerState;
 
 use crate::args::{PsArgs, PsFormat};

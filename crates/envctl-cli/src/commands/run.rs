@@ -3,7 +3,7 @@
 //! `--no-deps`, attached to the terminal (stdin, and a TTY when stdin is one), its
 //! exit code envctl's; `--rm` removes it once it exits; `-d` prints its name.
 
-use envctl_executor::OneOff;
+use envctl_ops::types::OneOff;
 use envctl_ops::{Io, RunRequest};
 
 use crate::args::RunArgs;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use envctl_executor::{Event, Outcome, Progress};
+use envctl_ops::types::{Event, Outcome, Progress};
 use envctl_ops::{Events, StartOutcome};
 use envctl_planner::StartPlan;
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use envctl_executor::{LogEvent, LogSink};
+use envctl_ops::types::{LogEvent, LogSink};
 use envctl_ops::{Events, UpOutcome, UpRequest};
 use envctl_parser::{Project, ServiceName};
 use envctl_planner::{ContainerRef, ImageOptions, RecreateStrategy, UpOptions};
