@@ -86,6 +86,19 @@ pub enum Command {
         after_help = "Examples:\n  envctl up -d                # every service, in the background\n  envctl up -d --no-deps web  # only web, leaving its dependencies alone\n  envctl up --dry-run         # print the plan, touch nothing"
     )]
     Up(UpArgs),
+    /// Create services (`up --no-start`)
+    #[command(
+        after_help = "Examples:\n  envctl create                   # every service's containers, created and not started\n  envctl create --force-recreate web"
+    )]
+    Create(CreateArgs),
+    /// Receive real time events from containers
+    #[command(
+        after_help = "Examples:\n  envctl events                   # a line per event of the project's containers\n  envctl events --json web        # a JSON object per line, only web's"
+    )]
+    Events(EventsArgs),
+    /// Set number of containers for a service (deprecated: use `up --scale`)
+    #[command(after_help = "Examples:\n  envctl scale web=3 worker=2")]
+    Scale(ScaleArgs),
     /// Stop and remove containers
     #[command(
         after_help = "Examples:\n  envctl down                 # stop and remove the containers and networks; volumes are kept\n  envctl down -v              # also remove the named volumes of the file and the anonymous ones\n  envctl down --rmi local     # also remove the images built for services without an `image`"
@@ -440,7 +453,7 @@ pub enum GraphFormatArg {
     Mermaid,
 }
 
-#[derive(Debug, ClapArgs)]
+#[derive(Debug, Default, ClapArgs)]
 pub struct UpArgs {
     /// Detached mode: run containers in the background
     #[arg(short = 'd', long)]
@@ -486,6 +499,42 @@ pub struct UpArgs {
     #[arg(long)]
     pub no_build: bool,
     pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Don't build an image, even if it's missing
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build images before creating containers
+    #[arg(long)]
+    pub build: bool,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct EventsArgs {
+    /// Output events as a stream of json objects
+    #[arg(long)]
+    pub json: bool,
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ScaleArgs {
+    /// Shutdown timeout in seconds
+    #[arg(short = 't', long, value_name = "TIMEOUT")]
+    pub timeout: Option<u64>,
+    #[arg(value_name = "SERVICE=NUM", required = true)]
+    pub scales: Vec<String>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -126,7 +126,7 @@ pub struct ContainerDetails {
 /// The connection to one Docker Engine.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    client: Docker,
+    pub(crate) client: Docker,
     endpoint: Endpoint,
 }
 

@@ -15,6 +15,7 @@ mod docker;
 pub mod dockerignore;
 pub mod endpoint;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod health;
 pub mod image;
@@ -38,6 +39,7 @@ pub use docker::{
 };
 pub use endpoint::{Endpoint, TlsFlags};
 pub use error::{ConnectionProblem, ExecutorError, Operation, RunError};
+pub use events::{ContainerEvent, stream_events};
 pub use exec::{ExecInput, ExecRequest};
 pub use health::wait_ready;
 pub use images::{

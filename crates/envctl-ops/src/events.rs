@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use envctl_executor::{
-    ActionProgress, ContainerAction, ImageJob, ImageReporter, LogSink, LogSource, Progress,
-    StreamSink, silent_reporter,
+    ActionProgress, ContainerAction, ContainerEvent, ImageJob, ImageReporter, LogSink, LogSource,
+    Progress, StreamSink, silent_reporter,
 };
 use envctl_parser::{Project, ServiceName};
 use envctl_planner::{ContainerRef, Plan, StartPlan};
@@ -70,6 +70,11 @@ pub trait Events: Send + Sync {
     fn logs(&self, project: &Project, sources: &[LogSource]) -> StreamSink {
         let _ = (project, sources);
         Arc::new(|_| {})
+    }
+
+    /// `events`: one event of the project's containers.
+    fn container_event(&self, event: &ContainerEvent) {
+        let _ = event;
     }
 
     /// `up` without `-d`: the containers followed, each with its short name

@@ -26,6 +26,7 @@ mod resources;
 mod session;
 mod target;
 mod up;
+mod watch;
 
 pub use config::{ConfigOutput, ConfigQuery, config};
 pub use down::{DownOutcome, DownRequest, RemoveImages, down};
@@ -44,6 +45,7 @@ pub use logs::logs;
 pub use pull::{BuildRequest, PullRequest, build, pull};
 pub use target::{EngineTarget, Target};
 pub use up::{UpOutcome, UpRequest, up};
+pub use watch::events;
 
 /// The executor's plain data types that requests, events and results carry, so
 /// that a front end names them from here and depends on no executor (and no
@@ -52,9 +54,9 @@ pub mod types {
     pub use envctl_executor::endpoint::{ClientCertificate, Verification};
     pub use envctl_executor::image::{ImageEvent, ImageSink};
     pub use envctl_executor::{
-        Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, Endpoint,
-        EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob, ImageReporter,
-        JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome, ProcessList, Progress,
-        RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
+        Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, ContainerEvent,
+        Endpoint, EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob,
+        ImageReporter, JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome,
+        ProcessList, Progress, RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
     };
 }

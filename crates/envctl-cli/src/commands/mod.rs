@@ -7,6 +7,7 @@ mod build;
 mod completions;
 mod config;
 mod down;
+mod events;
 mod exec;
 mod graph;
 mod images;
@@ -44,6 +45,9 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
     let invocation = Invocation::from_process(args.global);
     match args.command {
         Command::Up(up_args) => up::run(&invocation, up_args).await,
+        Command::Create(create_args) => up::create(&invocation, create_args).await,
+        Command::Scale(scale_args) => up::scale(&invocation, scale_args).await,
+        Command::Events(events_args) => events::run(&invocation, events_args).await,
         Command::Down(down_args) => down::run(&invocation, down_args).await,
         Command::Ps(ps_args) => ps::run(&invocation, ps_args).await,
         Command::Config(config_args) => config::run(&invocation, config_args).await,

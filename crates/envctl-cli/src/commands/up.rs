@@ -11,7 +11,7 @@ use envctl_parser::{Project, ServiceName};
 use envctl_planner::{ContainerRef, ImageOptions, RecreateStrategy, UpOptions};
 use indexmap::IndexMap;
 
-use crate::args::UpArgs;
+use crate::args::{CreateArgs, ScaleArgs, UpArgs};
 use crate::failure::Failure;
 use crate::invocation::Invocation;
 use crate::progress::{Terminal, print_line, terminal_events};
@@ -38,6 +38,49 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
         UpOutcome::DryRun(plan) => super::print_plan(&plan),
         _ => Ok(()),
     }
+}
+
+/// `create`: 1.29.2's `up --no-start`, with its recreation and build flags.
+pub async fn create(invocation: &Invocation, args: CreateArgs) -> Result<(), Failure> {
+    let up_args = UpArgs {
+        no_start: true,
+        detach: true,
+        force_recreate: args.force_recreate,
+        no_recreate: args.no_recreate,
+        build: args.build,
+        no_build: args.no_build,
+        services: args.services,
+        ..UpArgs::default()
+    };
+    run(invocation, up_args).await
+}
+
+/// `scale SERVICE=NUM...` (deprecated in 1.29.2, which still runs it): `up -d
+/// --no-deps --no-recreate --scale SERVICE=NUM` for the named services.
+pub async fn scale(invocation: &Invocation, args: ScaleArgs) -> Result<(), Failure> {
+    crate::progress::print_warning(
+        "The scale command is deprecated. Use the up command with the --scale flag instead.",
+    );
+    let mut services = Vec::new();
+    for entry in &args.scales {
+        let Some((service, _)) = entry.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "Number of containers for service \"{entry}\" is not a number"
+            )));
+        };
+        services.push(service.to_owned());
+    }
+    let up_args = UpArgs {
+        detach: true,
+        no_deps: true,
+        no_recreate: true,
+        no_build: true,
+        scale: args.scales,
+        timeout: args.timeout,
+        services,
+        ..UpArgs::default()
+    };
+    run(invocation, up_args).await
 }
 
 /// The terminal, with the attached containers' output on stdout.

@@ -1,0 +1,152 @@
+//! docker-compose 1.29.2's commands and flags that its acceptance suite uses
+//! (issue #18), against a real engine: `create`, `scale`, `events`.
+
+#![cfg(feature = "docker-tests")]
+
+mod support;
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use support::{Output, ProjectGuard, Test, inspect, project_containers, unique_project};
+
+const PROJECT: &str = r#"
+simple:
+  image: envctl-test/busybox:latest
+  command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+another:
+  image: envctl-test/busybox:latest
+  command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+"#;
+
+struct Env {
+    test: Test,
+    guard: ProjectGuard,
+}
+
+impl Env {
+    fn new(name: &str) -> Self {
+        Self {
+            test: Test::new().file("docker-compose.yml", PROJECT),
+            guard: ProjectGuard::new(&unique_project(name)),
+        }
+    }
+
+    fn envctl(&self, args: &[&str]) -> Output {
+        let mut full = vec!["-p", self.guard.name.as_str()];
+        full.extend(args);
+        self.test.envctl(&full)
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let output = self.envctl(args);
+        assert_eq!(output.code, Some(0), "{args:?}: {}", output.render());
+        output
+    }
+
+    /// The project's containers of `service`: (name, state).
+    fn containers(&self, service: &str) -> Vec<(String, String)> {
+        let prefix = format!("{}_{service}_", self.guard.name);
+        project_containers(&self.guard.name)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(&prefix))
+            .map(|(name, id)| (name, inspect(&id, "{{.State.Status}}")))
+            .collect()
+    }
+
+    fn running(&self, service: &str) -> usize {
+        self.containers(service)
+            .iter()
+            .filter(|(_, state)| state == "running")
+            .count()
+    }
+}
+
+#[test]
+fn create_makes_stopped_containers_and_honours_recreation_flags() {
+    let env = Env::new("create");
+    env.ok(&["create"]);
+    for service in ["simple", "another"] {
+        let containers = env.containers(service);
+        assert_eq!(containers.len(), 1, "{containers:?}");
+        assert_eq!(containers[0].1, "created", "{containers:?}");
+    }
+    let name = format!("{}_simple_1", env.guard.name);
+    let first = inspect(&name, "{{.Id}}");
+    env.ok(&["create", "--no-recreate"]);
+    assert_eq!(inspect(&name, "{{.Id}}"), first);
+    env.ok(&["create", "--force-recreate"]);
+    let second = inspect(&name, "{{.Id}}");
+    assert_ne!(second, first);
+    assert_eq!(env.containers("simple")[0].1, "created");
+    let both = env.envctl(&["create", "--force-recreate", "--no-recreate"]);
+    assert_eq!(both.code, Some(1), "{}", both.render());
+}
+
+#[test]
+fn scale_sets_the_number_of_running_containers() {
+    let env = Env::new("scale");
+    let output = env.ok(&["scale", "simple=3", "another=2"]);
+    assert!(
+        output.stderr.contains("The scale command is deprecated"),
+        "{}",
+        output.render()
+    );
+    assert_eq!((env.running("simple"), env.running("another")), (3, 2));
+    env.ok(&["scale", "simple=1", "another=1"]);
+    assert_eq!((env.running("simple"), env.running("another")), (1, 1));
+    env.ok(&["scale", "simple=0"]);
+    assert_eq!((env.running("simple"), env.running("another")), (0, 1));
+}
+
+#[test]
+fn events_streams_the_projects_container_events_until_interrupted() {
+    let env = Env::new("events");
+    for json in [true, false] {
+        let mut args = vec!["-p", env.guard.name.as_str(), "events"];
+        if json {
+            args.push("--json");
+        }
+        args.push("simple");
+        let mut events = env.test.spawn(&args);
+        // The stream is open once the command has connected; give it a moment.
+        std::thread::sleep(Duration::from_millis(800));
+        env.ok(&["up", "-d", "--force-recreate", "simple", "another"]);
+        std::thread::sleep(Duration::from_secs(2));
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &events.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let code = events.wait().expect("events exits").code();
+        let mut stdout = String::new();
+        events
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut stdout)
+            .expect("read stdout");
+        assert_eq!(code, Some(1), "{stdout}");
+        let id = inspect(&format!("{}_simple_1", env.guard.name), "{{.Id}}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(
+            lines.iter().all(|line| !line.contains("another")),
+            "{stdout}"
+        );
+        if json {
+            let actions: Vec<String> = lines
+                .iter()
+                .map(|line| {
+                    let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+                    assert_eq!(value["service"], "simple", "{line}");
+                    value["action"].as_str().unwrap_or_default().to_owned()
+                })
+                .collect();
+            assert!(actions.contains(&"create".to_owned()), "{stdout}");
+            assert!(actions.contains(&"start".to_owned()), "{stdout}");
+        } else {
+            let start = format!(" container start {id} (image=envctl-test/busybox:latest, name=");
+            assert!(lines.iter().any(|line| line.contains(&start)), "{stdout}");
+        }
+    }
+}
