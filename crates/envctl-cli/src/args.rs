@@ -97,7 +97,9 @@ pub enum Command {
     )]
     Events(EventsArgs),
     /// Set number of containers for a service (deprecated: use `up --scale`)
-    #[command(after_help = "Examples:\n  envctl scale web=3 worker=2")]
+    #[command(
+        after_help = "Examples:\n  envctl scale web=3 worker=2     # three web containers, two worker ones\n  envctl scale worker=0           # stop and remove worker's containers"
+    )]
     Scale(ScaleArgs),
     /// Stop and remove containers
     #[command(
@@ -498,6 +500,22 @@ pub struct UpArgs {
     /// Don't build an image, even if it's missing
     #[arg(long)]
     pub no_build: bool,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Stops all containers if any container was stopped; incompatible with `-d`
+    #[arg(long)]
+    pub abort_on_container_exit: bool,
+    /// Return the exit code of the selected service container; implies `--abort-on-container-exit`
+    #[arg(long, value_name = "SERVICE")]
+    pub exit_code_from: Option<String>,
+    /// Attach to dependent containers
+    #[arg(long)]
+    pub attach_dependencies: bool,
+    #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
 }
 

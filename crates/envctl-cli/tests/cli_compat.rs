@@ -150,3 +150,40 @@ fn events_streams_the_projects_container_events_until_interrupted() {
         }
     }
 }
+
+const EXITING: &str = r#"
+sleeper:
+  image: envctl-test/busybox:latest
+  command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+failing:
+  image: envctl-test/busybox:latest
+  command: sh -c 'echo leaving; exit 3'
+"#;
+
+#[test]
+fn up_exit_code_from_stops_everything_and_exits_with_that_services_code() {
+    let env = Env {
+        test: Test::new().file("docker-compose.yml", EXITING),
+        guard: ProjectGuard::new(&unique_project("exitcodefrom")),
+    };
+    let output = env.envctl(&["up", "--no-log-prefix", "--exit-code-from", "failing"]);
+    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert!(
+        output.stdout.lines().any(|line| line == "leaving"),
+        "{}",
+        output.render()
+    );
+    assert_eq!(env.running("sleeper"), 0);
+    env.ok(&["rm", "-f"]);
+    let output = env.envctl(&["up", "--abort-on-container-exit"]);
+    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("failing_1 ") && line.ends_with(" | leaving")),
+        "{}",
+        output.render()
+    );
+    assert_eq!(env.running("sleeper"), 0);
+}

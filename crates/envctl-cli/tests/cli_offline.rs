@@ -41,6 +41,31 @@ fn force_recreate_and_no_recreate_conflict() {
 }
 
 #[test]
+fn abort_on_container_exit_and_detach_conflict_exit_1() {
+    for flag in ["--abort-on-container-exit", "--attach-dependencies"] {
+        let output = Test::new()
+            .file("docker-compose.yml", V1)
+            .args(&["up", "-d", flag])
+            .run();
+        assert_eq!(output.code, Some(1), "{output:?}");
+        assert!(
+            output.stderr.contains("and -d cannot be combined."),
+            "{}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn create_force_recreate_and_no_recreate_exit_1() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .args(&["create", "--force-recreate", "--no-recreate"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+}
+
+#[test]
 fn scale_needs_service_equals_number() {
     let output = Test::new()
         .file("docker-compose.yml", V1)

@@ -3,8 +3,10 @@
 //! until they all stop (and stop them when cancelled).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use envctl_executor::{ensure_resources, follow, observe, wait_ready};
+use envctl_executor::{Engine, LogEvent, LogSink, ensure_resources, follow, observe, wait_ready};
+use envctl_parser::Project;
 use envctl_planner::{
     ContainerRef, DependencyGraph, ImageOptions, Plan, UpOptions, plan_stop, plan_up,
 };
@@ -28,6 +30,13 @@ pub struct UpRequest {
     pub wait: bool,
     /// Without `-d`: follow the containers' output until they all stop.
     pub attach: bool,
+    /// `--attach-dependencies`: follow the named services' dependencies too.
+    pub attach_dependencies: bool,
+    /// `--abort-on-container-exit`: once a followed container stops, stop them all.
+    pub abort_on_container_exit: bool,
+    /// `--exit-code-from SERVICE` (implies `abort_on_container_exit`): the outcome
+    /// carries that service's container's exit code.
+    pub exit_code_from: Option<String>,
 }
 
 /// What `up` did.
@@ -38,6 +47,10 @@ pub enum UpOutcome {
     DryRun(Plan),
     /// Carried out (and followed, when asked, until every container stopped).
     Done,
+    /// `abort_on_container_exit`: a container stopped and the others were stopped
+    /// after it; the exit code 1.29.2 exits with (that container's when it is not
+    /// 0, or the `exit_code_from` service's).
+    Aborted { exit_code: i64 },
 }
 
 /// Brings the project up.
@@ -47,6 +60,29 @@ pub async fn up(
     events: &dyn Events,
     shutdown: &CancellationToken,
 ) -> Result<UpOutcome, OpsError> {
+    let abort = request.abort_on_container_exit || request.exit_code_from.is_some();
+    if abort && !request.attach {
+        return Err(OpsError::invalid(
+            "--abort-on-container-exit and -d cannot be combined.",
+        ));
+    }
+    if request.attach_dependencies && !request.attach {
+        return Err(OpsError::invalid(
+            "--attach-dependencies and -d cannot be combined.",
+        ));
+    }
+    if let Some(service) = &request.exit_code_from
+        && !request.options.services.is_empty()
+        && !request
+            .options
+            .services
+            .iter()
+            .any(|name| name.as_str() == service)
+    {
+        return Err(OpsError::invalid(format!(
+            "No service named \"{service}\" was found in your compose file."
+        )));
+    }
     if request.images.build && request.images.no_build {
         return Err(OpsError::invalid(
             "`--build` and `--no-build` cannot be combined",
@@ -85,27 +121,30 @@ pub async fn up(
     if !request.attach || options.no_start {
         return Ok(UpOutcome::Done);
     }
-    attach(target, &opened, options, since, events, shutdown).await?;
-    Ok(UpOutcome::Done)
+    attach(target, &opened, request, since, events, shutdown).await
 }
 
 /// Follows the output of the services' containers (the named ones, else all) as
 /// 1.29.2 does, until they have all stopped; when `shutdown` fires, stops them
-/// (dependents first) and is [`OpsError::Interrupted`].
+/// (dependents first) and is [`OpsError::Interrupted`]. With
+/// `abort_on_container_exit`, the first container to stop stops them all.
 async fn attach(
     target: &Target,
     opened: &Opened,
-    options: &UpOptions,
+    request: &UpRequest,
     since: i64,
     events: &dyn Events,
     shutdown: &CancellationToken,
-) -> Result<(), OpsError> {
+) -> Result<UpOutcome, OpsError> {
+    let options = &request.options;
     let project = &opened.project;
     let engine = &opened.engine;
     let services = &options.services;
     let graph = DependencyGraph::new(project)?;
     let selected = if services.is_empty() {
         graph.order()
+    } else if request.attach_dependencies {
+        graph.with_dependencies(services)?
     } else {
         graph.only(services)?
     };
@@ -125,17 +164,51 @@ async fn attach(
             containers.push((container.into(), short));
         }
     }
-    let sink = events.attached(project, &containers);
+    let printed = events.attached(project, &containers);
     let references: Vec<ContainerRef> = containers
         .into_iter()
         .map(|(container, _)| container)
         .collect();
+    let abort = request.abort_on_container_exit || request.exit_code_from.is_some();
+    let stop_following = shutdown.child_token();
+    // The first container to stop, with its exit code (with `abort`).
+    let first_exit: Arc<Mutex<Option<(String, i64)>>> = Arc::new(Mutex::new(None));
+    let sink: LogSink = {
+        let stop_following = stop_following.clone();
+        let first_exit = Arc::clone(&first_exit);
+        Arc::new(move |event: LogEvent| {
+            let exited = match &event {
+                LogEvent::Exited {
+                    container,
+                    exit_code,
+                } => Some((container.clone(), *exit_code)),
+                _ => None,
+            };
+            printed(event);
+            if let Some(exited) = exited
+                && abort
+            {
+                if let Ok(mut first) = first_exit.lock()
+                    && first.is_none()
+                {
+                    *first = Some(exited);
+                }
+                stop_following.cancel();
+            }
+        })
+    };
     events.cancellable();
-    let followed = follow(engine, &references, since, sink, shutdown.clone()).await;
-    if !shutdown.is_cancelled() {
-        return Ok(followed?);
+    let followed = follow(engine, &references, since, sink, stop_following.clone()).await;
+    let first = first_exit.lock().ok().and_then(|first| first.clone());
+    if !shutdown.is_cancelled() && first.is_none() {
+        followed?;
+        return Ok(UpOutcome::Done);
     }
-    events.status("Gracefully stopping... (press Ctrl+C again to force)");
+    if !shutdown.is_cancelled() {
+        events.status("Aborting on container exit...");
+    } else {
+        events.status("Gracefully stopping... (press Ctrl+C again to force)");
+    }
     let lock = session::lock(target, project, events).await?;
     let observed = observe(engine, project).await?;
     let plan = plan_stop(project, &observed, services, options.timeout)?;
@@ -148,7 +221,33 @@ async fn attach(
     // The cancellation that got here is spent: the stop itself is not cancelled.
     let not_again = CancellationToken::new();
     session::execute(target, &stopping, &plan, events, &not_again).await?;
-    Err(OpsError::Interrupted)
+    if shutdown.is_cancelled() {
+        return Err(OpsError::Interrupted);
+    }
+    let exit_code = match &request.exit_code_from {
+        Some(service) => service_exit_code(engine, project, service).await?,
+        None => first.map_or(0, |(_, code)| code),
+    };
+    Ok(UpOutcome::Aborted { exit_code })
+}
+
+/// The exit code of `service`'s first container (by number), as 1.29.2's
+/// `compute_service_exit_code`; 0 without one.
+async fn service_exit_code(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+) -> Result<i64, OpsError> {
+    let observed = observe(engine, project).await?;
+    let mut containers = observed.service_containers(service);
+    containers.sort_by_key(|container| container.number);
+    let Some(container) = containers.first() else {
+        return Ok(0);
+    };
+    Ok(engine
+        .inspect_container(&container.id)
+        .await?
+        .map_or(0, |details| details.exit_code))
 }
 
 fn seconds_since_epoch() -> i64 {

@@ -30,12 +30,20 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
         wait: args.wait,
         attach: !args.detach,
+        attach_dependencies: args.attach_dependencies,
+        abort_on_container_exit: args.abort_on_container_exit,
+        exit_code_from: args.exit_code_from.clone(),
     };
     let events = Attached {
         terminal: Terminal::new(),
+        no_log_prefix: args.no_log_prefix,
     };
     match envctl_ops::up(&target, &request, &events, &crate::interrupt::token()).await? {
         UpOutcome::DryRun(plan) => super::print_plan(&plan),
+        UpOutcome::Aborted { exit_code: 0 } | UpOutcome::Done => Ok(()),
+        UpOutcome::Aborted { exit_code } => Err(Failure::exit(
+            u8::try_from(exit_code.rem_euclid(256)).unwrap_or(1),
+        )),
         _ => Ok(()),
     }
 }
@@ -86,6 +94,8 @@ pub async fn scale(invocation: &Invocation, args: ScaleArgs) -> Result<(), Failu
 /// The terminal, with the attached containers' output on stdout.
 struct Attached {
     terminal: Terminal,
+    /// `--no-log-prefix`: the containers' lines as they are.
+    no_log_prefix: bool,
 }
 
 impl Events for Attached {
@@ -109,8 +119,10 @@ impl Events for Attached {
             .max()
             .unwrap_or(0)
             + 3;
+        let no_log_prefix = self.no_log_prefix;
         Arc::new(move |event| {
             let line = match event {
+                LogEvent::Line { text, .. } if no_log_prefix => text,
                 LogEvent::Line { container, text } => {
                     let short = short_names.get(&container).unwrap_or(&container);
                     format!("{short:<width$} | {text}")
