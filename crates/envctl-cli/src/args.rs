@@ -592,6 +592,9 @@ pub struct PsArgs {
     /// Show all stopped containers (including those created by the run command)
     #[arg(short = 'a', long)]
     pub all: bool,
+    /// Filter services by a property (`status=running|stopped|paused|restarting`, `source=image|build`); with `--services`
+    #[arg(long = "filter", value_name = "KEY=VAL")]
+    pub filters: Vec<String>,
     /// `table` (docker-compose's), or `json`: one array of objects
     #[arg(long, value_name = "FORMAT", default_value = "table")]
     pub format: PsFormat,
@@ -614,6 +617,12 @@ pub struct ConfigArgs {
     /// Print the service names, one per line
     #[arg(long)]
     pub services: bool,
+    /// Print the volume names, one per line
+    #[arg(long)]
+    pub volumes: bool,
+    /// Print the profile names, one per line
+    #[arg(id = "list_profiles", long = "profiles")]
+    pub list_profiles: bool,
     /// Print the service config hash, one per line (`*` for all services)
     #[arg(long, value_name = "SERVICES")]
     pub hash: Option<String>,

@@ -477,3 +477,49 @@ fn short_version_flags_print_the_version() {
         );
     }
 }
+
+const PROFILES_AND_VOLUMES: &str = "\
+version: '3.8'
+services:
+  built:
+    build: .
+    profiles: [gui, frontend]
+  pulled:
+    image: envctl-test/busybox:latest
+    profiles: [debug]
+    volumes: [data:/data]
+volumes:
+  data: {}
+  cache: {}
+";
+
+#[test]
+fn config_lists_volumes_and_profiles_as_1_29_2() {
+    let test = Test::new().file("docker-compose.yml", PROFILES_AND_VOLUMES);
+    let volumes = test.envctl(&["config", "--volumes"]);
+    assert_eq!(volumes.code, Some(0), "{}", volumes.render());
+    // Sorted: 1.29.2 keeps the file's order (docs/commands.md).
+    assert_eq!(volumes.stdout, "cache\ndata\n");
+    let profiles = test.envctl(&["config", "--profiles"]);
+    assert_eq!(profiles.code, Some(0), "{}", profiles.render());
+    assert_eq!(profiles.stdout, "debug\nfrontend\ngui\n");
+}
+
+#[test]
+fn ps_services_filter_by_source_needs_no_engine() {
+    let test = Test::new()
+        .file("docker-compose.yml", PROFILES_AND_VOLUMES)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    let built = test.envctl(&["ps", "--services", "--filter", "source=build"]);
+    assert_eq!(built.code, Some(0), "{}", built.render());
+    assert_eq!(built.stdout, "built\n");
+    let pulled = test.envctl(&["ps", "--services", "--filter", "source=image"]);
+    assert_eq!(pulled.stdout, "pulled\n", "{}", pulled.render());
+    let bogus = test.envctl(&["ps", "--services", "--filter", "colour=red"]);
+    assert_eq!(bogus.code, Some(1), "{}", bogus.render());
+    assert!(
+        bogus.stderr.contains("Invalid filter: colour"),
+        "{}",
+        bogus.render()
+    );
+}

@@ -17,6 +17,10 @@ pub enum ConfigQuery {
     Validate,
     /// `--services`.
     Services,
+    /// `--volumes`: the top-level volumes (sorted, as the project holds them).
+    Volumes,
+    /// `--profiles`: every profile a service names, sorted.
+    Profiles,
     /// `--hash`: `*` (the services of `profiles`) or names, comma-separated.
     Hash {
         selection: String,
@@ -34,6 +38,8 @@ pub enum ConfigOutput {
     Valid,
     /// The services, in dependency order.
     Services(Vec<String>),
+    /// `--volumes`' or `--profiles`' names, a line each.
+    Names(Vec<String>),
     /// `(service, hash)`, in 1.29.2's order.
     Hashes(Vec<(String, String)>),
     /// The resolved file as YAML.
@@ -61,6 +67,17 @@ pub async fn config(
                 .map(ToString::to_string)
                 .collect(),
         )),
+        ConfigQuery::Volumes => Ok(ConfigOutput::Names(
+            project.volumes.keys().cloned().collect(),
+        )),
+        ConfigQuery::Profiles => {
+            let profiles: std::collections::BTreeSet<String> = project
+                .services
+                .values()
+                .flat_map(|service| service.profiles.iter().cloned())
+                .collect();
+            Ok(ConfigOutput::Names(profiles.into_iter().collect()))
+        }
         ConfigQuery::Hash {
             selection,
             profiles,

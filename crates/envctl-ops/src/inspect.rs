@@ -3,7 +3,7 @@
 
 use envctl_executor::{ContainerDetails, Engine, ProcessList, labels, project_containers};
 use envctl_parser::{Project, ServiceName};
-use envctl_planner::{DependencyGraph, image_reference};
+use envctl_planner::{ContainerState, DependencyGraph, image_reference};
 
 use crate::error::OpsError;
 use crate::events::Events;
@@ -14,6 +14,69 @@ use crate::target::Target;
 pub fn services(target: &Target, events: &dyn Events) -> Result<Vec<ServiceName>, OpsError> {
     let project = session::load_project(target, events)?;
     Ok(DependencyGraph::new(&project)?.order())
+}
+
+/// `ps --services --filter KEY=VAL...`: the services (in dependency order) that
+/// pass every filter, as 1.29.2's `filter_services`: `status=running|stopped|
+/// paused|restarting` (some container of the service, not one-off, is in that
+/// state; a paused container is running too, as in 1.29.2), `source=image|build`
+/// (the service has `image`, or `build`).
+pub async fn filtered_services(
+    target: &Target,
+    filters: &[(String, String)],
+    events: &dyn Events,
+) -> Result<Vec<ServiceName>, OpsError> {
+    let project = session::load_project(target, events)?;
+    let order = DependencyGraph::new(&project)?.order();
+    for (key, value) in filters {
+        match (key.as_str(), value.as_str()) {
+            ("status", "running" | "stopped" | "paused" | "restarting")
+            | ("source", "image" | "build") => {}
+            ("status", state) => {
+                return Err(OpsError::invalid(format!("Invalid state: {state}")));
+            }
+            ("source", source) => {
+                return Err(OpsError::invalid(format!(
+                    "Invalid value for source filter: {source}"
+                )));
+            }
+            (other, _) => return Err(OpsError::invalid(format!("Invalid filter: {other}"))),
+        }
+    }
+    let containers = if filters.iter().any(|(key, _)| key == "status") {
+        let engine = session::connect(target).await?;
+        project_containers(&engine, &project.name).await?
+    } else {
+        Vec::new()
+    };
+    let passes = |name: &ServiceName, key: &str, value: &str| -> bool {
+        let Some(service) = project.service(name.as_str()) else {
+            return false;
+        };
+        if key == "source" {
+            return if value == "image" {
+                service.image.is_some()
+            } else {
+                service.build.is_some()
+            };
+        }
+        containers
+            .iter()
+            .filter(|container| {
+                container.labels.get(labels::SERVICE).map(String::as_str) == Some(name.as_str())
+                    && !labels::is_oneoff(container.labels.get(labels::ONEOFF).map(String::as_str))
+            })
+            .any(|container| match value {
+                "running" => container.state.is_running(),
+                "stopped" => !container.state.is_running(),
+                "paused" => container.state == ContainerState::Paused,
+                _ => container.state == ContainerState::Restarting,
+            })
+    };
+    Ok(order
+        .into_iter()
+        .filter(|name| filters.iter().all(|(key, value)| passes(name, key, value)))
+        .collect())
 }
 
 /// The dependency graph of the services, rendered (`graph`).

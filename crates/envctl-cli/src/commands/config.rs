@@ -14,6 +14,10 @@ pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failur
         ConfigQuery::Validate
     } else if args.services {
         ConfigQuery::Services
+    } else if args.volumes {
+        ConfigQuery::Volumes
+    } else if args.list_profiles {
+        ConfigQuery::Profiles
     } else if let Some(selection) = &args.hash {
         ConfigQuery::Hash {
             selection: selection.clone(),
@@ -24,7 +28,7 @@ pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failur
     };
     match envctl_ops::config(&target, &query, &Terminal::new()).await? {
         // As 1.29.2's `print('\n'.join(names))`: an empty line when there are none.
-        ConfigOutput::Services(names) => print_line(&names.join("\n")),
+        ConfigOutput::Services(names) | ConfigOutput::Names(names) => print_line(&names.join("\n")),
         ConfigOutput::Hashes(hashes) => {
             for (name, hash) in hashes {
                 print_line(&format!("{name} {hash}"))?;

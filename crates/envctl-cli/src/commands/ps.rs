@@ -20,7 +20,21 @@ pub async fn run(invocation: &Invocation, args: PsArgs) -> Result<(), Failure> {
     let target = invocation.target()?;
     let events = Terminal::new();
     if args.services {
-        for name in envctl_ops::services(&target, &events)? {
+        let mut filters = Vec::new();
+        for filter in &args.filters {
+            let Some((key, value)) = filter.split_once('=') else {
+                return Err(Failure::usage(format!(
+                    "invalid `--filter` value `{filter}`: expected KEY=VAL"
+                )));
+            };
+            filters.push((key.to_owned(), value.to_owned()));
+        }
+        let names = if filters.is_empty() {
+            envctl_ops::services(&target, &events)?
+        } else {
+            envctl_ops::filtered_services(&target, &filters, &events).await?
+        };
+        for name in names {
             print_line(name.as_str())?;
         }
         return Ok(());
