@@ -284,9 +284,15 @@ pub struct RunArgs {
     /// Override the entrypoint of the image
     #[arg(long, value_name = "CMD")]
     pub entrypoint: Option<String>,
-    /// Set an environment variable (can be used multiple times)
+    /// Set an environment variable (can be used multiple times; `KEY` alone takes the shell's value)
     #[arg(short = 'e', value_name = "KEY=VAL")]
     pub env: Vec<String>,
+    /// Add or override a label (can be used multiple times)
+    #[arg(short = 'l', long = "label", value_name = "KEY=VAL")]
+    pub labels: Vec<String>,
+    /// Use the service's network aliases in the network(s) the container connects to
+    #[arg(long)]
+    pub use_aliases: bool,
     /// Run as this user (name or uid)
     #[arg(short = 'u', long, value_name = "USER")]
     pub user: Option<String>,

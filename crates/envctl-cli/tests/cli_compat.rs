@@ -187,3 +187,45 @@ fn up_exit_code_from_stops_everything_and_exits_with_that_services_code() {
     );
     assert_eq!(env.running("sleeper"), 0);
 }
+
+#[test]
+fn run_labels_shell_variables_and_entrypoint_as_1_29_2() {
+    let env = Env::new("runflags");
+    let mut args = vec!["-p", env.guard.name.as_str()];
+    args.extend([
+        "run",
+        "--no-deps",
+        "--name",
+        "",
+        "-l",
+        "bare",
+        "--label",
+        "colour=blue",
+        "-e",
+        "FROM_SHELL",
+        "--entrypoint",
+        "env",
+        "simple",
+    ]);
+    let name = format!("{}_simple_run_flags", env.guard.name);
+    args[5] = name.as_str();
+    let output = env
+        .test
+        .envctl_with(&[], &[("FROM_SHELL", "shell value")], &args);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    // `env` ran with no arguments: the service's command was dropped.
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|line| line == "FROM_SHELL=shell value"),
+        "{}",
+        output.render()
+    );
+    assert_eq!(inspect(&name, "{{index .Config.Labels \"bare\"}}"), "");
+    assert_eq!(
+        inspect(&name, "{{index .Config.Labels \"colour\"}}"),
+        "blue"
+    );
+    assert_eq!(inspect(&name, "{{json .Config.Cmd}}"), "null");
+}

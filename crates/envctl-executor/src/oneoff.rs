@@ -38,6 +38,10 @@ pub struct OneOff {
     pub tty: bool,
     /// `stdin_open` (not with `-d`).
     pub stdin_open: bool,
+    /// `-l KEY[=VAL]`: labels added to the service's (a missing value is `""`).
+    pub labels: Vec<String>,
+    /// `--use-aliases`: join the networks with the service's aliases.
+    pub use_aliases: bool,
 }
 
 /// The service's containers as `run` sees them (its dependencies, just brought up).
@@ -82,6 +86,10 @@ pub fn oneoff_spec(
     if let Some(command) = &oneoff.command {
         spec.command = Some(command.clone());
     }
+    for label in &oneoff.labels {
+        let (key, value) = label.split_once('=').unwrap_or((label.as_str(), ""));
+        spec.labels.insert(key.to_owned(), value.to_owned());
+    }
     if let Some(entrypoint) = &oneoff.entrypoint {
         let words = shlex::split(entrypoint).map_err(|error| ExecutorError::InvalidCommand {
             service: service.name.to_string(),
@@ -89,6 +97,10 @@ pub fn oneoff_spec(
             message: error.to_string(),
         })?;
         spec.entrypoint = Some(words);
+        // As 1.29.2: `--entrypoint` without a command drops the service's command.
+        if oneoff.command.is_none() {
+            spec.command = None;
+        }
     }
     spec.env.extend(oneoff.env.iter().cloned());
     if oneoff.user.is_some() {
@@ -159,12 +171,14 @@ pub struct OneOffIo<O, E> {
     pub input: crate::exec::ExecInput,
     /// `(rows, columns)` of the caller's terminal, for a TTY.
     pub terminal_size: Option<(u16, u16)>,
+    /// Join the networks with the service's aliases (`--use-aliases`).
+    pub aliases: bool,
     pub stdout: O,
     pub stderr: E,
 }
 
 /// Carries the one-off container `spec` of `service` out: creates it, joins its
-/// networks (without aliases), then starts it (`detach`) or attaches to it, starts
+/// networks (with the service's aliases only when `io.aliases`), then starts it (`detach`) or attaches to it, starts
 /// it and waits for it to exit. Returns its exit code (`None` when detached).
 pub async fn run_oneoff<O, E>(
     engine: &crate::docker::Engine,
@@ -186,7 +200,7 @@ where
         .create_attachable(spec, !io.detach)
         .await
         .map_err(|source| step_error(crate::Operation::Create, source))?;
-    crate::resources::join_networks(engine, service, &id, spec, false).await?;
+    crate::resources::join_networks(engine, service, &id, spec, io.aliases).await?;
     if io.detach {
         engine
             .start_container(&id)

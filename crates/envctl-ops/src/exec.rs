@@ -204,6 +204,16 @@ where
             .clone()
             .unwrap_or_else(|| oneoff_name(&opened.project, &name, &slug)),
         slug,
+        env: request
+            .oneoff
+            .env
+            .iter()
+            .map(|entry| match target.load.environment.get(entry) {
+                // `-e KEY`: the value from the caller's environment, as 1.29.2.
+                Some(value) if !entry.contains('=') => format!("{entry}={value}"),
+                _ => entry.clone(),
+            })
+            .collect(),
         ..request.oneoff.clone()
     };
     let (spec, warnings) = oneoff_spec(&opened.project, &service, &opened.observed, &oneoff)?;
@@ -222,6 +232,7 @@ where
             remove: request.remove,
             input: io.input,
             terminal_size: io.terminal_size,
+            aliases: request.oneoff.use_aliases,
             stdout: io.stdout,
             stderr: io.stderr,
         },

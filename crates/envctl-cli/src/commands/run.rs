@@ -37,6 +37,8 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
             service_ports: args.service_ports,
             tty,
             stdin_open: !args.detach,
+            labels: args.labels,
+            use_aliases: args.use_aliases,
             ..OneOff::default()
         },
         no_deps: args.no_deps,
