@@ -262,6 +262,9 @@ pub struct BuildArgs {
     /// Build images in parallel
     #[arg(long)]
     pub parallel: bool,
+    /// Set memory limit for the build container (`96m`, `1g`, bytes)
+    #[arg(short = 'm', long, value_name = "MEM")]
+    pub memory: Option<String>,
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
 }

@@ -523,3 +523,17 @@ fn ps_services_filter_by_source_needs_no_engine() {
         bogus.render()
     );
 }
+
+#[test]
+fn build_memory_takes_bytes_as_1_29_2() {
+    let output = Test::new()
+        .file("docker-compose.yml", PROFILES_AND_VOLUMES)
+        .args(&["build", "--memory", "lots", "built"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("invalid `--memory` value `lots`"),
+        "{}",
+        output.stderr
+    );
+}

@@ -60,6 +60,8 @@ pub struct BuildRequest {
     pub network: Option<String>,
     /// Bytes.
     pub shm_size: Option<i64>,
+    /// `build --memory`: the build container's memory limit, bytes.
+    pub memory: Option<i64>,
     pub no_cache: bool,
     pub pull: bool,
     /// Remove intermediate containers after a successful build (default on).
@@ -147,7 +149,7 @@ fn scalar(value: &serde_json::Value) -> String {
 }
 
 /// `64M`, `1g`, `512k`, `100b`, `1024`: docker-py's `parse_bytes`.
-fn parse_bytes(text: &str) -> Option<i64> {
+pub fn parse_bytes(text: &str) -> Option<i64> {
     let text = text.trim().to_ascii_lowercase();
     let text = text.strip_suffix('b').unwrap_or(&text);
     let (digits, unit) = match text.chars().last()? {

@@ -24,6 +24,8 @@ pub struct BuildFlags {
     pub build_args: Vec<(String, String)>,
     pub force_rm: bool,
     pub no_rm: bool,
+    /// `--memory`: the build container's memory limit, bytes.
+    pub memory: Option<i64>,
 }
 
 /// Makes the selected services' images present, as planned by `plan_images`;
@@ -178,6 +180,7 @@ pub(crate) fn build_target(
             request.pull = flags.pull;
             request.force_rm = flags.force_rm;
             request.rm = !flags.no_rm;
+            request.memory = flags.memory;
             for (key, value) in &flags.build_args {
                 request.args.insert(key.clone(), value.clone());
             }

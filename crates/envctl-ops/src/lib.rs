@@ -53,7 +53,7 @@ pub use watch::events;
 /// engine client) of its own.
 pub mod types {
     pub use envctl_executor::endpoint::{ClientCertificate, Verification};
-    pub use envctl_executor::image::{ImageEvent, ImageSink};
+    pub use envctl_executor::image::{ImageEvent, ImageSink, parse_bytes};
     pub use envctl_executor::{
         Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, ContainerEvent,
         Endpoint, EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob,

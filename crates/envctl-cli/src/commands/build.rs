@@ -23,6 +23,14 @@ pub async fn run(invocation: &Invocation, args: BuildArgs) -> Result<(), Failure
             }
         }
     }
+    let memory = match &args.memory {
+        Some(text) => Some(envctl_ops::types::parse_bytes(text).ok_or_else(|| {
+            Failure::usage(format!(
+                "invalid `--memory` value `{text}`: expected bytes, as `96m`"
+            ))
+        })?),
+        None => None,
+    };
     let request = BuildRequest {
         services: args.services,
         flags: BuildFlags {
@@ -31,6 +39,7 @@ pub async fn run(invocation: &Invocation, args: BuildArgs) -> Result<(), Failure
             build_args,
             force_rm: args.force_rm,
             no_rm: args.no_rm,
+            memory,
         },
         parallel: args.parallel,
     };

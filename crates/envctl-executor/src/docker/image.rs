@@ -150,6 +150,9 @@ impl Engine {
         if let Some(shm_size) = request.shm_size.and_then(|n| i32::try_from(n).ok()) {
             options = options.shmsize(shm_size);
         }
+        if let Some(memory) = request.memory.and_then(|n| i32::try_from(n).ok()) {
+            options = options.memory(memory);
+        }
         let mut stream =
             self.client
                 .build_image(options.build(), None, Some(bollard::body_try_stream(body)));
