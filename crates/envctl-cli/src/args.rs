@@ -10,7 +10,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
     version,
     disable_version_flag = true,
     about = "Define and run multi-container environments from docker-compose files",
-    after_help = "Exit codes: 0 success, 1 compose file / invocation / failed step, 2 usage, 3 engine unreachable or refused, 130 interrupted (SIGINT), 143 terminated (SIGTERM)"
+    after_help = "Exit codes: 0 success; 1 compose file, invocation, usage, failed step, engine unreachable or refused (as docker-compose 1.29.2); 130 interrupted (SIGINT), 143 terminated (SIGTERM)"
 )]
 pub struct Args {
     /// Print version and exit (`-v` as docker-compose spells it, `-V` as clap does)
@@ -48,6 +48,12 @@ pub struct GlobalArgs {
     /// Daemon socket to connect to (default: `DOCKER_HOST`, else the local socket)
     #[arg(short = 'H', long = "host", value_name = "HOST", global = true)]
     pub host: Option<String>,
+    /// Specify a context name
+    #[arg(short = 'c', long = "context", value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// Set log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)
+    #[arg(long, value_name = "LEVEL", global = true)]
+    pub log_level: Option<String>,
     /// Use TLS; implied by --tlsverify
     #[arg(long, global = true)]
     pub tls: bool,
@@ -83,36 +89,43 @@ pub enum ProgressMode {
 pub enum Command {
     /// Create and start containers
     #[command(
+        override_usage = "up [options] [--scale SERVICE=NUM...] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl up -d                # every service, in the background\n  envctl up -d --no-deps web  # only web, leaving its dependencies alone\n  envctl up --dry-run         # print the plan, touch nothing"
     )]
     Up(UpArgs),
     /// Create services (`up --no-start`)
     #[command(
+        override_usage = "create [options] [SERVICE...]",
         after_help = "Examples:\n  envctl create                   # every service's containers, created and not started\n  envctl create --force-recreate web"
     )]
     Create(CreateArgs),
     /// Receive real time events from containers
     #[command(
+        override_usage = "events [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl events                   # a line per event of the project's containers\n  envctl events --json web        # a JSON object per line, only web's"
     )]
     Events(EventsArgs),
     /// Set number of containers for a service (deprecated: use `up --scale`)
     #[command(
+        override_usage = "scale [options] [SERVICE=NUM...]",
         after_help = "Examples:\n  envctl scale web=3 worker=2     # three web containers, two worker ones\n  envctl scale worker=0           # stop and remove worker's containers"
     )]
     Scale(ScaleArgs),
     /// Stop and remove containers
     #[command(
+        override_usage = "down [options]",
         after_help = "Examples:\n  envctl down                 # stop and remove the containers and networks; volumes are kept\n  envctl down -v              # also remove the named volumes of the file and the anonymous ones\n  envctl down --rmi local     # also remove the images built for services without an `image`"
     )]
     Down(DownArgs),
     /// List containers
     #[command(
+        override_usage = "ps [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl ps                   # the project's containers, as a table\n  envctl ps -q web            # only web's container ids"
     )]
     Ps(PsArgs),
     /// Validate and view the compose file
     #[command(
+        override_usage = "config [options]",
         after_help = "Examples:\n  envctl config               # the resolved file, every -f and extends merged\n  envctl config --services    # the services, in dependency order"
     )]
     Config(ConfigArgs),
@@ -123,6 +136,7 @@ pub enum Command {
     Graph(GraphArgs),
     /// Show the version of envctl and of the engine it talks to
     #[command(
+        override_usage = "version [--short]",
         after_help = "Examples:\n  envctl version              # envctl's, the engine's and the API versions\n  envctl version --short      # only envctl's version number"
     )]
     Version(VersionArgs),
@@ -133,16 +147,19 @@ pub enum Command {
     Info,
     /// Print the public port for a port binding
     #[command(
+        override_usage = "port [options] [--] SERVICE PRIVATE_PORT",
         after_help = "Examples:\n  envctl port web 80          # 0.0.0.0:32768\n  envctl port --protocol udp --index 2 dns 53"
     )]
     Port(PortArgs),
     /// Display the running processes
     #[command(
+        override_usage = "top [SERVICE...]",
         after_help = "Examples:\n  envctl top                  # every service's processes\n  envctl top web db           # only web's and db's"
     )]
     Top(ServicesArgs),
     /// List images used by the created containers
     #[command(
+        override_usage = "images [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl images               # the images of the project's containers\n  envctl images -q web        # only web's image id"
     )]
     Images(ImagesArgs),
@@ -158,62 +175,74 @@ pub enum Command {
     Man,
     /// Stop running containers without removing them
     #[command(
+        override_usage = "stop [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl stop                 # stop every service's containers\n  envctl stop -t 2 web        # stop web's containers, SIGKILL after 2 s"
     )]
     Stop(StopArgs),
     /// Start existing containers
     #[command(
+        override_usage = "start [SERVICE...]",
         after_help = "Examples:\n  envctl start                # start every stopped container of the project\n  envctl start db web         # start db's containers, then web's"
     )]
     Start(ServicesArgs),
     /// Restart services
     #[command(
+        override_usage = "restart [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl restart              # restart every service\n  envctl restart -t 2 web     # restart web, SIGKILL after 2 s"
     )]
     Restart(RestartArgs),
     /// Force stop service containers
     #[command(
+        override_usage = "kill [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl kill                 # SIGKILL every running container\n  envctl kill -s SIGINT web   # send SIGINT to web's containers"
     )]
     Kill(KillArgs),
     /// Pause services
     #[command(
+        override_usage = "pause [SERVICE...]",
         after_help = "Examples:\n  envctl pause                # pause every service\n  envctl pause web            # pause only web's containers"
     )]
     Pause(ServicesArgs),
     /// Unpause services
     #[command(
+        override_usage = "unpause [SERVICE...]",
         after_help = "Examples:\n  envctl unpause              # unpause every service\n  envctl unpause web          # unpause only web's containers"
     )]
     Unpause(ServicesArgs),
     /// Remove stopped service containers
     #[command(
+        override_usage = "rm [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl rm                   # remove the stopped containers, after asking\n  envctl rm -fsv web          # stop web's containers, remove them and their anonymous volumes"
     )]
     Rm(RmArgs),
     /// View output from containers
     #[command(
+        override_usage = "logs [options] [--] [SERVICE...]",
         after_help = "Examples:\n  envctl logs -f --tail 10 web db   # the last 10 lines of each, then follow\n  envctl logs --no-color -t > all.log"
     )]
     Logs(LogsArgs),
     /// Execute a command in a running container
     #[command(
+        override_usage = "exec [options] [-e KEY=VAL...] [--] SERVICE COMMAND [ARGS...]",
         after_help = "Examples:\n  envctl exec web sh              # a shell, with a TTY when stdin is a terminal\n  envctl exec -T --index 2 -e A=1 web env > env.txt"
     )]
     Exec(ExecArgs),
     /// Run a one-off command on a service
     #[command(
+        override_usage = "run [options] [-v VOLUME...] [-p PORT...] [-e KEY=VAL...] [-l KEY=VALUE...] [--]\n    SERVICE [COMMAND] [ARGS...]",
         after_help = "Examples:\n  envctl run --rm web sh            # a shell in a new web container, removed after\n  envctl run --no-deps -e A=1 web env"
     )]
     Run(RunArgs),
     /// Pull service images
     #[command(
-        after_help = "Examples:\n  envctl pull                 # every image of a service without `build`, in parallel\n  envctl pull -q --ignore-pull-failures web db\nExit codes: 0 every image pulled (or failures ignored), 1 a pull failed, 3 engine unreachable"
+        override_usage = "pull [options] [--] [SERVICE...]",
+        after_help = "Examples:\n  envctl pull                 # every image of a service without `build`, in parallel\n  envctl pull -q --ignore-pull-failures web db\nExit codes: 0 every image pulled (or failures ignored), 1 a pull failed or the engine is unreachable"
     )]
     Pull(PullArgs),
     /// Build or rebuild services
     #[command(
-        after_help = "Examples:\n  envctl build                # every service with `build`\n  envctl build --no-cache --build-arg VERSION=2 web\nExit codes: 0 built, 1 a build failed, 3 engine unreachable"
+        override_usage = "build [options] [--build-arg key=val...] [--] [SERVICE...]",
+        after_help = "Examples:\n  envctl build                # every service with `build`\n  envctl build --no-cache --build-arg VERSION=2 web\nExit codes: 0 built, 1 a build failed or the engine is unreachable"
     )]
     Build(BuildArgs),
 }
@@ -578,16 +607,9 @@ pub struct DownArgs {
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Remove images: `local` only those without a custom tag (built for a service without `image`), `all` every image the services use
+    /// Remove images: `local` only those without a custom tag (built for a service without `image`), `all` every image the services use [possible values: local, all]
     #[arg(long, value_name = "TYPE")]
-    pub rmi: Option<RemoveImages>,
-}
-
-/// `down --rmi`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RemoveImages {
-    Local,
-    All,
+    pub rmi: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -74,21 +74,20 @@ impl From<PlanError> for Failure {
 
 impl From<ExecutorError> for Failure {
     fn from(error: ExecutorError) -> Self {
-        let code = if error.is_engine_failure() { 3 } else { 1 };
+        // An engine that cannot be reached or refuses exits 1 too, as 1.29.2.
         Self {
             report: Some(error.into()),
-            code,
+            code: 1,
         }
     }
 }
 
 impl From<RunError> for Failure {
-    /// Exit 3 when the connection to the engine was lost part-way, else 1.
+    /// Exit 1, also when the connection to the engine was lost part-way (as 1.29.2).
     fn from(error: RunError) -> Self {
-        let code = if error.lost_connection() { 3 } else { 1 };
         Self {
             report: Some(error.into()),
-            code,
+            code: 1,
         }
     }
 }
@@ -127,8 +126,7 @@ impl From<OpsError> for Failure {
     }
 }
 
-/// Prints each error but the last, which is the failure (exit 1, or 3 for the
-/// engine).
+/// Prints each error but the last, which is the failure (exit 1).
 pub fn report_all(errors: Vec<ExecutorError>) -> Failure {
     let mut errors = errors.into_iter();
     let last = errors.next_back();

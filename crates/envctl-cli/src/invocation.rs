@@ -140,6 +140,7 @@ impl Invocation {
         let global = &self.global;
         EngineTarget {
             host: global.host.clone(),
+            context: global.context.clone(),
             tls: TlsFlags {
                 tls: global.tls,
                 verify: global.tlsverify,

@@ -3,8 +3,8 @@
 //! Exit codes:
 //! - 0: success (also when stdout is a closed pipe);
 //! - 1: a problem in the compose files, in the invocation, or a failed step;
-//! - 2: command-line usage error (clap's own);
-//! - 3: the engine could not be reached, or refused a request outside a step;
+//! - 1 also: a command-line usage error, and an engine that could not be reached
+//!   or refused a request (as docker-compose 1.29.2, which exits 1 for both);
 //! - 130: interrupted (SIGINT, Ctrl-C), 143: terminated (SIGTERM), handled alike:
 //!   no new step starts, the ones in flight finish; a second signal exits at once.
 
@@ -24,9 +24,13 @@ mod terminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 fn main() -> ExitCode {
-    let args = args::Args::parse();
+    let args = match args::Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => return usage_error(&error),
+    };
     progress::install(&args.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -41,5 +45,28 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::dispatch(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.render(),
+    }
+}
+
+/// A command line clap refuses: help and version print and exit 0; anything else
+/// exits 1, as docker-compose 1.29.2's usage errors do (`No such command: x` first
+/// for an unknown command, in 1.29.2's words).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::InvalidSubcommand => {
+            if let Some(ContextValue::String(name)) = error.get(ContextKind::InvalidSubcommand) {
+                eprintln!("No such command: {name}");
+            }
+            let _ = error.print();
+            ExitCode::FAILURE
+        }
+        _ => {
+            let _ = error.print();
+            ExitCode::FAILURE
+        }
     }
 }

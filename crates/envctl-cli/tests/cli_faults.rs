@@ -2,7 +2,7 @@
 //! middle of `up` (through `support::fault_proxy`), at a create, a start and each
 //! stage of a recreate; and a socket envctl has no permission to use.
 //!
-//! After each cut: `up` exits 3 naming the engine and saying the connection was
+//! After each cut: `up` exits 1 naming the engine and saying the connection was
 //! lost, every container it left carries the project's labels, and `up` straight at
 //! the engine converges: one running container per service, no renamed leftover of a
 //! recreate, the anonymous volume's data kept, and nothing left to plan.
@@ -52,10 +52,10 @@ fn assert_success(output: &Output, what: &str) {
     assert_eq!(output.code, Some(0), "{what}: {}", output.render());
 }
 
-/// The run through the proxy failed as documented: exit 3, the engine's address and
+/// The run through the proxy failed as documented: exit 1, the engine's address and
 /// a lost connection in the message.
 fn assert_connection_lost(output: &Output, proxy: &FaultProxy) {
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     // Without miette's line breaks and margins.
     let message: String = output
         .stderr
@@ -269,7 +269,7 @@ fn a_socket_without_permission_is_named_with_what_to_do() {
         &[("DOCKER_HOST", &format!("unix://{SOCKET}"))],
         &["-p", &project, "up", "-d"],
     );
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     let message: String = output
         .stderr
         .chars()

@@ -16,16 +16,58 @@ web:
 ";
 
 #[test]
-fn no_subcommand_is_a_usage_error_exit_2() {
+fn no_subcommand_is_a_usage_error_exit_1() {
     let output = Test::new().run();
-    assert_eq!(output.code, Some(2), "{output:?}");
+    assert_eq!(output.code, Some(1), "{output:?}");
     assert!(output.stderr.contains("Usage:"), "{}", output.stderr);
 }
 
 #[test]
-fn unknown_flag_is_a_usage_error_exit_2() {
+fn unknown_flag_is_a_usage_error_exit_1() {
     let output = Test::new().args(&["up", "--bogus"]).run();
-    assert_eq!(output.code, Some(2), "{output:?}");
+    assert_eq!(output.code, Some(1), "{output:?}");
+}
+
+#[test]
+fn help_prints_1_29_2_usage_lines_and_unknown_commands_exit_1() {
+    let help = Test::new().args(&["help", "up"]).run();
+    assert_eq!(help.code, Some(0), "{help:?}");
+    assert!(
+        help.stdout
+            .contains("Usage: up [options] [--scale SERVICE=NUM...] [--] [SERVICE...]"),
+        "{}",
+        help.stdout
+    );
+    let flag = Test::new().args(&["up", "--help"]).run();
+    assert_eq!(flag.code, Some(0), "{flag:?}");
+    assert!(
+        flag.stdout.contains("Usage: up [options]"),
+        "{}",
+        flag.stdout
+    );
+    let unknown = Test::new().args(&["help", "foobar"]).run();
+    assert_eq!(unknown.code, Some(1), "{unknown:?}");
+    assert!(
+        unknown.stderr.contains("No such command: foobar"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn host_and_context_are_mutually_exclusive() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .args(&["-H", "unix://", "-c", "default", "up"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output
+            .stderr
+            .contains("-H, --host and -c, --context are mutually exclusive"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -147,7 +189,7 @@ fn a_dependency_cycle_exits_1() {
 }
 
 #[test]
-fn an_unreachable_engine_exits_3() {
+fn an_unreachable_engine_exits_1() {
     let test = Test::new().file("docker-compose.yml", V1).args(&[
         "-H",
         "unix:///nonexistent/docker.sock",
@@ -164,7 +206,7 @@ fn docker_host_is_read_from_the_environment() {
         .env("DOCKER_HOST", "tcp://127.0.0.1:9")
         .args(&["down"])
         .run();
-    assert_eq!(output.code, Some(3), "{output:?}");
+    assert_eq!(output.code, Some(1), "{output:?}");
     assert!(
         output.stderr.contains("tcp://127.0.0.1:9"),
         "{}",
@@ -181,7 +223,7 @@ fn dot_env_sets_the_engine_and_the_compose_settings() {
         .file(".env", "DOCKER_HOST=tcp://127.0.0.1:9\n");
     // `env -u`: a `DOCKER_HOST` of the test's own environment would win over `.env`.
     let output = test.envctl_with(&["env", "-u", "DOCKER_HOST"], &[], &["down"]);
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     assert!(
         output.stderr.contains("tcp://127.0.0.1:9"),
         "{}",
@@ -533,6 +575,20 @@ fn build_memory_takes_bytes_as_1_29_2() {
     assert_eq!(output.code, Some(1), "{output:?}");
     assert!(
         output.stderr.contains("invalid `--memory` value `lots`"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn down_rmi_takes_local_or_all_in_1_29_2_words() {
+    let output = Test::new()
+        .file("docker-compose.yml", V1)
+        .args(&["down", "--rmi", "bogus"])
+        .run();
+    assert_eq!(output.code, Some(1), "{output:?}");
+    assert!(
+        output.stderr.contains("--rmi flag must be"),
         "{}",
         output.stderr
     );

@@ -501,7 +501,7 @@ fn a_server_certificate_from_another_ca_is_refused() {
     let project = unique_project("tlswrongca");
     let _guard = ProjectGuard::new(&project);
     let (output, settings) = refused(&test, &proxy, &project, &[]);
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     settings.bind(|| insta::assert_snapshot!(output.render()));
 }
 
@@ -516,7 +516,7 @@ fn an_engine_demanding_a_client_certificate_refuses_a_client_without_one() {
     // certificate to send.
     let host = proxy.host();
     let (output, mut settings) = refused(&test, &proxy, &project, &["-H", &host, "--tls"]);
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     // The alert reaches envctl either as the first request's error (then hyper
     // adds this line) or as the connection's: the same message otherwise.
     settings.add_filter(r"  ├─▶ operation was canceled\n", "");
@@ -534,7 +534,7 @@ fn a_server_certificate_for_another_name_is_refused_unless_skip_hostname_check()
     let project = unique_project("tlsname");
     let _guard = ProjectGuard::new(&project);
     let (output, settings) = refused(&test, &proxy, &project, &[]);
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     settings.bind(|| insta::assert_snapshot!(output.render()));
 
     // The CA still signed it: `--skip-hostname-check` lets it through.
@@ -593,7 +593,7 @@ fn plain_http_to_a_tls_port_says_what_to_try() {
     let _guard = ProjectGuard::new(&project);
     let host = proxy.host();
     let (output, _settings) = refused(&test, &proxy, &project, &["-H", &host]);
-    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
     // The engine's TLS port closes a plain connection without an answer: the help
     // says TLS, not "is the engine running?" (See: #16).
     assert!(

@@ -171,6 +171,50 @@ impl fmt::Display for Endpoint {
 
 /// Resolves the endpoint from the flags and an environment lookup. `home` is the
 /// user's home directory (for `~/.docker`), when known.
+/// The engine address of the Docker CLI context `name` (`-c/--context`), from its
+/// `contexts/meta/<sha256 of the name>/meta.json` (`Endpoints.docker.Host`) under
+/// `$DOCKER_CONFIG` when that is a directory, else `~/.docker`, as docker-py's
+/// `ContextAPI` finds it. `default` (or no name) is `None`: the usual rules.
+pub fn context_host(
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+) -> Result<Option<String>, ExecutorError> {
+    use sha2::Digest as _;
+    if name.is_empty() || name == "default" {
+        return Ok(None);
+    }
+    let config = env("DOCKER_CONFIG")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .filter(|path| path.is_dir())
+        .unwrap_or_else(|| {
+            home.map_or_else(|| PathBuf::from(".docker"), |home| home.join(".docker"))
+        });
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    let meta = config
+        .join("contexts")
+        .join("meta")
+        .join(hex)
+        .join("meta.json");
+    let unknown = || ExecutorError::UnsupportedAddress {
+        address: format!("context {name}"),
+        reason: format!("Context '{name}' not found (no `{}`)", meta.display()),
+    };
+    let text = std::fs::read_to_string(&meta).map_err(|_| unknown())?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| unknown())?;
+    // docker-py stores a TCP host as `http://` or `https://`.
+    Ok(value
+        .pointer("/Endpoints/docker/Host")
+        .and_then(serde_json::Value::as_str)
+        .map(|host| {
+            host.strip_prefix("https://")
+                .or_else(|| host.strip_prefix("http://"))
+                .map_or_else(|| host.to_owned(), |rest| format!("tcp://{rest}"))
+        }))
+}
+
 pub fn resolve(
     host_flag: Option<&str>,
     flags: &TlsFlags,

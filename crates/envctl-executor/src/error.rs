@@ -108,7 +108,7 @@ impl fmt::Display for ConnectionProblem {
 #[non_exhaustive]
 pub enum ExecutorError {
     /// No engine answers at `address` (or it is not an engine).
-    #[error("cannot connect to the Docker Engine at {address}")]
+    #[error("Couldn't connect to Docker daemon at {address} - is it running?")]
     #[diagnostic(code(envctl::engine_unreachable))]
     Connect {
         /// The engine as `Endpoint::quoted` names it.

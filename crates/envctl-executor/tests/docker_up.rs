@@ -315,6 +315,6 @@ async fn an_unreachable_engine_is_a_connect_error() {
     assert!(error.is_engine_failure());
     assert_eq!(
         error.to_string(),
-        "cannot connect to the Docker Engine at `unix:///nonexistent/docker.sock`"
+        "Couldn't connect to Docker daemon at `unix:///nonexistent/docker.sock` - is it running?"
     );
 }

@@ -28,6 +28,8 @@ pub struct Target {
 pub struct EngineTarget {
     /// `-H`.
     pub host: Option<String>,
+    /// `-c/--context`: a Docker CLI context's engine (never with `host`).
+    pub context: Option<String>,
     pub tls: TlsFlags,
     /// `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`, `DOCKER_MACHINE_NAME`:
     /// the environment passed in, over `.env`.
@@ -39,8 +41,13 @@ pub struct EngineTarget {
 impl EngineTarget {
     /// The engine's endpoint.
     pub fn endpoint(&self) -> Result<Endpoint, ExecutorError> {
+        let env = |name: &str| self.settings.get(name).cloned();
+        let context_host = match &self.context {
+            Some(name) => endpoint::context_host(name, &env, self.home.as_deref())?,
+            None => None,
+        };
         endpoint::resolve(
-            self.host.as_deref(),
+            self.host.as_deref().or(context_host.as_deref()),
             &self.tls,
             &|name| self.settings.get(name).cloned(),
             self.home.as_deref(),

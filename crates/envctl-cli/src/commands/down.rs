@@ -3,12 +3,19 @@
 use envctl_ops::{DownOutcome, DownRequest, RemoveImages};
 use envctl_planner::DownOptions;
 
-use crate::args::{DownArgs, RemoveImages as RemoveImagesArg};
+use crate::args::DownArgs;
 use crate::failure::Failure;
 use crate::invocation::Invocation;
 use crate::progress::Terminal;
 
 pub async fn run(invocation: &Invocation, args: DownArgs) -> Result<(), Failure> {
+    // Checked before anything else, in 1.29.2's words.
+    let remove_images = match args.rmi.as_deref() {
+        None => None,
+        Some("all") => Some(RemoveImages::All),
+        Some("local") => Some(RemoveImages::Local),
+        Some(_) => return Err(Failure::usage("--rmi flag must be `local` or `all`")),
+    };
     let target = invocation.target()?;
     let request = DownRequest {
         options: DownOptions {
@@ -17,10 +24,7 @@ pub async fn run(invocation: &Invocation, args: DownArgs) -> Result<(), Failure>
             ignore_orphans: invocation.ignore_orphans(args.remove_orphans)?,
             timeout: args.timeout,
         },
-        remove_images: args.rmi.map(|images| match images {
-            RemoveImagesArg::All => RemoveImages::All,
-            RemoveImagesArg::Local => RemoveImages::Local,
-        }),
+        remove_images,
         dry_run: args.dry_run,
     };
     let events = Terminal::new();

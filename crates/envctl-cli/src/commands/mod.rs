@@ -42,6 +42,11 @@ use crate::invocation::Invocation;
 use crate::progress::{Terminal, print_warning, terminal_events};
 
 pub async fn dispatch(args: Args) -> Result<(), Failure> {
+    if args.global.host.is_some() && args.global.context.is_some() {
+        return Err(Failure::usage(
+            "-H, --host and -c, --context are mutually exclusive.",
+        ));
+    }
     let invocation = Invocation::from_process(args.global);
     match args.command {
         Command::Up(up_args) => up::run(&invocation, up_args).await,
