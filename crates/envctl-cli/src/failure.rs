@@ -48,9 +48,61 @@ impl Failure {
 
     pub fn render(self) -> ExitCode {
         if let Some(report) = self.report {
-            eprintln!("{report:?}");
+            eprintln!("{}", shown(report));
         }
         ExitCode::from(self.code)
+    }
+}
+
+/// A report as a user sees it: the headline first (never wrapped, so that the
+/// words a script greps for stay on one line), then the location, excerpt and
+/// help; without miette's `envctl::…` diagnostic code line, which is for code.
+pub fn shown(report: miette::Report) -> String {
+    format!("{:?}", miette::Report::new(Uncoded(report)))
+}
+
+/// `report` with its diagnostic code hidden, everything else as it is.
+struct Uncoded(miette::Report);
+
+impl fmt::Debug for Uncoded {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, formatter)
+    }
+}
+
+impl fmt::Display for Uncoded {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, formatter)
+    }
+}
+
+impl std::error::Error for Uncoded {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl miette::Diagnostic for Uncoded {
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.help()
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        self.0.related()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn miette::Diagnostic> {
+        self.0.diagnostic_source()
     }
 }
 
@@ -131,7 +183,7 @@ pub fn report_all(errors: Vec<ExecutorError>) -> Failure {
     let mut errors = errors.into_iter();
     let last = errors.next_back();
     for error in errors {
-        eprintln!("{:?}", miette::Report::new(error));
+        eprintln!("{}", shown(miette::Report::new(error)));
     }
     match last {
         Some(error) => Failure::from(error),

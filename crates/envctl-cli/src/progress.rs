@@ -68,7 +68,11 @@ pub fn install(global: &GlobalArgs) {
         // Colour only on a terminal and without `NO_COLOR` (miette's own detection),
         // never with `--no-ansi`. Box-drawing characters follow the locale alone, so
         // the same environment always renders the same way.
-        let options = miette::MietteHandlerOpts::new().unicode(locale_is_utf8());
+        // No wrapping: a headline, a path or a URL cut over two lines is one that
+        // `grep` (and a script written for docker-compose) no longer finds.
+        let options = miette::MietteHandlerOpts::new()
+            .unicode(locale_is_utf8())
+            .wrap_lines(false);
         let options = if no_ansi {
             options.color(false)
         } else {

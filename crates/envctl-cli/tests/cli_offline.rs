@@ -593,3 +593,28 @@ fn down_rmi_takes_local_or_all_in_1_29_2_words() {
         output.stderr
     );
 }
+
+#[test]
+fn an_undefined_network_is_refused_in_1_29_2_words_except_by_config() {
+    let test = Test::new()
+        .file(
+            "docker-compose.yml",
+            "version: '2'\nservices:\n  web:\n    image: envctl-test/busybox:latest\n    networks: [foo]\nnetworks:\n  bar: {}\n",
+        )
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    let up = test.envctl(&["up", "-d"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        up.stderr
+            .contains("Service \"web\" uses an undefined network \"foo\""),
+        "{}",
+        up.render()
+    );
+    assert!(
+        up.stderr.contains("docker-compose.yml:3:3"),
+        "{}",
+        up.render()
+    );
+    let config = test.envctl(&["config", "-q"]);
+    assert_eq!(config.code, Some(0), "{}", config.render());
+}

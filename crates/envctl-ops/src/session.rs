@@ -10,9 +10,12 @@ use crate::error::OpsError;
 use crate::events::Events;
 use crate::target::Target;
 
-/// Loads the project; the parser's warnings go to `events`.
+/// Loads the project; the parser's warnings go to `events`. As 1.29.2 when it
+/// makes the project (every command but `config`), a service's network must be
+/// defined.
 pub(crate) fn load_project(target: &Target, events: &dyn Events) -> Result<Project, OpsError> {
     let project = load(&target.load)?;
+    envctl_planner::check_networks(&project)?;
     for warning in &project.warnings {
         events.warning(&warning.to_string());
     }

@@ -151,7 +151,8 @@ pub enum ProblemKind {
     #[error("the service name `{name}` must be a string, not {found}")]
     ServiceNameNotString { name: String, found: &'static str },
 
-    #[error("service `{service}` must be a mapping, not {found}")]
+    /// 1.29.2's words: `service 'web' must be a mapping not a string`.
+    #[error("service '{service}' must be a mapping not {found}")]
     ServiceNotMapping {
         service: String,
         found: &'static str,
@@ -163,7 +164,8 @@ pub enum ProblemKind {
         found: &'static str,
     },
 
-    #[error("unsupported option `{key}` for service `{service}`")]
+    /// 1.29.2's words.
+    #[error("Unsupported config option for services.{service}: '{key}'")]
     UnknownKey { service: String, key: String },
 
     #[error("unsupported top-level key `{key}`")]

@@ -119,7 +119,7 @@ fn a_huge_file_with_one_mistake_at_the_end_is_refused_at_that_line() {
     }
     text.push_str("last:\n  image: busybox\n  enviroment: [A=1]\n");
     let rendered = fails_quickly(&text, std::time::Duration::from_secs(30));
-    assert!(rendered.contains("unsupported option `enviroment` for service `last`"));
+    assert!(rendered.contains("Unsupported config option for services.last: 'enviroment'"));
     assert!(
         rendered.contains("docker-compose.yml:60003:3"),
         "{rendered}"

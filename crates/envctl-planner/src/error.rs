@@ -44,9 +44,25 @@ pub enum PlanError {
     )]
     MissingSecretFiles { missing: Vec<MissingSecret> },
 
+    /// A service names a network the files do not define (1.29.2's words; found
+    /// when the project is made, so `config` accepts it).
+    #[error("Service \"{service}\" uses an undefined network \"{network}\"")]
+    #[diagnostic(
+        code(envctl::undefined_network),
+        help("define `{network}` under the top-level `networks`, or remove it from the service")
+    )]
+    UndefinedNetwork {
+        service: String,
+        network: String,
+        #[source_code]
+        source_code: Option<NamedSource<Arc<str>>>,
+        #[label("this service")]
+        span: Option<SourceSpan>,
+    },
+
     /// A dependency of a selected service is not enabled by the active profiles.
     #[error(
-        "service `{dependency}` was pulled in as a dependency of service `{dependent}` but is not enabled by the active profiles"
+        "Service \"{dependency}\" was pulled in as a dependency of service \"{dependent}\" but is not enabled by the active profiles."
     )]
     #[diagnostic(
         code(envctl::disabled_dependency),
@@ -150,4 +166,26 @@ fn render_secrets(missing: &[MissingSecret]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Every service's networks are defined in the files (or are `default`), as
+/// 1.29.2's `ProjectNetworks.from_services` checks when it makes the project.
+pub fn check_networks(project: &Project) -> Result<(), PlanError> {
+    for service in project.services.values() {
+        if let Some(network) = service
+            .networks
+            .keys()
+            .find(|name| name.as_str() != "default" && !project.networks.contains_key(*name))
+        {
+            let source_code = project.sources.named_source(service.span);
+            let span = source_code.as_ref().map(|_| service.span.to_source_span());
+            return Err(PlanError::UndefinedNetwork {
+                service: service.name.to_string(),
+                network: network.clone(),
+                source_code,
+                span,
+            });
+        }
+    }
+    Ok(())
 }

@@ -22,7 +22,7 @@ pub mod secrets;
 pub use drift::{
     Change, Drift, ObservedNetwork, ObservedVolume, ResourceChanged, network_drift, volume_drift,
 };
-pub use error::{MissingSecret, PlanError};
+pub use error::{MissingSecret, PlanError, check_networks};
 pub use graph::DependencyGraph;
 pub use hash::{changed_keys, compose_order, config_digest, config_hash, config_hash_observed};
 pub use images::{BuildImage, ImageOptions, ImagePlan, image_removals, plan_images};

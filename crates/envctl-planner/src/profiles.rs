@@ -142,7 +142,7 @@ services:
         let error = select(&["tool"], &[]).expect_err("debug is not enabled");
         assert_eq!(
             error.to_string(),
-            "service `debug` was pulled in as a dependency of service `tool` but is not enabled by the active profiles"
+            "Service \"debug\" was pulled in as a dependency of service \"tool\" but is not enabled by the active profiles."
         );
         assert!(select(&[], &["tools"]).is_err());
         assert_eq!(

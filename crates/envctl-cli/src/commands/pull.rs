@@ -21,12 +21,12 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
     }
     if args.ignore_pull_failures {
         for error in failures {
-            print_warning(&format!("{:?}", miette::Report::new(error)));
+            print_warning(&crate::failure::shown(miette::Report::new(error)));
         }
         return Ok(());
     }
     for error in failures {
-        eprintln!("{:?}", miette::Report::new(error));
+        eprintln!("{}", crate::failure::shown(miette::Report::new(error)));
     }
     // The one command this hint fits: `up` and `run` cannot go on without the
     // image, and `--ignore-pull-failures` was not given. See: #16
