@@ -33,11 +33,14 @@ static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
 
 const SIGINT_EXIT: u8 = 130;
 const SIGTERM_EXIT: u8 = 143;
+const SIGHUP_EXIT: u8 = 129;
 
-/// SIGINT and SIGTERM, as streams that keep a signal delivered while nobody waits.
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal: handled alike, as 1.29.2), as
+/// streams that keep a signal delivered while nobody waits.
 struct Signals {
     interrupt: Option<Signal>,
     terminate: Option<Signal>,
+    hangup: Option<Signal>,
 }
 
 impl Signals {
@@ -45,6 +48,7 @@ impl Signals {
         Self {
             interrupt: signal(SignalKind::interrupt()).ok(),
             terminate: signal(SignalKind::terminate()).ok(),
+            hangup: signal(SignalKind::hangup()).ok(),
         }
     }
 
@@ -53,6 +57,7 @@ impl Signals {
         tokio::select! {
             code = wait(self.interrupt.as_mut(), SIGINT_EXIT) => code,
             code = wait(self.terminate.as_mut(), SIGTERM_EXIT) => code,
+            code = wait(self.hangup.as_mut(), SIGHUP_EXIT) => code,
         }
     }
 }

@@ -229,3 +229,64 @@ fn run_labels_shell_variables_and_entrypoint_as_1_29_2() {
     );
     assert_eq!(inspect(&name, "{{json .Config.Cmd}}"), "null");
 }
+
+const DEPENDENT: &str = r#"
+version: "2"
+services:
+  simple:
+    image: envctl-test/busybox:latest
+    command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+  another:
+    image: envctl-test/busybox:latest
+    command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+    depends_on: [simple]
+"#;
+
+/// The project's one-off containers (names).
+fn oneoffs(project: &str) -> Vec<String> {
+    support::docker_lines(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        "label=com.docker.compose.oneoff=True",
+        "--format",
+        "{{.Names}}",
+    ])
+}
+
+#[test]
+fn run_keeps_a_scaled_dependency_and_a_signal_stops_and_removes_the_oneoff() {
+    let env = Env {
+        test: Test::new().file("docker-compose.yml", DEPENDENT),
+        guard: ProjectGuard::new(&unique_project("runsignal")),
+    };
+    env.ok(&["up", "-d", "--scale", "simple=2", "simple"]);
+    env.ok(&["run", "--rm", "another", "true"]);
+    assert_eq!(env.running("simple"), 2);
+    for signal in ["-TERM", "-INT", "-HUP"] {
+        let mut run = env.test.spawn(&[
+            "-p",
+            env.guard.name.as_str(),
+            "run",
+            "--rm",
+            "-T",
+            "another",
+        ]);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while oneoffs(&env.guard.name).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no one-off started");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let status = std::process::Command::new("kill")
+            .args([signal, &run.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let code = run.wait().expect("run exits").code();
+        assert_eq!(code, Some(1), "{signal}");
+        assert_eq!(oneoffs(&env.guard.name), Vec::<String>::new(), "{signal}");
+    }
+}

@@ -223,7 +223,7 @@ where
     if !request.detach {
         events.attaching();
     }
-    let exit_code = run_oneoff(
+    let running = run_oneoff(
         &opened.engine,
         name.as_str(),
         &spec,
@@ -236,13 +236,29 @@ where
             stdout: io.stdout,
             stderr: io.stderr,
         },
-    )
-    .await?;
+    );
+    // Attached, a signal stops the one-off (and `--rm` removes it), as 1.29.2.
+    if !request.detach {
+        events.cancellable();
+    }
+    let exit_code = tokio::select! {
+        result = running => result?,
+        () = shutdown.cancelled(), if !request.detach => {
+            let _ = opened.engine.stop_container(&spec.name, STOP_TIMEOUT).await;
+            if request.remove {
+                let _ = opened.engine.remove_container(&spec.name, true, true).await;
+            }
+            return Err(OpsError::Interrupted);
+        }
+    };
     Ok(RunOutcome {
         name: oneoff.name,
         exit_code,
     })
 }
+
+/// Seconds a one-off is given to stop after a signal, before the engine kills it.
+const STOP_TIMEOUT: u64 = 10;
 
 /// 63 random hex digits, drawn again while the first 12 are all digits (1.29.2
 /// `generate_random_id`, so that the short name never looks like a number).

@@ -252,9 +252,20 @@ pub fn plan_run_deps(
     if dependencies.is_empty() {
         return Ok(Plan::default());
     }
+    // As 1.29.2's `rescale=False`: a dependency that has containers keeps as
+    // many as it has (`up --scale db=2` then `run web` leaves two `db`).
+    let scale = dependencies
+        .iter()
+        .filter_map(|name| {
+            let count = observed.service_containers(name.as_str()).len();
+            let count = u32::try_from(count).ok().filter(|count| *count > 0)?;
+            Some((name.clone(), count))
+        })
+        .collect();
     let options = crate::plan::UpOptions {
         services: dependencies,
         strategy: crate::plan::RecreateStrategy::Never,
+        scale,
         ..crate::plan::UpOptions::default()
     };
     crate::plan::plan_up(project, observed, &options)

@@ -55,7 +55,12 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
     let token = crate::interrupt::token();
     let result = envctl_ops::run(&target, &request, io, &events, &token).await;
     events.restore();
-    let outcome = result?;
+    // Interrupted, the one-off was stopped (and removed with `--rm`); 1.29.2 then
+    // exits 1.
+    let outcome = match result {
+        Err(envctl_ops::OpsError::Interrupted) => return Err(Failure::exit(1)),
+        other => other?,
+    };
     match outcome.exit_code {
         None => print_line(&outcome.name),
         Some(code) => exit_with(code),
