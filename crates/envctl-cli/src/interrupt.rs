@@ -4,7 +4,8 @@
 //! Both signals mean the same thing: the first cancels one process-wide token, so
 //! that no new step (or image build) starts while those in flight finish, and the
 //! command exits with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM);
-//! any later one exits at once with its own code. A supervisor's SIGTERM (systemd,
+//! any later one exits at once with its own code, except where a command asked
+//! for [`force_token`]: attached `up` kills its containers on the second. A supervisor's SIGTERM (systemd,
 //! a CI runner, `timeout`) therefore settles the project as Ctrl-C does, where the
 //! default action would kill `envctl` between two engine requests, in the middle of
 //! a recreate.
@@ -28,6 +29,8 @@ use tokio_util::sync::CancellationToken;
 static SHUTDOWN: OnceLock<CancellationToken> = OnceLock::new();
 /// Set when the handlers are registered.
 static ARMED: OnceLock<()> = OnceLock::new();
+/// Cancelled by the second signal when a command asked for it ([`force_token`]).
+static FORCE: OnceLock<CancellationToken> = OnceLock::new();
 /// The exit code the first signal asks for (0 until one arrives).
 static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
 
@@ -92,10 +95,22 @@ pub fn shutdown() -> CancellationToken {
             EXIT_CODE.store(code, Ordering::SeqCst);
             first.cancel();
             let code = signals.next().await;
+            if let Some(force) = FORCE.get() {
+                // The command kills instead of stopping; a third signal exits.
+                force.cancel();
+                let code = signals.next().await;
+                std::process::exit(i32::from(code));
+            }
             std::process::exit(i32::from(code));
         });
     });
     token
+}
+
+/// A token the second signal cancels instead of exiting at once (attached `up`:
+/// the graceful stop becomes a kill, as 1.29.2's second Ctrl-C).
+pub fn force_token() -> CancellationToken {
+    FORCE.get_or_init(CancellationToken::new).clone()
 }
 
 /// The exit code for an interrupted command: 130 after SIGINT, 143 after SIGTERM.

@@ -290,3 +290,38 @@ fn run_keeps_a_scaled_dependency_and_a_signal_stops_and_removes_the_oneoff() {
         assert_eq!(oneoffs(&env.guard.name), Vec::<String>::new(), "{signal}");
     }
 }
+
+#[test]
+fn a_second_sigterm_to_an_attached_up_kills_instead_of_waiting() {
+    let env = Env {
+        test: Test::new().file(
+            "docker-compose.yml",
+            "stubborn:\n  image: envctl-test/busybox:latest\n  command: sh -c 'trap \"\" TERM; while true; do sleep 1; done'\n",
+        ),
+        guard: ProjectGuard::new(&unique_project("forcestop")),
+    };
+    let mut up = env
+        .test
+        .spawn(&["-p", env.guard.name.as_str(), "up", "-t", "200"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.running("stubborn") == 0 {
+        assert!(std::time::Instant::now() < deadline, "never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    for _ in 0..2 {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &up.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    up.wait().expect("up exits");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "waited for the timeout"
+    );
+    assert_eq!(env.running("stubborn"), 0);
+}

@@ -37,6 +37,9 @@ pub struct UpRequest {
     /// `--exit-code-from SERVICE` (implies `abort_on_container_exit`): the outcome
     /// carries that service's container's exit code.
     pub exit_code_from: Option<String>,
+    /// Attached: cancelled while the containers are being stopped after
+    /// `shutdown` (a second Ctrl-C), the stop becomes a kill, as 1.29.2's.
+    pub force: CancellationToken,
 }
 
 /// What `up` did.
@@ -218,9 +221,25 @@ async fn attach(
         observed,
         lock,
     };
-    // The cancellation that got here is spent: the stop itself is not cancelled.
+    // The cancellation that got here is spent: the stop itself is not cancelled,
+    // but `force` turns it into a kill.
     let not_again = CancellationToken::new();
-    session::execute(target, &stopping, &plan, events, &not_again).await?;
+    let stopped = tokio::select! {
+        result = session::execute(target, &stopping, &plan, events, &not_again) => Some(result),
+        () = request.force.cancelled() => None,
+    };
+    drop(stopping);
+    match stopped {
+        Some(result) => result?,
+        None => {
+            events.status("Killing...");
+            let names: Vec<String> = services.iter().map(ToString::to_string).collect();
+            let kill = crate::lifecycle::ContainerOperation::Kill {
+                signal: "SIGKILL".to_owned(),
+            };
+            crate::lifecycle::act(target, &kill, &names, events).await?;
+        }
+    }
     if shutdown.is_cancelled() {
         return Err(OpsError::Interrupted);
     }

@@ -33,6 +33,11 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
         attach_dependencies: args.attach_dependencies,
         abort_on_container_exit: args.abort_on_container_exit,
         exit_code_from: args.exit_code_from.clone(),
+        force: if args.detach {
+            tokio_util::sync::CancellationToken::new()
+        } else {
+            crate::interrupt::force_token()
+        },
     };
     let events = Attached {
         terminal: Terminal::new(),
