@@ -58,7 +58,25 @@ impl Failure {
 /// words a script greps for stay on one line), then the location, excerpt and
 /// help; without miette's `envctl::…` diagnostic code line, which is for code.
 pub fn shown(report: miette::Report) -> String {
-    format!("{:?}", miette::Report::new(Uncoded(report)))
+    let rendered = format!("{:?}", miette::Report::new(Uncoded(report)));
+    // A related diagnostic's code is rendered as `Error: envctl::…`: not shown.
+    let mut lines: Vec<&str> = Vec::new();
+    let mut skip_blank = false;
+    for line in rendered.lines() {
+        let trimmed = line.trim();
+        let code = trimmed.strip_prefix("Error: ").unwrap_or(trimmed);
+        if code.starts_with("envctl::") && !code.contains(char::is_whitespace) {
+            skip_blank = true;
+            continue;
+        }
+        if skip_blank && trimmed.is_empty() {
+            skip_blank = false;
+            continue;
+        }
+        skip_blank = false;
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 /// `report` with its diagnostic code hidden, everything else as it is.

@@ -325,3 +325,40 @@ fn a_second_sigterm_to_an_attached_up_kills_instead_of_waiting() {
     );
     assert_eq!(env.running("stubborn"), 0);
 }
+
+#[test]
+fn run_refuses_an_unhealthy_service_healthy_dependency() {
+    let env = Env {
+        test: Test::new().file(
+            "docker-compose.yml",
+            r#"
+version: "2.1"
+services:
+  db:
+    image: envctl-test/busybox:latest
+    command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+    healthcheck:
+      test: exit 1
+      interval: 1s
+      timeout: 1s
+      retries: 1
+  web:
+    image: envctl-test/busybox:latest
+    depends_on:
+      db:
+        condition: service_healthy
+"#,
+        ),
+        guard: ProjectGuard::new(&unique_project("unhealthy")),
+    };
+    let output = env.envctl(&["run", "--rm", "web", "true"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output
+            .stderr
+            .contains("for web  dependency `db` is unhealthy"),
+        "{}",
+        output.render()
+    );
+    assert!(!output.stderr.contains("envctl::"), "{}", output.render());
+}

@@ -130,7 +130,7 @@ services:
     let message = flat(&up.stderr);
     assert!(
         message.contains(
-            "service `web`: dependency `init` did not complete successfully: exited with code 1"
+            "for web dependency `init` did not complete successfully: exited with code 1"
         ),
         "{}",
         up.render()

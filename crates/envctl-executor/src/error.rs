@@ -310,8 +310,8 @@ pub enum ExecutorError {
     #[diagnostic(transparent)]
     ResourceChanged(#[from] Box<envctl_planner::ResourceChanged>),
 
-    /// A `depends_on` condition cannot be met.
-    #[error("service `{service}`: dependency `{dependency}` {problem}")]
+    /// A `depends_on` condition cannot be met (1.29.2's `for web  …` first).
+    #[error("for {service}  dependency `{dependency}` {problem}")]
     #[diagnostic(code(envctl::dependency_failed))]
     DependencyFailed {
         service: String,

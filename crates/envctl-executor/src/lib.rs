@@ -50,7 +50,7 @@ pub use lock::ProjectLock;
 pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};
 pub use logs::{LogEvent, LogSink, follow};
 pub use observe::{observe, project_containers};
-pub use oneoff::{OneOff, OneOffIo, oneoff_spec, run_oneoff};
+pub use oneoff::{OneOff, OneOffIo, oneoff_spec, run_oneoff, wait_oneoff_dependencies};
 pub use resources::{ResourceEvent, ensure_resources, join_networks, remove_resources};
 pub use run::{Action, Event, Outcome, Progress, RunOptions, parallel_limit, run};
 pub use spec::{ContainerSpec, container_spec};

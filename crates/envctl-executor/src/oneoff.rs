@@ -62,6 +62,17 @@ impl ContainerLookup for ObservedLookup<'_> {
     }
 }
 
+/// As `up` before a dependent is created: waits until each `depends_on`
+/// condition of `service` holds on the observed containers (an unhealthy
+/// `service_healthy` dependency is an error, as 1.29.2's `run`).
+pub async fn wait_oneoff_dependencies(
+    engine: &crate::docker::Engine,
+    service: &Service,
+    observed: &Observed,
+) -> Result<(), ExecutorError> {
+    crate::health::wait_for_dependencies(engine, service, &ObservedLookup(observed)).await
+}
+
 /// The one-off container's create request, and any warnings.
 pub fn oneoff_spec(
     project: &Project,

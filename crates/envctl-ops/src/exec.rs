@@ -8,7 +8,7 @@ use std::hash::{BuildHasher as _, Hasher as _};
 
 use envctl_executor::{
     ExecInput, ExecRequest, ExecutorError, OneOff, OneOffIo, Operation, ensure_resources, observe,
-    oneoff_spec, run_oneoff,
+    oneoff_spec, run_oneoff, wait_oneoff_dependencies,
 };
 use envctl_parser::ServiceName;
 use envctl_planner::{
@@ -195,6 +195,7 @@ where
             session::execute(target, &opened, &plan, events, shutdown).await?;
         }
         opened.observed = observe(&opened.engine, &opened.project).await?;
+        wait_oneoff_dependencies(&opened.engine, &service, &opened.observed).await?;
     }
     drop(opened.lock.take());
     let slug = slug();
