@@ -192,7 +192,11 @@ pub fn context_host(
             home.map_or_else(|| PathBuf::from(".docker"), |home| home.join(".docker"))
         });
     let digest = sha2::Sha256::digest(name.as_bytes());
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex = digest.iter().fold(String::new(), |mut hex, byte| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
     let meta = config
         .join("contexts")
         .join("meta")

@@ -207,10 +207,10 @@ async fn attach(
         followed?;
         return Ok(UpOutcome::Done);
     }
-    if !shutdown.is_cancelled() {
-        events.status("Aborting on container exit...");
-    } else {
+    if shutdown.is_cancelled() {
         events.status("Gracefully stopping... (press Ctrl+C again to force)");
+    } else {
+        events.status("Aborting on container exit...");
     }
     let lock = session::lock(target, project, events).await?;
     let observed = observe(engine, project).await?;
@@ -229,16 +229,15 @@ async fn attach(
         () = request.force.cancelled() => None,
     };
     drop(stopping);
-    match stopped {
-        Some(result) => result?,
-        None => {
-            events.status("Killing...");
-            let names: Vec<String> = services.iter().map(ToString::to_string).collect();
-            let kill = crate::lifecycle::ContainerOperation::Kill {
-                signal: "SIGKILL".to_owned(),
-            };
-            crate::lifecycle::act(target, &kill, &names, events).await?;
-        }
+    if let Some(result) = stopped {
+        result?;
+    } else {
+        events.status("Killing...");
+        let names: Vec<String> = services.iter().map(ToString::to_string).collect();
+        let kill = crate::lifecycle::ContainerOperation::Kill {
+            signal: "SIGKILL".to_owned(),
+        };
+        crate::lifecycle::act(target, &kill, &names, events).await?;
     }
     if shutdown.is_cancelled() {
         return Err(OpsError::Interrupted);

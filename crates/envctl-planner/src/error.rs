@@ -46,19 +46,9 @@ pub enum PlanError {
 
     /// A service names a network the files do not define (1.29.2's words; found
     /// when the project is made, so `config` accepts it).
-    #[error("Service \"{service}\" uses an undefined network \"{network}\"")]
-    #[diagnostic(
-        code(envctl::undefined_network),
-        help("define `{network}` under the top-level `networks`, or remove it from the service")
-    )]
-    UndefinedNetwork {
-        service: String,
-        network: String,
-        #[source_code]
-        source_code: Option<NamedSource<Arc<str>>>,
-        #[label("this service")]
-        span: Option<SourceSpan>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    UndefinedNetwork(Box<UndefinedNetwork>),
 
     /// A dependency of a selected service is not enabled by the active profiles.
     #[error(
@@ -168,6 +158,22 @@ fn render_secrets(missing: &[MissingSecret]) -> String {
         .join(", ")
 }
 
+/// A service names a network the files do not define.
+#[derive(Debug, Error, Diagnostic)]
+#[error("Service \"{service}\" uses an undefined network \"{network}\"")]
+#[diagnostic(
+    code(envctl::undefined_network),
+    help("define `{network}` under the top-level `networks`, or remove it from the service")
+)]
+pub struct UndefinedNetwork {
+    pub service: String,
+    pub network: String,
+    #[source_code]
+    pub source_code: Option<NamedSource<Arc<str>>>,
+    #[label("this service")]
+    pub span: Option<SourceSpan>,
+}
+
 /// Every service's networks are defined in the files (or are `default`), as
 /// 1.29.2's `ProjectNetworks.from_services` checks when it makes the project.
 pub fn check_networks(project: &Project) -> Result<(), PlanError> {
@@ -179,12 +185,12 @@ pub fn check_networks(project: &Project) -> Result<(), PlanError> {
         {
             let source_code = project.sources.named_source(service.span);
             let span = source_code.as_ref().map(|_| service.span.to_source_span());
-            return Err(PlanError::UndefinedNetwork {
+            return Err(PlanError::UndefinedNetwork(Box::new(UndefinedNetwork {
                 service: service.name.to_string(),
                 network: network.clone(),
                 source_code,
                 span,
-            });
+            })));
         }
     }
     Ok(())
