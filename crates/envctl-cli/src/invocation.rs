@@ -207,7 +207,7 @@ impl Invocation {
         let ignore = self.flag("COMPOSE_IGNORE_ORPHANS");
         if ignore && remove_orphans {
             return Err(Failure::usage(
-                "`COMPOSE_IGNORE_ORPHANS` and `--remove-orphans` cannot be combined",
+                "COMPOSE_IGNORE_ORPHANS and --remove-orphans cannot be combined.",
             ));
         }
         Ok(ignore)

@@ -293,7 +293,7 @@ fn compose_ignore_orphans_and_remove_orphans_conflict() {
         assert!(
             output
                 .stderr
-                .contains("`COMPOSE_IGNORE_ORPHANS` and `--remove-orphans` cannot be combined"),
+                .contains("COMPOSE_IGNORE_ORPHANS and --remove-orphans cannot be combined."),
             "{}",
             output.render()
         );
