@@ -141,13 +141,34 @@ pub(crate) fn process_paths(mapping: &mut Mapping, working_dir: &Path, home: Opt
             "volumes" if !has_volume_driver => {
                 if let Value::Sequence(items) = &mut entry.value.value {
                     for item in items {
-                        if let Value::String(text) = &mut item.value {
-                            *text = resolve_volume_path(working_dir, text, home);
+                        match &mut item.value {
+                            Value::String(text) => {
+                                *text = resolve_volume_path(working_dir, text, home);
+                            }
+                            Value::Mapping(mount) => resolve_bind_source(mount, working_dir, home),
+                            _ => {}
                         }
                     }
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// A long-syntax `type: bind` mount whose `source` starts with `.` or `~` gets an
+/// absolute source; any other mount is left as written (1.29.2 `resolve_volume_path`,
+/// `compose/config/config.py` L1329-1333). See: #18
+fn resolve_bind_source(mount: &mut Mapping, working_dir: &Path, home: Option<&str>) {
+    if mount.get("type").and_then(Node::as_str) != Some("bind") {
+        return;
+    }
+    for field in &mut mount.entries {
+        if field.key == "source"
+            && let Value::String(source) = &mut field.value.value
+            && source.starts_with(['.', '~'])
+        {
+            *source = expand_path(working_dir, source, home);
         }
     }
 }
