@@ -234,4 +234,30 @@ mod tests {
             assert_eq!(normpath(input), expected, "for {input}");
         }
     }
+
+    #[test]
+    fn bind_sources_starting_with_a_dot_or_a_tilde_are_made_absolute() {
+        let working_dir = Path::new("/project");
+        for (kind, source, expected) in [
+            ("bind", "./conf/x.xml", "/project/conf/x.xml"),
+            ("bind", "../up/", "/up"),
+            ("bind", ".hidden", "/project/.hidden"),
+            ("bind", "~/y", "/home/me/y"),
+            ("bind", "~", "/home/me"),
+            // as written: no leading `.` or `~`, or not a bind
+            ("bind", "conf", "conf"),
+            ("bind", "/abs", "/abs"),
+            ("volume", "./data", "./data"),
+        ] {
+            let text = format!("{{type: {kind}, source: '{source}', target: /t}}");
+            let node = crate::yaml::parse(crate::model::FileId(0), &text).expect("valid YAML");
+            let mut mount = node.as_mapping().expect("a mapping").clone();
+            resolve_bind_source(&mut mount, working_dir, Some("/home/me"));
+            assert_eq!(
+                mount.get("source").and_then(Node::as_str),
+                Some(expected),
+                "{kind} {source}"
+            );
+        }
+    }
 }
