@@ -279,6 +279,12 @@ pub enum ProblemKind {
 
     #[error("env file `{path}` does not exist")]
     EnvFileNotFound { path: String },
+
+    #[error("dockit service `{service}` has no `Image`")]
+    DockitWithoutImage { service: String },
+
+    #[error("`Deps` of service `{service}` names `{dep}`, which is no service of this file")]
+    DockitUnknownDep { service: String, dep: String },
 }
 
 impl ProblemKind {
@@ -289,9 +295,9 @@ impl ProblemKind {
             }
             ProblemKind::NotUtf8 { .. } => "not UTF-8",
             ProblemKind::WrongType { .. } => "wrong type",
-            ProblemKind::UndefinedLink { .. } | ProblemKind::UndefinedService { .. } => {
-                "no such service"
-            }
+            ProblemKind::UndefinedLink { .. }
+            | ProblemKind::UndefinedService { .. }
+            | ProblemKind::DockitUnknownDep { .. } => "no such service",
             ProblemKind::UndefinedSecret { .. } => "no such secret",
             ProblemKind::SecretWithoutSource { .. } => "this secret",
             ProblemKind::ExtendsCycle { .. } => "extended again here",
@@ -302,7 +308,8 @@ impl ProblemKind {
             | ProblemKind::ImageAndBuild { .. }
             | ProblemKind::ImageAndDockerfile { .. }
             | ProblemKind::NoImageNorBuild { .. }
-            | ProblemKind::UppercaseServiceName { .. } => "this service",
+            | ProblemKind::UppercaseServiceName { .. }
+            | ProblemKind::DockitWithoutImage { .. } => "this service",
             ProblemKind::SelfLink { .. } => "links to itself",
             ProblemKind::BuildPath { .. } => "no such directory",
             ProblemKind::InvalidValue { .. } => "invalid",

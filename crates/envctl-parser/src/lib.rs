@@ -9,6 +9,7 @@
 // Names such as PyYAML, docker-compose or yaml-rust2 are prose here, not code.
 #![allow(clippy::doc_markdown)]
 
+mod dockit;
 mod dotenv;
 mod emitter;
 pub mod error;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+use crate::dockit;
 use crate::dotenv;
 use crate::error::{ParseError, ParseWarning, Problem, ProblemKind};
 use crate::interpolate::{InterpolationError, Interpolator, Syntax};
@@ -305,11 +306,19 @@ impl Loader {
             )
             .into());
         };
-        let (format, version_span) = self.detect_format(&root_mapping)?;
+        // dockit's `config.json` is read as the v1 file it means (`dockit.rs`).
+        let dockit = dockit::is_dockit(path, &root_mapping);
+        let (format, version_span) = if dockit {
+            (FileFormat::V1, None)
+        } else {
+            self.detect_format(&root_mapping)?
+        };
         let mut services = IndexMap::new();
         let mut sections = IndexMap::new();
         let v1 = format == FileFormat::V1;
-        let services_mapping = if v1 {
+        let services_mapping = if dockit {
+            dockit::translate(&root_mapping, &self.sources, &mut self.problems)
+        } else if v1 {
             root_mapping
         } else {
             let mut services_mapping = Mapping::default();
@@ -400,7 +409,8 @@ impl Loader {
             else {
                 continue;
             };
-            if self.interpolate {
+            // dockit's format has no variables: a `$` is a `$`.
+            if self.interpolate && !dockit {
                 self.interpolate_service(&entry.key, &mut mapping, syntax);
             }
             let mut problems = Vec::new();

@@ -7,6 +7,7 @@
 //! | mapping merge, override wins | `environment`, `labels`, `ulimits`, `sysctls`, `depends_on`, `storage_opt`, `extra_hosts` |
 //! | keyed sequence, sorted | `links` (by alias), `security_opt`, `secrets`, `configs` |
 //! | keyed by container path, sorted | `volumes`, `devices` |
+//! | per network: `aliases`/`link_local_ips` unions, `priority`/`ipv4_address`/`ipv6_address` override wins, other keys dropped | `networks` (list form → mapping) |
 //! | union of strings, sorted | `cap_add`, `cap_drop`, `expose`, `external_links`, `volumes_from`, `device_cgroup_rules`, `profiles` |
 //! | concatenation | `dns`, `dns_search`, `env_file`, `tmpfs` |
 //! | ports | keyed by (target, published, ip, protocol), sorted by target |
@@ -33,6 +34,7 @@ enum Rule {
     PathMappings,
     Ports,
     Logging,
+    Networks,
     Override,
 }
 
@@ -54,6 +56,7 @@ fn rule(key: &str, v1: bool) -> Rule {
         "volumes" | "devices" => Rule::PathMappings,
         "ports" => Rule::Ports,
         "logging" if !v1 => Rule::Logging,
+        "networks" => Rule::Networks,
         _ => Rule::Override,
     }
 }
@@ -96,6 +99,7 @@ pub(crate) fn merge_service_dicts(base: &Mapping, override_dict: &Mapping, v1: b
             Rule::PathMappings => merge_path_mappings(base_node, override_node, span),
             Rule::Ports => merge_ports(base_node, override_node, span),
             Rule::Logging => merge_logging(base_node, override_node, span),
+            Rule::Networks => merge_networks(base_node, override_node, span),
             Rule::Override => match override_node {
                 Some(node) => node.clone(),
                 None => base_node
@@ -305,22 +309,24 @@ pub(crate) fn split_path_mapping(text: &str) -> (String, Option<(String, Option<
     }
 }
 
+/// `merge_path_mappings` (`compose/config/config.py` L1398-1412): items keyed by their
+/// container path (a long-syntax mount by its `target`), the later one winning, and
+/// the merged list sorted by that path. See: #18
 fn merge_path_mappings(base: Option<&Node>, override_node: Option<&Node>, span: Span) -> Node {
     let mut by_container: IndexMap<String, Node> = IndexMap::new();
-    let mut long_forms = Vec::new();
     for item in to_list(base).into_iter().chain(to_list(override_node)) {
-        match item.as_str() {
-            Some(text) => {
-                let (container, _) = split_path_mapping(text);
-                by_container.insert(container, item);
-            }
-            None => long_forms.push(item),
-        }
+        let container = match &item.value {
+            Value::Mapping(mount) => mount.get("target").and_then(Node::scalar_to_string),
+            _ => item
+                .scalar_to_string()
+                .map(|text| split_path_mapping(&text).0),
+        };
+        // No container path (a mount without `target`): kept, for validation to report.
+        let key = container.unwrap_or_else(|| format!("\u{10ffff}#{}", by_container.len()));
+        by_container.insert(key, item);
     }
-    let mut items: Vec<Node> = by_container.into_values().collect();
-    items.sort_by(|left, right| left.as_str().cmp(&right.as_str()));
-    items.extend(long_forms);
-    Node::new(Value::Sequence(items), span)
+    by_container.sort_keys();
+    Node::new(Value::Sequence(by_container.into_values().collect()), span)
 }
 
 fn merge_ports(base: Option<&Node>, override_node: Option<&Node>, span: Span) -> Node {
@@ -349,6 +355,84 @@ fn merge_ports(base: Option<&Node>, override_node: Option<&Node>, span: Span) ->
         Value::Sequence(values.into_iter().map(|(_, node)| node).collect()),
         span,
     )
+}
+
+/// `merge_networks` (`compose/config/config.py` L1185-1199): both sides as mappings
+/// (a list names networks with no settings), merged network by network; only the
+/// five keys 1.29.2's `MergeDict` handles survive. Networks keep file order (base
+/// first), where 1.29.2 iterates a set; `config` sorts them anyway. See: #18
+fn merge_networks(base: Option<&Node>, override_node: Option<&Node>, span: Span) -> Node {
+    fn as_entries(node: Option<&Node>) -> Vec<(String, Span, Mapping)> {
+        match node.map(|node| &node.value) {
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .filter_map(|item| {
+                    let name = item.scalar_to_string()?;
+                    Some((name, item.span, Mapping::default()))
+                })
+                .collect(),
+            Some(Value::Mapping(mapping)) => mapping
+                .iter()
+                .map(|entry| {
+                    let settings = entry.value.as_mapping().cloned().unwrap_or_default();
+                    (entry.key.clone(), entry.key_span, settings)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    let base_entries = as_entries(base);
+    let override_entries = as_entries(override_node);
+    let mut output = Mapping::default();
+    let names = base_entries
+        .iter()
+        .chain(&override_entries)
+        .map(|(name, key_span, _)| (name, *key_span));
+    for (name, key_span) in names {
+        if output.contains_key(name) {
+            continue;
+        }
+        let empty = Mapping::default();
+        let settings = |entries: &'_ [(String, Span, Mapping)]| -> Option<Mapping> {
+            entries
+                .iter()
+                .rev()
+                .find(|(other, _, _)| other == name)
+                .map(|(_, _, settings)| settings.clone())
+        };
+        let base_settings = settings(&base_entries);
+        let override_settings = settings(&override_entries);
+        let base_map = base_settings.as_ref().unwrap_or(&empty);
+        let override_map = override_settings.as_ref().unwrap_or(&empty);
+        let mut merged = Mapping::default();
+        for field in ["aliases", "link_local_ips"] {
+            let base_field = base_map.entry(field);
+            let override_field = override_map.entry(field);
+            if let Some(entry) = override_field.or(base_field) {
+                let value = merge_unique(
+                    base_field.map(|entry| &entry.value),
+                    override_field.map(|entry| &entry.value),
+                    entry.value.span,
+                );
+                merged.insert(Entry {
+                    key: field.to_owned(),
+                    key_span: entry.key_span,
+                    value,
+                });
+            }
+        }
+        for field in ["priority", "ipv4_address", "ipv6_address"] {
+            if let Some(entry) = override_map.entry(field).or_else(|| base_map.entry(field)) {
+                merged.insert(entry.clone());
+            }
+        }
+        output.insert(Entry {
+            key: name.clone(),
+            key_span,
+            value: Node::new(Value::Mapping(merged), key_span),
+        });
+    }
+    Node::new(Value::Mapping(output), span)
 }
 
 fn merge_logging(base: Option<&Node>, override_node: Option<&Node>, span: Span) -> Node {
@@ -454,11 +538,23 @@ mod tests {
                 "links: ['cache:db']",
                 "links: ['cache:db', 'db:alias']",
             ),
-            // volumes keyed by container path, sorted as strings
+            // volumes keyed by container path, sorted by it
             (
                 "volumes: ['/z:/z', '/a:/a:ro']",
                 "volumes: ['/b:/z']",
                 "volumes: ['/a:/a:ro', '/b:/z']",
+            ),
+            // long syntax keyed by `target`, among the short ones; See: #18
+            (
+                "volumes: ['/x:/zz', {type: bind, source: /c, target: /m}, /anon]",
+                "volumes: ['/q:/b', '/d:/a']",
+                "volumes: ['/d:/a', /anon, '/q:/b', {type: bind, source: /c, target: /m}, '/x:/zz']",
+            ),
+            // networks: a list is a mapping of empty settings, aliases are unions
+            (
+                "networks: {front: {aliases: [b, a], ipv4_address: 1.2.3.4}, back: null}",
+                "networks: [extra, front]",
+                "networks: {front: {aliases: [a, b], ipv4_address: 1.2.3.4}, back: {}, extra: {}}",
             ),
             // ports keyed by (target, published, ip, protocol), sorted by target
             (

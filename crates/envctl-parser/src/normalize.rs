@@ -948,8 +948,12 @@ impl Finalizer<'_> {
                 build.dockerfile = mapping.get("dockerfile").and_then(Node::scalar_to_string);
                 build.target = mapping.get("target").and_then(Node::scalar_to_string);
                 for arg in parse_mapping_form("environment", mapping.get("args")).entries {
+                    // An arg without a value takes the environment's, and `''` when
+                    // unset (`resolve_build_args`, then `build_string_dict`:
+                    // `compose/config/config.py` L1360-1362, `compose/utils.py` L118-119).
+                    // See: #18
                     let value = if arg.value.is_null() {
-                        self.environment.get(&arg.key).cloned()
+                        Some(self.environment.get(&arg.key).cloned().unwrap_or_default())
                     } else {
                         arg.value.scalar_to_string()
                     };

@@ -141,13 +141,34 @@ pub(crate) fn process_paths(mapping: &mut Mapping, working_dir: &Path, home: Opt
             "volumes" if !has_volume_driver => {
                 if let Value::Sequence(items) = &mut entry.value.value {
                     for item in items {
-                        if let Value::String(text) = &mut item.value {
-                            *text = resolve_volume_path(working_dir, text, home);
+                        match &mut item.value {
+                            Value::String(text) => {
+                                *text = resolve_volume_path(working_dir, text, home);
+                            }
+                            Value::Mapping(mount) => resolve_bind_source(mount, working_dir, home),
+                            _ => {}
                         }
                     }
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// A long-syntax `type: bind` mount whose `source` starts with `.` or `~` gets an
+/// absolute source; any other mount is left as written (1.29.2 `resolve_volume_path`,
+/// `compose/config/config.py` L1329-1333). See: #18
+fn resolve_bind_source(mount: &mut Mapping, working_dir: &Path, home: Option<&str>) {
+    if mount.get("type").and_then(Node::as_str) != Some("bind") {
+        return;
+    }
+    for field in &mut mount.entries {
+        if field.key == "source"
+            && let Value::String(source) = &mut field.value.value
+            && source.starts_with(['.', '~'])
+        {
+            *source = expand_path(working_dir, source, home);
         }
     }
 }
@@ -211,6 +232,32 @@ mod tests {
             ("/a/", "/a"),
         ] {
             assert_eq!(normpath(input), expected, "for {input}");
+        }
+    }
+
+    #[test]
+    fn bind_sources_starting_with_a_dot_or_a_tilde_are_made_absolute() {
+        let working_dir = Path::new("/project");
+        for (kind, source, expected) in [
+            ("bind", "./conf/x.xml", "/project/conf/x.xml"),
+            ("bind", "../up/", "/up"),
+            ("bind", ".hidden", "/project/.hidden"),
+            ("bind", "~/y", "/home/me/y"),
+            ("bind", "~", "/home/me"),
+            // as written: no leading `.` or `~`, or not a bind
+            ("bind", "conf", "conf"),
+            ("bind", "/abs", "/abs"),
+            ("volume", "./data", "./data"),
+        ] {
+            let text = format!("{{type: {kind}, source: '{source}', target: /t}}");
+            let node = crate::yaml::parse(crate::model::FileId(0), &text).expect("valid YAML");
+            let mut mount = node.as_mapping().expect("a mapping").clone();
+            resolve_bind_source(&mut mount, working_dir, Some("/home/me"));
+            assert_eq!(
+                mount.get("source").and_then(Node::as_str),
+                Some(expected),
+                "{kind} {source}"
+            );
         }
     }
 }

@@ -16,6 +16,8 @@ use yaml_rust2::scanner::{Marker, Scanner, TScalarStyle, Token, TokenType};
 
 use crate::model::{FileId, Span};
 
+mod flow_indent;
+
 /// How many nodes (aliases expanded) one document may hold: a "billion laughs" file
 /// is refused long before it costs memory.
 const NODE_BUDGET: usize = 200_000;
@@ -211,7 +213,6 @@ pub struct YamlError {
     pub label: &'static str,
 }
 
-/// Parses one YAML document. An empty file or a file of several documents is an error.
 /// The offset of the first tab in the indentation of `from`'s line or a later one.
 fn indentation_tab(text: &str, from: usize) -> Option<usize> {
     let mut start = text[..from].rfind('\n').map_or(0, |newline| newline + 1);
@@ -225,7 +226,22 @@ fn indentation_tab(text: &str, from: usize) -> Option<usize> {
     None
 }
 
+/// Parses one YAML document. An empty file or a file of several documents is an error.
 pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
+    match parse_document(file, text) {
+        // PyYAML takes flow collections below their key's indentation; yaml-rust2
+        // does not. Read such a file again with those lines indented. See: #18
+        Err(error) if error.message.contains("indentation") => match flow_indent::pad(text) {
+            Some(padded) => parse_document(file, &padded.text)
+                .map(|node| padded.restore(node))
+                .map_err(|later| padded.restore_error(later)),
+            None => Err(error),
+        },
+        result => result,
+    }
+}
+
+fn parse_document(file: FileId, text: &str) -> Result<Node, YamlError> {
     check_printable(file, text)?;
     let positions = Positions::new(text);
     let mut builder = Builder {
