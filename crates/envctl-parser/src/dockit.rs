@@ -354,8 +354,8 @@ mod tests {
                 "`Deps` of service `A` names `Hipach`, which is no service of this file [\"Hipach\"] (did you mean `Hipache`?)",
                 "`A.Deps[]` must be a service name, not a number [2] ()",
                 "`A.Env` must be a mapping, not an array [[] ()",
-                "unsupported option `Volumes` for service `A` [\"Volumes\"] (a dockit service takes `Image`, `Ports`, `Deps` and `Env`)",
-                "unsupported option `image` for service `A` [\"image\"] (did you mean `Image`? a dockit service takes `Image`, `Ports`, `Deps` and `Env`)",
+                "Unsupported config option for services.A: 'Volumes' [\"Volumes\"] (a dockit service takes `Image`, `Ports`, `Deps` and `Env`)",
+                "Unsupported config option for services.A: 'image' [\"image\"] (did you mean `Image`? a dockit service takes `Image`, `Ports`, `Deps` and `Env`)",
                 "`Hipache.Ports` must be a mapping, not an array [[] ()",
                 "dockit service `Hipache` has no `Image` [\"Hipache\"] (name the image the service runs: `\"Image\": \"busybox\"`)",
             ]
