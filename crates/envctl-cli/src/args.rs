@@ -10,7 +10,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
     version,
     disable_version_flag = true,
     about = "Define and run multi-container environments from docker-compose files",
-    after_help = "Exit codes: 0 success; 1 compose file, invocation, usage, failed step, engine unreachable or refused (as docker-compose 1.29.2); 130 interrupted (SIGINT), 143 terminated (SIGTERM)"
+    after_help = "Exit codes: 0 success; 1 compose file, invocation, usage, failed step, engine unreachable or refused (as docker-compose 1.29.2); 130 interrupted (SIGINT), 143 terminated (SIGTERM)\n\nAs docker-compose 1.29.2 writes them:\n  Usage: docker-compose [-f <arg>...] [--profile <name>...] [options] [--] [COMMAND] [ARGS...]\n  -f, --file FILE  -p, --project-name NAME  -c, --context NAME  -H, --host HOST  --log-level LEVEL"
 )]
 pub struct Args {
     /// Print version and exit (`-v` as docker-compose spells it, `-V` as clap does)
