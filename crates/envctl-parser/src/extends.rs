@@ -114,7 +114,7 @@ impl Loader {
                     // The file's own problems (if any) are reported as they are.
                     let nested: Vec<Problem> = match error {
                         crate::error::ParseError::Problem(problem) => vec![*problem],
-                        crate::error::ParseError::Invalid { problems } => problems,
+                        crate::error::ParseError::Invalid { problems } => problems.into_vec(),
                         _ => Vec::new(),
                     };
                     if nested.is_empty() {

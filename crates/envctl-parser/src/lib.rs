@@ -11,6 +11,7 @@
 
 mod dotenv;
 pub mod error;
+pub mod excerpt;
 mod extends;
 mod interpolate;
 pub mod load;

@@ -19,6 +19,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::error::ParseWarning;
+use crate::excerpt::Excerpt;
 
 /// The name of a service, as written in the compose file.
 ///
@@ -96,6 +97,26 @@ pub struct SourceFile {
     /// The path as it is shown to users (as given, or as discovered).
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Where each line starts, made on the first excerpt (so that a thousand problems
+    /// in a large file do not each count its lines).
+    line_starts: std::sync::OnceLock<Arc<[usize]>>,
+}
+
+impl SourceFile {
+    /// The byte offset of the start of every line.
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.text
+                        .bytes()
+                        .enumerate()
+                        .filter(|&(_, byte)| byte == b'\n')
+                        .map(|(index, _)| index + 1),
+                )
+                .collect()
+        })
+    }
 }
 
 /// Every file read while loading a project, so that any [`Span`] can be rendered.
@@ -107,7 +128,11 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
-        self.files.push(SourceFile { path, text });
+        self.files.push(SourceFile {
+            path,
+            text,
+            line_starts: std::sync::OnceLock::new(),
+        });
         id
     }
 
@@ -115,13 +140,17 @@ impl SourceMap {
         self.files.get(id.0 as usize)
     }
 
-    /// The file of `span` as a miette source, named by its path.
-    pub fn named_source(&self, span: Span) -> Option<miette::NamedSource<Arc<str>>> {
+    /// The lines of `span`'s file around it, as a miette source named by the file's
+    /// path, and the span's place in them (bounded: see [`Excerpt`]).
+    pub fn excerpt(&self, span: Span) -> Option<(Excerpt, miette::SourceSpan)> {
         let file = self.get(span.file)?;
-        Some(
-            miette::NamedSource::new(file.path.display().to_string(), Arc::clone(&file.text))
-                .with_language("yaml"),
-        )
+        Some(Excerpt::new(
+            file.path.display().to_string(),
+            &file.text,
+            file.line_starts(),
+            span.offset,
+            span.len,
+        ))
     }
 }
 

@@ -9,6 +9,7 @@
 //!
 //! Spans are decided here, once: every later error takes its span from a `Node`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
@@ -16,9 +17,15 @@ use yaml_rust2::scanner::{Marker, Scanner, TScalarStyle, Token, TokenType};
 
 use crate::model::{FileId, Span};
 
-/// How many nodes (aliases expanded) one document may hold: a "billion laughs" file
-/// is refused long before it costs memory.
-const NODE_BUDGET: usize = 200_000;
+/// How many nodes aliases may add to one document when they are expanded: a "billion
+/// laughs" file is refused long before it costs memory. Nodes written out in the file
+/// do not count (a plain file of any size within [`MAX_DEPTH`] and the file size limit
+/// is fine).
+pub const ALIAS_BUDGET: usize = 200_000;
+
+/// How deeply sequences and mappings (block or flow, in any mix) may nest. Every later
+/// phase walks the tree recursively; a compose file needs a handful of levels.
+pub const MAX_DEPTH: usize = 128;
 
 /// A YAML value with the span of the text that wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,11 +229,25 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         documents: Vec::new(),
-        budget: NODE_BUDGET,
+        budget: ALIAS_BUDGET,
         error: None,
     };
     let mut parser = Parser::new_from_str(text);
-    if let Err(scan_error) = parser.load(&mut builder, true) {
+    // Events are pulled one by one: yaml-rust2's `load` recurses once per level of
+    // nesting and would overflow the stack on a deep file before we could refuse it.
+    let scanned = loop {
+        match parser.next_token() {
+            Err(scan_error) => break Err(scan_error),
+            Ok((Event::StreamEnd, _)) => break Ok(()),
+            Ok((event, marker)) => {
+                builder.on_event(event, marker);
+                if builder.error.is_some() {
+                    break Ok(());
+                }
+            }
+        }
+    };
+    if let Err(scan_error) = scanned {
         let mut offset = positions.offset(scan_error.marker()).min(text.len());
         // At the end of the file there is no line to show: point at the last
         // character instead (an unclosed `[` or quote is reported there).
@@ -364,21 +385,44 @@ fn check_duplicate_anchors(
 }
 
 /// Converts yaml-rust2 markers (1-based line, 0-based column in characters) to byte
-/// offsets.
+/// offsets, in time independent of the line's length (a file may be one line of
+/// megabytes, with a marker for every item on it).
 struct Positions<'text> {
     text: &'text str,
     line_starts: Vec<usize>,
+    /// Per line, how many of its first bytes are ASCII (where columns are bytes).
+    ascii_prefix: Vec<usize>,
+    /// The last lookup past an ASCII prefix: (line, column, byte offset), to go on
+    /// from when the next marker is further along the same line.
+    cursor: Cell<(usize, usize, usize)>,
 }
 
 impl<'text> Positions<'text> {
     fn new(text: &'text str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.char_indices()
-                .filter(|&(_, character)| character == '\n')
-                .map(|(index, _)| index + 1),
-        );
-        Self { text, line_starts }
+        let mut ascii_prefix = Vec::new();
+        let mut prefix_done = false;
+        for (index, byte) in text.bytes().enumerate() {
+            if byte == b'\n' {
+                if !prefix_done {
+                    ascii_prefix.push(index - line_starts[line_starts.len() - 1]);
+                }
+                line_starts.push(index + 1);
+                prefix_done = false;
+            } else if !byte.is_ascii() && !prefix_done {
+                ascii_prefix.push(index - line_starts[line_starts.len() - 1]);
+                prefix_done = true;
+            }
+        }
+        if !prefix_done {
+            ascii_prefix.push(text.len() - line_starts[line_starts.len() - 1]);
+        }
+        Self {
+            text,
+            line_starts,
+            ascii_prefix,
+            cursor: Cell::new((usize::MAX, 0, 0)),
+        }
     }
 
     fn offset(&self, marker: &Marker) -> usize {
@@ -386,15 +430,38 @@ impl<'text> Positions<'text> {
         let Some(&start) = self.line_starts.get(line) else {
             return self.text.len();
         };
-        let rest = &self.text[start..];
-        // Columns count characters: on an ASCII prefix they are bytes.
         let column = marker.col();
-        if rest.as_bytes().get(..column).is_some_and(<[u8]>::is_ascii) {
+        let ascii = self.ascii_prefix.get(line).copied().unwrap_or(0);
+        if column <= ascii {
             return start + column;
         }
-        rest.char_indices()
-            .nth(marker.col())
-            .map_or(self.text.len(), |(index, _)| start + index)
+        let (cursor_line, cursor_column, cursor_offset) = self.cursor.get();
+        let (mut at_column, mut at_offset) =
+            if cursor_line == line && (ascii..=column).contains(&cursor_column) {
+                (cursor_column, cursor_offset)
+            } else {
+                (ascii, start + ascii)
+            };
+        let mut characters = self.text[at_offset..].chars();
+        while at_column < column {
+            match characters.next() {
+                Some(character) => {
+                    at_offset += character.len_utf8();
+                    at_column += 1;
+                }
+                None => return self.text.len(),
+            }
+        }
+        self.cursor.set((line, at_column, at_offset));
+        at_offset
+    }
+
+    /// The byte offset of the start of the line holding `offset`.
+    fn line_start(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(line) => self.line_starts[line],
+            Err(next) => self.line_starts[next.saturating_sub(1)],
+        }
     }
 }
 
@@ -448,7 +515,15 @@ impl Builder<'_> {
                 let len = scalar_len(self.text, offset, &value, style);
                 if tag.is_some() {
                     // The event starts at the value: the tag is the last `!…` before it.
-                    let line_start = self.text[..offset].rfind('\n').map_or(0, |at| at + 1);
+                    // A tag is short and just before its value: look back a little
+                    // only, so that a long line of tagged values is not quadratic.
+                    let mut line_start = self
+                        .positions
+                        .line_start(offset)
+                        .max(offset.saturating_sub(1024));
+                    while !self.text.is_char_boundary(line_start) {
+                        line_start += 1;
+                    }
                     let tag_start = self.text[line_start..offset]
                         .rfind('!')
                         .and_then(|at| {
@@ -464,7 +539,6 @@ impl Builder<'_> {
                 let resolved =
                     resolve_scalar(value, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let node = Node::new(resolved, self.span(offset, len));
-                self.spend(1, node.span)?;
                 self.finish(node, anchor);
                 Ok(())
             }
@@ -487,6 +561,7 @@ impl Builder<'_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_tag(tag.as_ref(), self.span(offset, 1))?;
+                self.check_depth(offset)?;
                 self.stack.push(Frame::Sequence {
                     anchor,
                     start: offset,
@@ -496,6 +571,7 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, tag) => {
                 check_tag(tag.as_ref(), self.span(offset, 1))?;
+                self.check_depth(offset)?;
                 self.stack.push(Frame::Mapping {
                     anchor,
                     start: offset,
@@ -517,7 +593,6 @@ impl Builder<'_> {
                         Value::Sequence(items),
                         self.span(start, end.saturating_sub(start)),
                     );
-                    self.spend(1, node.span)?;
                     self.finish(node, anchor);
                     Ok(())
                 }
@@ -536,7 +611,6 @@ impl Builder<'_> {
                     let span = self.span(start, end.saturating_sub(start));
                     let mapping = build_mapping(entries)?;
                     let node = Node::new(Value::Mapping(mapping), span);
-                    self.spend(1, span)?;
                     self.finish(node, anchor);
                     Ok(())
                 }
@@ -550,11 +624,38 @@ impl Builder<'_> {
         }
     }
 
+    fn check_depth(&self, offset: usize) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                message: format!("sequences and mappings nest more than {MAX_DEPTH} levels deep"),
+                span: self.span(self.collection_start(offset), 1),
+                label: "too deep",
+            });
+        }
+        Ok(())
+    }
+
+    /// Where the collection whose event is marked at `offset` starts: a block
+    /// mapping's event is marked at its first key's `:`, a block sequence's may be at
+    /// the end of its parent's line.
+    fn collection_start(&self, offset: usize) -> usize {
+        let Some(rest) = self.text.get(offset..) else {
+            return offset;
+        };
+        if rest.starts_with(':') {
+            let line_start = self.text[..offset].rfind('\n').map_or(0, |at| at + 1);
+            return self.text[line_start..offset]
+                .find(|c: char| !c.is_whitespace() && c != '-')
+                .map_or(offset, |at| line_start + at);
+        }
+        offset + rest.find(|c: char| !c.is_whitespace()).unwrap_or(0)
+    }
+
     fn spend(&mut self, nodes: usize, span: Span) -> Result<(), YamlError> {
         if nodes > self.budget {
             return Err(YamlError {
                 message: format!(
-                    "the document expands to more than {NODE_BUDGET} nodes through aliases (a YAML bomb?)"
+                    "the document expands to more than {ALIAS_BUDGET} nodes through aliases (a YAML bomb?)"
                 ),
                 span,
                 label: "expanding this alias went over the limit",

@@ -1,9 +1,7 @@
 //! Why a plan cannot be made.
 
-use std::sync::Arc;
-
 use envctl_parser::{DependencyKind, Project, ServiceName, Span};
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -86,7 +84,7 @@ pub struct CycleEdge {
     pub to: ServiceName,
     pub kind: DependencyKind,
     #[source_code]
-    pub source_code: Option<NamedSource<Arc<str>>>,
+    pub source_code: Option<envctl_parser::excerpt::Excerpt>,
     #[label("`{from}` needs `{to}` here")]
     pub span: Option<SourceSpan>,
 }
@@ -99,8 +97,7 @@ impl CycleEdge {
         kind: DependencyKind,
         span: Span,
     ) -> Self {
-        let source_code = project.sources.named_source(span);
-        let span = source_code.as_ref().map(|_| span.to_source_span());
+        let (source_code, span) = project.sources.excerpt(span).unzip();
         Self {
             from,
             to,

@@ -1,0 +1,160 @@
+//! Hostile input: generated files (never stored) that once crashed the loader, made
+//! it work without bound or echoed the whole input. See: #19.
+
+#![allow(clippy::format_collect)]
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+fn render(diagnostic: &dyn miette::Diagnostic) -> String {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(80);
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, diagnostic)
+        .expect("rendering to a string cannot fail");
+    out
+}
+
+/// Loads `text`, which must fail within `limit`; returns the rendered diagnostic.
+fn refused(text: &str, limit: Duration) -> String {
+    let started = Instant::now();
+    let Err(error) = envctl_parser::parse_str("docker-compose.yml", text) else {
+        panic!("the generated file loaded, but it is invalid");
+    };
+    let rendered = render(&error);
+    let elapsed = started.elapsed();
+    assert!(elapsed < limit, "refusing it took {elapsed:?}");
+    rendered
+}
+
+#[test]
+fn a_yaml_error_past_column_65535_is_shown_without_a_panic() {
+    let text = format!(
+        "web:\n  image: busybox\n  command: \"{}\n",
+        "x".repeat(70_000)
+    );
+    let rendered = refused(&text, Duration::from_secs(10));
+    assert!(rendered.contains("docker-compose.yml:3:"), "{rendered}");
+    assert!(rendered.len() < 4_000, "{} bytes", rendered.len());
+    let text = format!("web: {{image: busybox, {}: 1, ]\n", "k".repeat(70_000));
+    let rendered = refused(&text, Duration::from_secs(10));
+    assert!(rendered.contains("docker-compose.yml:1:7"), "{rendered}");
+    assert!(rendered.len() < 4_000, "{} bytes", rendered.len());
+}
+
+#[test]
+fn deep_nesting_of_every_kind_is_refused_without_overflowing_the_stack() {
+    let block_sequences = format!("web:\n  command:\n{}x\n", "- ".repeat(50_000));
+    let mut block_mappings = String::from("web:\n");
+    for level in 0..10_000 {
+        let _ = writeln!(block_mappings, "{}k{level}:", "  ".repeat(level + 1));
+    }
+    let flow_mappings = format!("web: {}", "{a: ".repeat(100_000));
+    let flow_sequences = format!("web: {}", "[".repeat(100_000));
+    let mixed = format!("web:\n{}", "- {a: [".repeat(30_000));
+    let indented_mixed: String = (0..5_000)
+        .map(|level| format!("{}- k{level}:\n", "    ".repeat(level)))
+        .collect();
+    for (kind, text) in [
+        ("block sequences", block_sequences),
+        ("block mappings", block_mappings),
+        ("flow mappings", flow_mappings),
+        ("flow sequences", flow_sequences),
+        ("a mix", mixed),
+        ("sequences of mappings", indented_mixed),
+    ] {
+        let rendered = refused(&text, Duration::from_secs(20));
+        assert!(
+            rendered.contains("nest more than 128 levels deep")
+                || rendered.contains("invalid YAML"),
+            "{kind}: {rendered}"
+        );
+        assert!(rendered.len() < 4_000, "{kind}: {} bytes", rendered.len());
+    }
+}
+
+#[test]
+fn nesting_within_the_limit_loads() {
+    // 100 levels of mappings under a label: deep, but allowed.
+    let mut text = String::from("web:\n  image: busybox\n  labels:\n    deep: |\n      x\n");
+    text.push_str("x-deep:\n");
+    for level in 0..100 {
+        let _ = writeln!(text, "{}k{level}:", "  ".repeat(level + 1));
+    }
+    text.insert_str(0, "version: \"3.8\"\nservices:\n");
+    let text = text.replace("web:\n  image", "  web:\n    image").replace(
+        "  labels:\n    deep: |\n      x\n",
+        "    labels:\n      deep: |\n        x\n",
+    );
+    envctl_parser::parse_str("docker-compose.yml", &text).expect("100 levels load");
+}
+
+#[test]
+fn a_diagnostic_about_a_huge_node_shows_a_bounded_excerpt() {
+    // A top-level list of 100 000 items: the error points at the list, and shows a
+    // few lines of it, not 2 MB.
+    let text: String = (0..100_000).map(|n| format!("- item{n}\n")).collect();
+    let rendered = refused(&text, Duration::from_secs(10));
+    assert!(rendered.contains("docker-compose.yml:1:1"), "{rendered}");
+    assert!(
+        rendered.len() < 2_000,
+        "{} bytes:\n{rendered}",
+        rendered.len()
+    );
+    // A service whose value is one huge flow list.
+    let items = (0..100_000)
+        .map(|n| format!("i{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!("web: [{items}]\n");
+    let rendered = refused(&text, Duration::from_secs(10));
+    assert!(
+        rendered.len() < 2_000,
+        "{} bytes:\n{rendered}",
+        rendered.len()
+    );
+}
+
+#[test]
+fn a_flat_file_of_100001_labels_is_not_a_yaml_bomb() {
+    let mut text = String::from("web:\n  image: busybox\n  labels:\n");
+    for index in 0..100_001 {
+        let _ = writeln!(text, "    l{index}: v{index}");
+    }
+    let project = envctl_parser::parse_str("docker-compose.yml", &text)
+        .expect("a large file without aliases loads");
+    assert_eq!(project.services.len(), 1);
+}
+
+#[test]
+fn aliases_are_still_charged_for_what_they_expand_to() {
+    // Each level doubles: 2^20 nodes through aliases.
+    let mut text = String::from("x-a0: &a0 [x, x]\n");
+    for level in 1..=20 {
+        let _ = writeln!(
+            text,
+            "x-a{level}: &a{level} [*a{}, *a{}]",
+            level - 1,
+            level - 1
+        );
+    }
+    text.push_str("web:\n  image: busybox\n");
+    let rendered = refused(&text, Duration::from_secs(5));
+    assert!(rendered.contains("expands to more than"), "{rendered}");
+}
+
+#[test]
+fn a_mistake_in_every_one_of_10000_services_shows_the_first_100() {
+    let text: String = (0..10_000)
+        .map(|n| format!("s{n}:\n  image: busybox\n  enviroment: [A=1]\n"))
+        .collect();
+    let rendered = refused(&text, Duration::from_secs(20));
+    assert!(
+        rendered.contains("10000 problems (the first 100 shown)"),
+        "{}",
+        &rendered[..500]
+    );
+    assert!(rendered.len() < 100_000, "{} bytes", rendered.len());
+}
