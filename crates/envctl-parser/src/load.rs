@@ -93,9 +93,37 @@ const OVERRIDE_FILENAMES: &[&str] = &[
     "compose.override.yaml",
 ];
 
-/// The one function through which this crate reads files.
+/// The largest file the loader reads (compose files, `.env`, `env_file`s, `extends`
+/// files): a compose file is kilobytes; `env_file: /dev/zero` must not grow forever.
+pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// The one function through which this crate reads files. Only regular files are
+/// read (a FIFO would block forever, a device never end; 1.29.2 says `… is not a
+/// file`), and at most [`MAX_FILE_SIZE`] bytes: past that it is an error
+/// (`ErrorKind::FileTooLarge`), as a non-regular file is (`ErrorKind::InvalidInput`).
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, std::io::Error> {
-    std::fs::read(path)
+    use std::io::{Error, ErrorKind, Read as _};
+    let not_a_file = || Error::new(ErrorKind::InvalidInput, "not a regular file");
+    // Checked before opening: opening a FIFO blocks until a writer comes.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
+    let file = std::fs::File::open(path)?;
+    // And again on what was opened, in case the path changed in between.
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(not_a_file());
+    }
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(metadata.len().min(MAX_FILE_SIZE)).unwrap_or(0));
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(Error::new(
+            ErrorKind::FileTooLarge,
+            format!("larger than {} MiB", MAX_FILE_SIZE / 1024 / 1024),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn read_text(path: &Path) -> Result<String, ParseError> {
@@ -917,13 +945,23 @@ impl Loader {
         let read_env_file =
             move |path: &str| -> Result<IndexMap<String, Option<String>>, ProblemKind> {
                 let path_buf = PathBuf::from(path);
-                if path_buf.is_dir() {
-                    return Err(ProblemKind::InvalidValue {
-                        path: "env_file".to_owned(),
-                        reason: format!("`{path}` is not a file"),
-                    });
-                }
                 let text = read_text(&path_buf).map_err(|error| match error {
+                    ParseError::Read { source, .. }
+                        if source.kind() == std::io::ErrorKind::InvalidInput =>
+                    {
+                        ProblemKind::InvalidValue {
+                            path: "env_file".to_owned(),
+                            reason: format!("`{path}` is not a file"),
+                        }
+                    }
+                    ParseError::Read { source, .. }
+                        if source.kind() == std::io::ErrorKind::FileTooLarge =>
+                    {
+                        ProblemKind::InvalidValue {
+                            path: "env_file".to_owned(),
+                            reason: format!("`{path}` is {source}"),
+                        }
+                    }
                     ParseError::NotUtf8 { offset, .. } => ProblemKind::InvalidValue {
                         path: "env_file".to_owned(),
                         reason: format!(

@@ -158,3 +158,100 @@ fn a_mistake_in_every_one_of_10000_services_shows_the_first_100() {
     );
     assert!(rendered.len() < 100_000, "{} bytes", rendered.len());
 }
+
+/// Loads `docker-compose.yml` from `directory`; returns the rendered error.
+fn refused_in(directory: &std::path::Path, limit: Duration) -> String {
+    let mut options = envctl_parser::LoadOptions::new(directory);
+    options.files.push("docker-compose.yml".into());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(
+            envctl_parser::load(&options)
+                .map(|_| ())
+                .map_err(|e| render(&e)),
+        );
+    });
+    match receiver.recv_timeout(limit) {
+        Ok(Err(rendered)) => rendered,
+        Ok(Ok(())) => panic!("the file loaded, but it is invalid"),
+        Err(timeout) => panic!("loading did not finish within {limit:?}: {timeout}"),
+    }
+}
+
+fn write(directory: &std::path::Path, name: &str, text: &str) {
+    std::fs::write(directory.join(name), text).expect("write");
+}
+
+#[test]
+fn env_file_and_extends_file_read_only_regular_files() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let status = std::process::Command::new("mkfifo")
+        .arg(directory.path().join("fifo"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    for (file, value) in [
+        ("env_file", "/dev/zero"),
+        ("env_file", "./fifo"),
+        ("env_file", "."),
+    ] {
+        write(
+            directory.path(),
+            "docker-compose.yml",
+            &format!("web:\n  image: busybox\n  {file}: {value}\n"),
+        );
+        let rendered = refused_in(directory.path(), Duration::from_secs(10));
+        assert!(rendered.contains("is not a file"), "{value}: {rendered}");
+        assert!(
+            rendered.contains("docker-compose.yml:3:"),
+            "{value}: {rendered}"
+        );
+    }
+    for value in ["/dev/zero", "./fifo"] {
+        write(
+            directory.path(),
+            "docker-compose.yml",
+            &format!("web:\n  extends: {{file: {value}, service: x}}\n"),
+        );
+        let rendered = refused_in(directory.path(), Duration::from_secs(10));
+        assert!(
+            rendered.contains("not a regular file"),
+            "{value}: {rendered}"
+        );
+    }
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let big = "A=1\n".repeat(5 * 1024 * 1024);
+    write(directory.path(), "big.env", &big);
+    write(
+        directory.path(),
+        "docker-compose.yml",
+        "web:\n  image: busybox\n  env_file: big.env\n",
+    );
+    let rendered = refused_in(directory.path(), Duration::from_secs(20));
+    assert!(rendered.contains("larger than 16 MiB"), "{rendered}");
+}
+
+#[test]
+fn an_extends_file_that_is_not_a_compose_file_is_refused_in_one_line() {
+    // See: #19. `extends: {file: /etc/shadow}` showed the file's lines.
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    write(
+        directory.path(),
+        "shadow",
+        "root:$6$secret-hash-one:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nuser:$6$secret-hash-two:19000:0:99999:7:::\n",
+    );
+    write(
+        directory.path(),
+        "docker-compose.yml",
+        "web:\n  extends: {file: shadow, service: root}\n",
+    );
+    let rendered = refused_in(directory.path(), Duration::from_secs(10));
+    assert!(rendered.contains("not a compose file"), "{rendered}");
+    assert!(rendered.contains("docker-compose.yml:2:19"), "{rendered}");
+    assert!(!rendered.contains("secret-hash"), "{rendered}");
+    assert!(!rendered.contains("daemon"), "{rendered}");
+}

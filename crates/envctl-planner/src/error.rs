@@ -108,11 +108,30 @@ impl CycleEdge {
     }
 }
 
+/// A cycle longer than this is shown by its first and last few services, and only
+/// its first references point into the file: a ring of 10,000 services is reported
+/// in a few lines.
+pub const MAX_CYCLE_SHOWN: usize = 10;
+
 fn render_path(path: &[ServiceName]) -> String {
-    path.iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(" -> ")
+    let quoted = |names: &[ServiceName]| {
+        names
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    };
+    if path.len() <= MAX_CYCLE_SHOWN + 1 {
+        return quoted(path);
+    }
+    let half = MAX_CYCLE_SHOWN / 2;
+    format!(
+        "{} -> … {} more … -> {} ({} services, the first {MAX_CYCLE_SHOWN} references shown)",
+        quoted(&path[..half]),
+        path.len() - 2 * half,
+        quoted(&path[path.len() - half..]),
+        path.len() - 1,
+    )
 }
 
 fn render_missing(missing: &[(ServiceName, String)]) -> String {

@@ -17,6 +17,8 @@ pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failur
     for warning in &project.warnings {
         print_warning(&warning.to_string());
     }
+    // 1.29.2 refuses a dependency cycle in every form of `config`, `-q` included.
+    DependencyGraph::new(&project)?;
     if args.quiet {
         return Ok(());
     }

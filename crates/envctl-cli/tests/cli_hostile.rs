@@ -1,0 +1,74 @@
+//! Hostile input and hostile hosts at the command line (no engine needed). See: #19.
+
+mod support;
+
+use std::fmt::Write as _;
+
+use support::Test;
+
+#[test]
+fn config_refuses_a_dependency_cycle_as_1_29_2_does() {
+    for args in [
+        &["config"][..],
+        &["config", "-q"],
+        &["config", "--services"],
+    ] {
+        let output = Test::new()
+            .file(
+                "docker-compose.yml",
+                "a:\n  image: x\n  links: [b]\nb:\n  image: x\n  links: [a]\n",
+            )
+            .args(args)
+            .run();
+        assert_eq!(output.code, Some(1), "{args:?}: {}", output.render());
+        assert!(
+            output.stderr.contains("dependency cycle"),
+            "{}",
+            output.stderr
+        );
+        assert!(output.stdout.is_empty(), "{}", output.stdout);
+    }
+}
+
+#[test]
+fn a_ring_of_10000_services_is_refused_quickly_in_a_few_lines() {
+    const N: usize = 10_000;
+    let mut text = String::new();
+    for index in 0..N {
+        let _ = write!(
+            text,
+            "s{index}:\n  image: x\n  links: [s{}]\n",
+            (index + 1) % N
+        );
+    }
+    let started = std::time::Instant::now();
+    let output = Test::new()
+        .file("docker-compose.yml", &text)
+        .args(&["config", "-q"])
+        .run();
+    let elapsed = started.elapsed();
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output.stderr.contains("10000 services"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.len() < 8_000, "{} bytes", output.stderr.len());
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+}
+
+#[test]
+fn a_yaml_error_past_column_65535_exits_1_without_a_panic() {
+    let text = format!("web:\n  image: x\n  command: \"{}\n", "x".repeat(70_000));
+    let output = Test::new()
+        .file("docker-compose.yml", &text)
+        .args(&["config"])
+        .run();
+    assert_eq!(
+        output.code,
+        Some(1),
+        "{}",
+        &output.stderr[..output.stderr.len().min(2000)]
+    );
+    assert!(output.stderr.len() < 4_000, "{} bytes", output.stderr.len());
+}
