@@ -72,3 +72,29 @@ fn a_yaml_error_past_column_65535_exits_1_without_a_panic() {
     );
     assert!(output.stderr.len() < 4_000, "{} bytes", output.stderr.len());
 }
+
+#[test]
+fn a_lock_that_cannot_be_taken_stops_the_command_and_says_why() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let test = Test::new().file("docker-compose.yml", "web:\n  image: x\n");
+    let runtime = test.path().join("runtime");
+    let planted = runtime.join("envctl");
+    std::fs::create_dir_all(&planted).expect("mkdir");
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let runtime = runtime.display().to_string();
+    let output = test.envctl_with(
+        &[],
+        &[
+            ("XDG_RUNTIME_DIR", runtime.as_str()),
+            ("DOCKER_HOST", "unix:///nonexistent.sock"),
+        ],
+        &["-p", "hostilelock", "up", "-d"],
+    );
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output.stderr.contains("cannot lock project `hostilelock`")
+            && output.stderr.contains("others may write to it"),
+        "{}",
+        output.stderr
+    );
+}

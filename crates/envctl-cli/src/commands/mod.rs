@@ -108,19 +108,19 @@ async fn prepare_locked(
 }
 
 /// Takes the project's lock (`envctl_executor::lock`), saying so while another
-/// envctl holds it. A lock that cannot be set up (no writable directory) is a
-/// warning: working unlocked is what envctl did before it had one.
+/// envctl holds it. A lock that cannot be taken is an error that says why (exit 1):
+/// a mutating command never runs unlocked.
 async fn lock_project(
     invocation: &Invocation,
     project: &Project,
 ) -> Result<Option<ProjectLock>, Failure> {
     let endpoint = invocation.endpoint()?;
-    let directory = invocation
+    let runtime_dir = invocation
         .environment
         .get("XDG_RUNTIME_DIR")
         .filter(|directory| !directory.is_empty())
-        .map_or_else(std::env::temp_dir, std::path::PathBuf::from)
-        .join("envctl");
+        .map(std::path::PathBuf::from);
+    let directory = ProjectLock::directory(runtime_dir.as_deref(), &std::env::temp_dir());
     let name = project.name.clone();
     let waiting = || {
         print_status(&format!(
@@ -129,14 +129,11 @@ async fn lock_project(
     };
     match ProjectLock::acquire(&directory, &endpoint, &project.name, waiting).await {
         Ok(lock) => Ok(Some(lock)),
-        Err(error) => {
-            print_warning(&format!(
-                "cannot lock project `{}` in `{}`, going on without: {error}",
-                project.name,
-                directory.display()
-            ));
-            Ok(None)
-        }
+        Err(error) => Err(Failure::usage(format!(
+            "cannot lock project `{}` in `{}`: {error}",
+            project.name,
+            directory.display()
+        ))),
     }
 }
 
