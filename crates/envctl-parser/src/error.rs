@@ -130,9 +130,11 @@ impl From<Problem> for ParseError {
 
 /// One problem at one place in one file.
 #[derive(Debug, Error, Diagnostic)]
-#[error("{kind}")]
+#[error("{}", shown_message(.kind, .redacted.as_deref()))]
 pub struct Problem {
     pub kind: ProblemKind,
+    /// The message with interpolated values hidden ([`Problem::redact`]).
+    redacted: Option<String>,
     /// Where, for callers that map it themselves (`Project::sources`).
     pub span: Span,
     #[source_code]
@@ -153,6 +155,7 @@ impl Problem {
         };
         Self {
             kind,
+            redacted: None,
             span,
             source_code,
             label_span,
@@ -356,6 +359,26 @@ impl ProblemKind {
             ProblemKind::VersionMismatch { .. } => "this file's version",
             ProblemKind::ExtendsForbidden { .. } => "extended here",
             _ => "here",
+        }
+    }
+}
+
+fn shown_message(kind: &ProblemKind, redacted: Option<&str>) -> String {
+    redacted.map_or_else(|| kind.to_string(), str::to_owned)
+}
+
+impl Problem {
+    /// Shows `shown` instead of `value` in the message and help (an interpolated
+    /// value, which may be a secret from `.env`).
+    pub(crate) fn redact(&mut self, value: &str, shown: &str) {
+        let message = shown_message(&self.kind, self.redacted.as_deref());
+        if message.contains(value) {
+            self.redacted = Some(message.replace(value, shown));
+        }
+        if let Some(help) = &mut self.help
+            && help.contains(value)
+        {
+            *help = help.replace(value, shown);
         }
     }
 }

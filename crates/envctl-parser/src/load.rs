@@ -207,6 +207,9 @@ pub(crate) struct LoadedFile {
 pub(crate) struct Loader {
     pub sources: SourceMap,
     pub problems: Vec<Problem>,
+    /// What interpolation put into values (`Interpolator::substituted`), hidden from
+    /// every problem's message by [`Loader::redact`].
+    pub substituted: Vec<(Span, String, String)>,
     pub warnings: Vec<ParseWarning>,
     /// Shell over `.env`: interpolation and bare `environment` keys read this.
     pub environment: IndexMap<String, String>,
@@ -252,6 +255,7 @@ impl Loader {
             display_root: PathBuf::new(),
             resolved_bases: HashMap::new(),
             warned_variables: RefCell::new(Vec::new()),
+            substituted: Vec::new(),
         }
     }
 
@@ -542,12 +546,36 @@ impl Loader {
         }
     }
 
+    /// Hides every interpolated value from the messages of `problems` about the
+    /// values it went into: a value from `.env` may be a secret, and the problem's
+    /// place and key say enough.
+    fn redact(&mut self, problems: &mut [Problem]) {
+        if self.substituted.is_empty() {
+            return;
+        }
+        self.substituted
+            .sort_by_key(|(_, value, _)| std::cmp::Reverse(value.len()));
+        let overlaps = |outer: Span, inner: Span| {
+            outer.file == inner.file
+                && inner.offset < outer.offset + outer.len.max(1)
+                && outer.offset < inner.offset + inner.len.max(1)
+        };
+        for problem in problems {
+            for (span, value, shown) in &self.substituted {
+                if overlaps(problem.span, *span) {
+                    problem.redact(value, shown);
+                }
+            }
+        }
+    }
+
     fn interpolate_node(&mut self, service: &str, key: &str, node: &mut Node, syntax: Syntax) {
         let mut interpolator = Interpolator {
             syntax,
             variables: &self.environment,
             unset: Vec::new(),
             current_span: None,
+            substituted: Vec::new(),
         };
         let mut problems = Vec::new();
         let sources = &self.sources;
@@ -576,6 +604,10 @@ impl Loader {
             problems.push(problem);
         });
         let unset = std::mem::take(&mut interpolator.unset);
+        // Whole results first, so that `${A}:${B}` is shown as written when it can be.
+        let mut substituted = std::mem::take(&mut interpolator.substituted);
+        substituted.sort_by_key(|(_, value, _)| std::cmp::Reverse(value.len()));
+        self.substituted.extend(substituted);
         self.problems.extend(problems);
         for (name, span) in unset {
             let mut warned = self.warned_variables.borrow_mut();
@@ -890,7 +922,10 @@ impl Loader {
             }
         }
         if !self.problems.is_empty() {
-            ParseError::from_problems(std::mem::take(&mut self.problems))?;
+            let mut problems = std::mem::take(&mut self.problems);
+            self.redact(&mut problems);
+            self.redact(&mut problems);
+            ParseError::from_problems(problems)?;
         }
         let v1 = main.format == FileFormat::V1;
         // Merge the -f files service by service, in first-seen order.
@@ -991,6 +1026,7 @@ impl Loader {
             let service = finalizer.finalize(&name, span, dict, &mut problems);
             services.insert(ServiceName::new(name), service);
         }
+        self.redact(&mut problems);
         ParseError::from_problems(problems)?;
         let mut sections = serde_json::Map::new();
         for file in &loaded {

@@ -255,3 +255,24 @@ fn an_extends_file_that_is_not_a_compose_file_is_refused_in_one_line() {
     assert!(!rendered.contains("secret-hash"), "{rendered}");
     assert!(!rendered.contains("daemon"), "{rendered}");
 }
+
+#[test]
+fn an_interpolated_value_never_appears_in_an_error() {
+    // See: #19. `invalid port \`<value from .env>\`` showed the secret.
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    write(
+        directory.path(),
+        ".env",
+        "PORT=s3cr3t-value\nHOST=hidden-host\n",
+    );
+    write(
+        directory.path(),
+        "docker-compose.yml",
+        "web:\n  image: busybox\n  ports: [\"${PORT}:80\", \"${HOST}:${PORT}:80\"]\n  expose: [\"$PORT\"]\n",
+    );
+    let rendered = refused_in(directory.path(), Duration::from_secs(10));
+    assert!(!rendered.contains("s3cr3t"), "{rendered}");
+    assert!(!rendered.contains("hidden-host"), "{rendered}");
+    assert!(rendered.contains("docker-compose.yml:3:"), "{rendered}");
+    assert!(rendered.contains("${PORT}"), "{rendered}");
+}
