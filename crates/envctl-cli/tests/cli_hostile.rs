@@ -98,3 +98,85 @@ fn a_lock_that_cannot_be_taken_stops_the_command_and_says_why() {
         output.stderr
     );
 }
+
+#[test]
+fn up_detach_with_no_start_is_refused_as_1_29_2_does() {
+    let output = Test::new()
+        .file("docker-compose.yml", "web:\n  image: x\n")
+        .args(&["up", "-d", "--no-start"])
+        .run();
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output
+            .stderr
+            .contains("`--no-start` and `--detach` cannot be combined"),
+        "{}",
+        output.stderr
+    );
+}
+
+const REFUSED_BY_THE_ENGINE: &str = "\
+web:
+  image: envctl-test/busybox:latest
+  command: sleep 60
+  mem_limit: 64x
+  cpu_shares: lots
+  ports: [\"99999:80\"]
+  restart: sometimes
+  volumes: [\":/data\"]
+";
+
+#[test]
+fn config_prints_a_setting_the_engine_would_refuse_and_warns_where_it_is() {
+    let output = Test::new()
+        .file("docker-compose.yml", REFUSED_BY_THE_ENGINE)
+        .args(&["config"])
+        .run();
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(
+        output.stdout.contains("mem_limit: 64x"),
+        "{}",
+        output.stdout
+    );
+    for expected in [
+        "`web.mem_limit` is invalid",
+        "(docker-compose.yml:4:14)",
+        "`web.cpu_shares` is invalid",
+        "`web.ports[0]` is invalid",
+        "`web.restart` is invalid",
+        "`web.volumes[0]` is invalid",
+    ] {
+        assert!(
+            output.stderr.contains(expected),
+            "{expected}: {}",
+            output.stderr
+        );
+    }
+}
+
+#[cfg(feature = "docker-tests")]
+#[test]
+fn up_and_run_refuse_settings_the_engine_would_refuse_before_creating_anything() {
+    let project = support::unique_project("refused");
+    let _guard = support::ProjectGuard::new(&project);
+    let test = Test::new().file("docker-compose.yml", REFUSED_BY_THE_ENGINE);
+    for args in [
+        &["-p", project.as_str(), "up", "--dry-run"][..],
+        &["-p", project.as_str(), "up", "-d"],
+        &["-p", project.as_str(), "run", "--rm", "web", "true"],
+    ] {
+        let output = test.envctl(args);
+        assert_eq!(output.code, Some(1), "{args:?}: {}", output.render());
+        assert!(
+            output.stderr.contains("setting(s) the engine would refuse")
+                && output.stderr.contains("docker-compose.yml:4:14")
+                && output.stderr.contains("docker-compose.yml:8:13"),
+            "{args:?}: {}",
+            output.stderr
+        );
+        assert!(
+            support::project_container_ids(&project).is_empty(),
+            "{args:?} created a container"
+        );
+    }
+}

@@ -10,6 +10,7 @@
 #![allow(clippy::doc_markdown)]
 
 mod dotenv;
+mod engine_values;
 pub mod error;
 pub mod excerpt;
 mod extends;

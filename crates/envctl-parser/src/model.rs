@@ -189,7 +189,32 @@ pub struct Project {
     pub warnings: Vec<ParseWarning>,
 }
 
+/// A setting the engine would refuse, where it was written (see [`Service::refusals`]).
+/// The reason never holds the value (it may be interpolated from `.env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `service.key`, or `service.key[index]`.
+    pub path: String,
+    pub reason: String,
+    pub span: Span,
+}
+
 impl Project {
+    /// `file:line:column` of `span`, for messages printed without an excerpt.
+    pub fn location(&self, span: Span) -> String {
+        self.sources
+            .get(span.file)
+            .map_or_else(String::new, |file| {
+                let starts = file.line_starts();
+                let line = starts.partition_point(|&start| start <= span.offset).max(1);
+                let column = file
+                    .text
+                    .get(starts[line - 1]..span.offset)
+                    .map_or(1, |prefix| prefix.chars().count() + 1);
+                format!("{}:{line}:{column}", file.path.display())
+            })
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.get(name)
     }
@@ -293,6 +318,11 @@ pub struct Service {
     /// How many containers `up` makes without `--scale`: `scale`, or v3's
     /// `deploy.replicas` (1.29.2 `get_service_scale`); `None` is one.
     pub scale: Option<u32>,
+    /// Settings the engine would refuse (`mem_limit: 64x`, `ports: ["99999:80"]`,
+    /// `restart: sometimes`): 1.29.2's `config` passes them, so `config` warns; the
+    /// planner refuses them before anything is created (`up`, `run`, `--dry-run`).
+    #[serde(skip)]
+    pub refusals: Vec<Refusal>,
     /// `options` as 1.29.2 hands them to the container (`Project.from_config`): v3's
     /// `deploy` turned into `restart`, `mem_limit`, `cpus` and `mem_reservation`,
     /// `credential_spec` into `security_opt`, `configs` dropped. `None` when that
@@ -371,6 +401,7 @@ impl Service {
             secrets: Vec::new(),
             scale: None,
             translated_options: None,
+            refusals: Vec::new(),
             ignored_deploy_keys: Vec::new(),
             dependencies: Vec::new(),
         }

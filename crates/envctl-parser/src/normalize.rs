@@ -715,6 +715,7 @@ impl Finalizer<'_> {
         if !self.v1 {
             self.translate_deploy(name, &mut service, &dict, problems);
         }
+        service.refusals = crate::engine_values::check(name, &dict);
         service
     }
 

@@ -276,3 +276,67 @@ fn an_interpolated_value_never_appears_in_an_error() {
     assert!(rendered.contains("docker-compose.yml:3:"), "{rendered}");
     assert!(rendered.contains("${PORT}"), "{rendered}");
 }
+
+#[test]
+fn wrong_shapes_that_were_dropped_are_refused_with_a_location() {
+    // See: #19: each was accepted, and the setting dropped (a `volumes` mapping gave
+    // a container without mounts).
+    for (key, value, expected) in [
+        (
+            "volumes",
+            "{dbdata: /var/lib/db}",
+            "`web.volumes` must be a list",
+        ),
+        ("volumes", "42", "`web.volumes` must be a list"),
+        ("init", "42", "`web.init` must be a boolean"),
+        ("group_add", "{a: b}", "`web.group_add` must be a list"),
+        (
+            "networks",
+            "true",
+            "`web.networks` must be a list or a mapping",
+        ),
+        (
+            "logging",
+            "{driver: json-file, bogus: 1}",
+            "unsupported option `bogus`",
+        ),
+        (
+            "healthcheck",
+            "{test: [CMD, 'true'], bogus: 1}",
+            "unsupported option `bogus`",
+        ),
+    ] {
+        let text = format!(
+            "version: \"2.4\"\nservices:\n  web:\n    image: busybox\n    {key}: {value}\n"
+        );
+        let rendered = refused(&text, Duration::from_secs(5));
+        assert!(rendered.contains(expected), "{key}: {rendered}");
+        assert!(
+            rendered.contains("docker-compose.yml:5:"),
+            "{key}: {rendered}"
+        );
+    }
+}
+
+#[test]
+fn values_the_engine_would_refuse_are_kept_as_located_refusals() {
+    let text = "web:\n  image: busybox\n  mem_limit: 64x\n  cpu_shares: .inf\n  ports: [\"99999:80\"]\n  restart: sometimes\n  volumes: [\":/data\"]\n";
+    let project =
+        envctl_parser::parse_str("docker-compose.yml", text).expect("1.29.2's config accepts it");
+    let refusals: Vec<(String, String)> = project.services["web"]
+        .refusals
+        .iter()
+        .map(|refusal| (refusal.path.clone(), project.location(refusal.span)))
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            ("web.mem_limit", "docker-compose.yml:3:14"),
+            ("web.cpu_shares", "docker-compose.yml:4:15"),
+            ("web.restart", "docker-compose.yml:6:12"),
+            ("web.ports[0]", "docker-compose.yml:5:11"),
+            ("web.volumes[0]", "docker-compose.yml:7:13"),
+        ]
+        .map(|(path, place)| (path.to_owned(), place.to_owned()))
+    );
+}

@@ -20,6 +20,18 @@ pub enum PlanError {
         edges: Vec<CycleEdge>,
     },
 
+    /// Settings the engine would refuse (`mem_limit: 64x`, `ports: ["99999:80"]`),
+    /// found before anything is created.
+    #[error("{} setting(s) the engine would refuse: {}", settings.len(), settings.iter().map(|setting| format!("`{}`", setting.path)).collect::<Vec<_>>().join(", "))]
+    #[diagnostic(
+        code(envctl::invalid_setting),
+        help("nothing was created; correct the file and run the command again")
+    )]
+    RefusedSettings {
+        #[related]
+        settings: Vec<crate::refusals::RefusedSetting>,
+    },
+
     /// Services whose image is not on the engine; found before anything is created.
     #[error("{} image(s) not found on the engine: {}", missing.len(), render_missing(missing))]
     #[diagnostic(

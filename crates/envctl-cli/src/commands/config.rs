@@ -19,6 +19,17 @@ pub async fn run(invocation: &Invocation, args: ConfigArgs) -> Result<(), Failur
     }
     // 1.29.2 refuses a dependency cycle in every form of `config`, `-q` included.
     DependencyGraph::new(&project)?;
+    // Settings the engine would refuse: 1.29.2's `config` passes them, `up` will not.
+    for service in project.services.values() {
+        for refusal in &service.refusals {
+            print_warning(&format!(
+                "`{}` is invalid: {} ({}); `up` and `run` will refuse it",
+                refusal.path,
+                refusal.reason,
+                project.location(refusal.span)
+            ));
+        }
+    }
     if args.quiet {
         return Ok(());
     }

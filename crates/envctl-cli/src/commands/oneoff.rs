@@ -12,7 +12,7 @@ use std::io::IsTerminal as _;
 
 use envctl_executor::{ExecutorError, OneOff, Operation, observe, oneoff_spec};
 use envctl_parser::ServiceName;
-use envctl_planner::{UpOptions, check_secret_files, oneoff_name, plan_run_deps};
+use envctl_planner::{UpOptions, check_refusals, check_secret_files, oneoff_name, plan_run_deps};
 
 use crate::args::RunArgs;
 use crate::invocation::Invocation;
@@ -42,6 +42,7 @@ pub async fn run(invocation: &Invocation, args: RunArgs) -> Result<(), Failure> 
         )));
     };
     // A one-off whose secrets have no file fails before its dependencies start.
+    check_refusals(&project, service)?;
     check_secret_files(service)?;
     // As 1.29.2's `project.up` for the one-off: the images of the service and,
     // unless `--no-deps`, of its dependencies are pulled or built when missing,
