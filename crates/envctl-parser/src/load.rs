@@ -313,8 +313,24 @@ impl Loader {
         };
         let text: Arc<str> = Arc::from(text);
         let id = self.sources.add(shown_as.to_path_buf(), Arc::clone(&text));
-        let root = match yaml::parse(id, &text) {
-            Ok(root) => root,
+        let mut duplicates = Vec::new();
+        let root = match yaml::parse_noting_duplicates(id, &text, &mut duplicates) {
+            Ok(root) => {
+                for (key, span) in duplicates {
+                    self.warnings.push(
+                        ParseWarning::at(
+                            &self.sources,
+                            span,
+                            format!(
+                                "the key `{key}` is written twice in one mapping ({}): the last value is used",
+                                self.sources.location(span)
+                            ),
+                        )
+                        .with_label("written again here"),
+                    );
+                }
+                root
+            }
             Err(error) => {
                 return Err(Problem::new(
                     &self.sources,

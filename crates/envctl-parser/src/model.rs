@@ -140,6 +140,19 @@ impl SourceMap {
         self.files.get(id.0 as usize)
     }
 
+    /// `file:line:column` of `span`, for messages printed without an excerpt.
+    pub fn location(&self, span: Span) -> String {
+        self.get(span.file).map_or_else(String::new, |file| {
+            let starts = file.line_starts();
+            let line = starts.partition_point(|&start| start <= span.offset).max(1);
+            let column = file
+                .text
+                .get(starts[line - 1]..span.offset)
+                .map_or(1, |prefix| prefix.chars().count() + 1);
+            format!("{}:{line}:{column}", file.path.display())
+        })
+    }
+
     /// The lines of `span`'s file around it, as a miette source named by the file's
     /// path, and the span's place in them (bounded: see [`Excerpt`]).
     pub fn excerpt(&self, span: Span) -> Option<(Excerpt, miette::SourceSpan)> {

@@ -220,6 +220,17 @@ pub struct YamlError {
 
 /// Parses one YAML document. An empty file or a file of several documents is an error.
 pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
+    parse_noting_duplicates(file, text, &mut Vec::new())
+}
+
+/// [`parse`], noting each key written twice in a mapping (its name and the span of
+/// its second writing) in `duplicates`: PyYAML keeps the last value silently,
+/// Compose v2 refuses; envctl keeps the last and warns.
+pub fn parse_noting_duplicates(
+    file: FileId,
+    text: &str,
+    duplicates: &mut Vec<(String, Span)>,
+) -> Result<Node, YamlError> {
     check_printable(file, text)?;
     let positions = Positions::new(text);
     let mut builder = Builder {
@@ -231,6 +242,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
         documents: Vec::new(),
         budget: ALIAS_BUDGET,
         error: None,
+        duplicates: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     // Events are pulled one by one: yaml-rust2's `load` recurses once per level of
@@ -268,6 +280,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
     if let Some(error) = builder.error {
         return Err(error);
     }
+    duplicates.append(&mut builder.duplicates);
     // yaml-rust2 lets a later anchor replace an earlier one of the same name; PyYAML
     // refuses ("found duplicate anchor"). Only files with an `&` pay for this scan.
     if text.contains('&') {
@@ -490,6 +503,8 @@ struct Builder<'a> {
     documents: Vec<Node>,
     budget: usize,
     error: Option<YamlError>,
+    /// Keys written twice in one mapping (kept: the last value wins, as PyYAML).
+    duplicates: Vec<(String, Span)>,
 }
 
 impl MarkedEventReceiver for Builder<'_> {
@@ -609,7 +624,7 @@ impl Builder<'_> {
                         .last()
                         .map_or(start + 1, |(_, value)| value.span.offset + value.span.len);
                     let span = self.span(start, end.saturating_sub(start));
-                    let mapping = build_mapping(entries)?;
+                    let mapping = build_mapping(entries, &mut self.duplicates)?;
                     let node = Node::new(Value::Mapping(mapping), span);
                     self.finish(node, anchor);
                     Ok(())
@@ -688,7 +703,10 @@ impl Builder<'_> {
 /// Builds a mapping as PyYAML's `SafeConstructor` does: `<<` merges come first (the
 /// first listed mapping winning among them), explicit keys win over merged ones, a
 /// repeated key keeps its first position and its last value.
-fn build_mapping(entries: Vec<(Node, Node)>) -> Result<Mapping, YamlError> {
+fn build_mapping(
+    entries: Vec<(Node, Node)>,
+    duplicates: &mut Vec<(String, Span)>,
+) -> Result<Mapping, YamlError> {
     let mut merged: Vec<(String, Span, Node)> = Vec::new();
     let mut explicit: Vec<(String, Span, Node)> = Vec::new();
     for (key, value) in entries {
@@ -737,42 +755,48 @@ fn build_mapping(entries: Vec<(Node, Node)>) -> Result<Mapping, YamlError> {
             explicit.push((key_text, key_span, value));
         }
     }
-    // `Mapping::insert` semantics (first position, last value).
+    // `Mapping::insert` semantics (first position, last value). A key written twice
+    // (not one a `<<` merge brought) is noted for a warning.
     let count = merged.len() + explicit.len();
     let mut entries: Vec<Entry> = Vec::with_capacity(count);
-    if count <= SMALL_MAPPING {
-        // A service's mapping: a scan is cheaper than hashing every key.
-        for (key, key_span, value) in merged.into_iter().chain(explicit) {
-            let entry = Entry {
-                key,
-                key_span,
-                value,
-            };
-            if let Some(existing) = entries.iter_mut().find(|e| e.key == entry.key) {
-                *existing = entry;
-            } else {
-                entries.push(entry);
-            }
-        }
-        return Ok(Mapping { entries });
-    }
-    // With an index, so that a top level of a thousand services is not quadratic.
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(count);
-    for (key, key_span, value) in merged.into_iter().chain(explicit) {
+    let mut written: Vec<bool> = Vec::with_capacity(count);
+    let tagged = merged
+        .into_iter()
+        .map(|entry| (entry, false))
+        .chain(explicit.into_iter().map(|entry| (entry, true)));
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for ((key, key_span, value), is_written) in tagged {
         let entry = Entry {
             key,
             key_span,
             value,
         };
-        if let Some(&position) = index.get(&entry.key) {
+        // A service's mapping: a scan is cheaper than hashing every key; with an
+        // index past that, so that a top level of a thousand services is not quadratic.
+        let position = if count <= SMALL_MAPPING {
+            entries.iter().position(|e| e.key == entry.key)
+        } else {
+            index.get(&entry.key).copied()
+        };
+        if let Some(position) = position {
+            if is_written && written[position] && duplicates.len() < MAX_DUPLICATES {
+                duplicates.push((entry.key.clone(), entry.key_span));
+            }
+            written[position] = is_written;
             entries[position] = entry;
         } else {
-            index.insert(entry.key.clone(), entries.len());
+            if count > SMALL_MAPPING {
+                index.insert(entry.key.clone(), entries.len());
+            }
             entries.push(entry);
+            written.push(is_written);
         }
     }
     Ok(Mapping { entries })
 }
+
+/// At most this many repeated keys are noted per file.
+const MAX_DUPLICATES: usize = 100;
 
 /// Up to this many entries, `build_mapping` finds repeated keys by scanning.
 const SMALL_MAPPING: usize = 16;

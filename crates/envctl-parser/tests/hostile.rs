@@ -340,3 +340,39 @@ fn values_the_engine_would_refuse_are_kept_as_located_refusals() {
         .map(|(path, place)| (path.to_owned(), place.to_owned()))
     );
 }
+
+#[test]
+fn a_key_written_twice_is_a_located_warning_and_the_last_value_wins() {
+    // A key a `<<` merge brings and the mapping writes again is no duplicate.
+    let text = "\
+version: \"2.4\"
+x-base: &base {image: base, init: true}
+services:
+  web:
+    image: busybox
+    image: other
+    labels:
+      a: '1'
+      a: '2'
+  db:
+    <<: *base
+    image: db
+";
+    let project = envctl_parser::parse_str("docker-compose.yml", text).expect("loads");
+    let warnings: Vec<String> = project.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings.iter().any(
+            |warning| warning.contains("`image`") && warning.contains("docker-compose.yml:6:5")
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|warning| warning.contains("`a`") && warning.contains("docker-compose.yml:9:7")),
+        "{warnings:?}"
+    );
+    assert_eq!(project.services["web"].image.as_deref(), Some("other"));
+    assert_eq!(project.services["db"].image.as_deref(), Some("db"));
+}
