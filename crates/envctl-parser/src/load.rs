@@ -845,9 +845,11 @@ pub fn load_with_sections(
 ) -> Result<(Project, serde_json::Map<String, serde_json::Value>), ParseError> {
     let mut warnings = Vec::new();
     let invocation = resolve_invocation(options, &mut warnings)?;
+    // As 1.29.2's `get_project_name`: an empty `-p ''` is no name at all.
     let project_name: String = options
         .project_name
         .clone()
+        .filter(|name| !name.is_empty())
         .or_else(|| {
             invocation
                 .environment

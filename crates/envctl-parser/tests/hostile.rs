@@ -376,3 +376,15 @@ services:
     assert_eq!(project.services["web"].image.as_deref(), Some("other"));
     assert_eq!(project.services["db"].image.as_deref(), Some("db"));
 }
+
+#[test]
+fn an_empty_project_name_falls_back_to_the_directory_as_1_29_2_does() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let directory = root.path().join("myapp");
+    std::fs::create_dir(&directory).expect("mkdir");
+    write(&directory, "docker-compose.yml", "web:\n  image: busybox\n");
+    let mut options = envctl_parser::LoadOptions::new(&directory);
+    options.project_name = Some(String::new());
+    let project = envctl_parser::load(&options).expect("loads");
+    assert_eq!(project.name, "myapp");
+}
