@@ -180,3 +180,21 @@ fn up_and_run_refuse_settings_the_engine_would_refuse_before_creating_anything()
         );
     }
 }
+
+#[cfg(feature = "docker-tests")]
+#[test]
+fn an_invalid_image_reference_is_a_located_file_error_at_dry_run() {
+    let project = support::unique_project("badimage");
+    let _guard = support::ProjectGuard::new(&project);
+    let output = Test::new()
+        .file("docker-compose.yml", "web:\n  image: \"Bad Image::tag\"\n")
+        .args(&["-p", project.as_str(), "up", "--dry-run"])
+        .run();
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output.stderr.contains("invalid reference format")
+            && output.stderr.contains("docker-compose.yml:2:10"),
+        "{}",
+        output.stderr
+    );
+}

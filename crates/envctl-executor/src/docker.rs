@@ -278,7 +278,9 @@ impl Engine {
         .await
         {
             Ok(image) => Ok(image.id),
-            Err(error) if status(&error) == Some(404) => Ok(None),
+            // 400: an invalid reference, which names no image (the planner refuses it
+            // with its place in the file).
+            Err(error) if matches!(status(&error), Some(404 | 400)) => Ok(None),
             Err(source) => Err(self.request_failed(Operation::InspectImage, reference)(
                 source,
             )),

@@ -104,6 +104,16 @@ pub(crate) fn check(service: &str, dict: &Mapping) -> Vec<Refusal> {
             );
         }
     }
+    if let Some(node) = dict.get("image")
+        && let Some(reference) = node.as_str()
+        && let Some(reason) = invalid_reference(reference)
+    {
+        refuse(
+            format!("{service}.image"),
+            format!("invalid reference format: {reason}"),
+            node,
+        );
+    }
     if let Some(Value::Sequence(items)) = dict.get("ports").map(|node| &node.value) {
         for (index, item) in items.iter().enumerate() {
             if !port_in_range(item) {
@@ -129,6 +139,69 @@ pub(crate) fn check(service: &str, dict: &Mapping) -> Vec<Refusal> {
         }
     }
     refusals
+}
+
+/// Why `reference` is no image reference the engine accepts (distribution's
+/// grammar: `[domain[:port]/]path[:tag][@digest]`), `None` when it is one.
+fn invalid_reference(reference: &str) -> Option<&'static str> {
+    let (rest, digest) = match reference.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (reference, None),
+    };
+    if let Some(digest) = digest
+        && !digest
+            .split_once(':')
+            .is_some_and(|(algorithm, hex)| !algorithm.is_empty() && !hex.is_empty())
+    {
+        return Some("invalid digest");
+    }
+    let last_slash = rest.rfind('/').map_or(0, |at| at + 1);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(at) => (&rest[..last_slash + at], Some(&rest[last_slash + at + 1..])),
+        None => (rest, None),
+    };
+    if let Some(tag) = tag {
+        let mut characters = tag.chars();
+        let first_ok = characters
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !first_ok
+            || tag.len() > 128
+            || !characters.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            return Some("invalid tag");
+        }
+    }
+    let mut components: Vec<&str> = name.split('/').collect();
+    if components.len() > 1 && (components[0].contains(['.', ':']) || components[0] == "localhost")
+    {
+        let domain = components.remove(0);
+        let host = domain.split(':').next().unwrap_or_default();
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        {
+            return Some("invalid domain");
+        }
+    }
+    for component in components {
+        if component.chars().any(|c| c.is_ascii_uppercase()) {
+            return Some("repository name must be lowercase");
+        }
+        let separators_ok = !component.is_empty()
+            && component.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && component.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && component.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            })
+            && !component.contains("..")
+            && !component.contains("___");
+        if !separators_ok {
+            return Some("invalid repository name");
+        }
+    }
+    None
 }
 
 /// docker-py's `parse_bytes`: a non-negative integer, or digits with one unit.
@@ -213,6 +286,10 @@ mod tests {
                 vec!["web.ports[0]"],
             ),
             ("volumes: [':/data', '/a:/b']", vec!["web.volumes[0]"]),
+            ("image: 'Bad Image::tag'", vec!["web.image"]),
+            ("image: 'busybox:'", vec!["web.image"]),
+            ("image: 'a//b'", vec!["web.image"]),
+            ("image: 'MyImage'", vec!["web.image"]),
         ] {
             assert_eq!(refusals(text), expected, "{text}");
         }
@@ -234,6 +311,11 @@ mod tests {
             "restart: on-failure:3",
             "restart: 'no'",
             "ports: ['::1:8080:80', 65535]",
+            "image: busybox",
+            "image: envctl-test/busybox:latest",
+            "image: localhost:5000/a/b-c_d.e:1.0",
+            "image: registry.example.com/team/app@sha256:abc123",
+            "image: 'a__b:v'",
         ] {
             assert_eq!(refusals(text), Vec::<String>::new(), "{text}");
         }
