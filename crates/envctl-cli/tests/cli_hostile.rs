@@ -198,3 +198,37 @@ fn an_invalid_image_reference_is_a_located_file_error_at_dry_run() {
         output.stderr
     );
 }
+
+#[test]
+fn an_engine_that_never_answers_is_named_after_compose_http_timeout_exit_3() {
+    // Accepts every connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("an address");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let host = format!("tcp://{address}");
+    let test = Test::new().file("docker-compose.yml", "web:\n  image: x\n");
+    let started = std::time::Instant::now();
+    let output = test.envctl_with(
+        &[],
+        &[
+            ("COMPOSE_HTTP_TIMEOUT", "2"),
+            ("DOCKER_HOST", host.as_str()),
+        ],
+        &["-p", "hostiletimeout", "ps"],
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(output.code, Some(3), "{}", output.render());
+    assert!(
+        output.stderr.contains("did not answer within 2")
+            && output.stderr.contains("(`COMPOSE_HTTP_TIMEOUT`)")
+            && output.stderr.contains(&host),
+        "{}",
+        output.stderr
+    );
+    assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
+}

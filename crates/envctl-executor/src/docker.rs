@@ -58,10 +58,6 @@ mod logs;
 mod pump;
 pub use image::BuildFailure;
 
-/// Seconds a single request may take. Stop requests wait up to their own timeout
-/// on top of this.
-const REQUEST_TIMEOUT: u64 = 120;
-
 /// A container as the engine reports it, in envctl's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerDetails {
@@ -140,6 +136,13 @@ impl Engine {
                     source,
                 }
             }
+            None if connection_problem(&source) == Some(ConnectionProblem::TimedOut) => {
+                ExecutorError::Timeout {
+                    address: endpoint.quoted(),
+                    seconds: endpoint.timeout,
+                    source,
+                }
+            }
             None => ExecutorError::Connect {
                 address: endpoint.quoted(),
                 source,
@@ -160,14 +163,14 @@ impl Engine {
                 };
                 let client = Docker::connect_with_unix(
                     &path.display().to_string(),
-                    REQUEST_TIMEOUT,
+                    endpoint.timeout,
                     &version,
                 )
                 .map_err(connect_error)?;
                 (client, pinged.is_some())
             }
             EngineAddress::Tcp(address) => {
-                (tls::tcp_client(endpoint, address, REQUEST_TIMEOUT)?, false)
+                (tls::tcp_client(endpoint, address, endpoint.timeout)?, false)
             }
         };
         let client = if negotiated {
@@ -451,6 +454,7 @@ pub(crate) fn connection_problem(error: &EngineError) -> Option<ConnectionProble
     // `source()` skips the wrapped error, so look at it first.
     let mut cause: Option<&(dyn std::error::Error + 'static)> = match error {
         EngineError::SocketNotFoundError(_) => return Some(ConnectionProblem::NoSocket),
+        EngineError::RequestTimeoutError => return Some(ConnectionProblem::TimedOut),
         EngineError::IOError { err } => Some(err),
         EngineError::HyperResponseError { err } => Some(err),
         other => Some(other),
