@@ -232,3 +232,66 @@ fn an_engine_that_never_answers_is_named_after_compose_http_timeout_exit_3() {
     );
     assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
 }
+
+/// A volume this test made by hand, removed when dropped (also when the test fails).
+#[cfg(feature = "docker-tests")]
+struct HandMadeVolume(String);
+
+#[cfg(feature = "docker-tests")]
+impl Drop for HandMadeVolume {
+    fn drop(&mut self) {
+        support::docker_lines(&["volume", "rm", "-f", &self.0]);
+    }
+}
+
+#[cfg(feature = "docker-tests")]
+#[test]
+fn a_volume_the_project_did_not_make_is_used_with_a_warning_and_kept_by_down_v() {
+    // See: #19. 1.29.2 used it silently and deleted it, data and all, at `down -v`.
+    let project = support::unique_project("foreignvol");
+    let _guard = support::ProjectGuard::new(&project);
+    let volume = HandMadeVolume(format!("{project}-precious"));
+    support::docker_lines(&["volume", "create", &volume.0]);
+    let mount = format!("{}:/data", volume.0);
+    support::docker_lines(&[
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "envctl-test/busybox:latest",
+        "sh",
+        "-c",
+        "echo precious > /data/file",
+    ]);
+    let file = format!(
+        "version: \"2.4\"\nservices:\n  web:\n    image: envctl-test/busybox:latest\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    volumes: [\"data:/data\"]\nvolumes:\n  data:\n    name: {}\n",
+        volume.0
+    );
+    let test = Test::new().file("docker-compose.yml", &file);
+    let up = test.envctl(&["-p", &project, "up", "-d"]);
+    assert_eq!(up.code, Some(0), "{}", up.render());
+    assert!(
+        up.stderr
+            .contains("already exists but was not created by this project")
+            && up.stderr.contains("external: true"),
+        "{}",
+        up.stderr
+    );
+    let down = test.envctl(&["-p", &project, "down", "-v"]);
+    assert_eq!(down.code, Some(0), "{}", down.render());
+    assert!(
+        down.stderr.contains(&format!("volume `{}` kept", volume.0)),
+        "{}",
+        down.stderr
+    );
+    let data = support::docker_lines(&[
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "envctl-test/busybox:latest",
+        "cat",
+        "/data/file",
+    ]);
+    assert_eq!(data, ["precious"], "the data survived `down -v`");
+}
