@@ -73,23 +73,48 @@ pub(crate) fn check(service: &str, dict: &Mapping) -> Vec<Refusal> {
             }
         }
     }
+    // v3 `deploy.resources`, which become `mem_limit`, `mem_reservation` and `cpus`.
+    if let Some(resources) = dict
+        .get("deploy")
+        .and_then(Node::as_mapping)
+        .and_then(|deploy| deploy.get("resources"))
+        .and_then(Node::as_mapping)
+    {
+        for part in ["limits", "reservations"] {
+            let Some(part_mapping) = resources.get(part).and_then(Node::as_mapping) else {
+                continue;
+            };
+            if let Some(node) = part_mapping.get("memory")
+                && !node.is_null()
+                && !is_bytes(node)
+            {
+                refuse(
+                    format!("{service}.deploy.resources.{part}.memory"),
+                    "the specified value for memory should be a positive number of bytes with one of the units `b` `k` `m` `g`".to_owned(),
+                    node,
+                );
+            }
+            if let Some(node) = part_mapping.get("cpus")
+                && !node.is_null()
+                && !is_cpus(node)
+            {
+                refuse(
+                    format!("{service}.deploy.resources.{part}.cpus"),
+                    "must be a finite, positive number of CPUs".to_owned(),
+                    node,
+                );
+            }
+        }
+    }
     if let Some(node) = dict.get("cpus")
         && !node.is_null()
+        && !is_cpus(node)
     {
-        let cpus = match &node.value {
-            #[allow(clippy::cast_precision_loss)]
-            Value::Int(number) => Some(*number as f64),
-            Value::Float(number) => Some(*number),
-            Value::String(text) => text.trim().parse::<f64>().ok(),
-            _ => None,
-        };
-        if !cpus.is_some_and(|cpus| cpus.is_finite() && cpus >= 0.0) {
-            refuse(
-                format!("{service}.cpus"),
-                "must be a finite, positive number of CPUs".to_owned(),
-                node,
-            );
-        }
+        refuse(
+            format!("{service}.cpus"),
+            "must be a finite, positive number of CPUs".to_owned(),
+            node,
+        );
     }
     if let Some(node) = dict.get("restart")
         && let Some(text) = node.as_str()
@@ -204,6 +229,18 @@ fn invalid_reference(reference: &str) -> Option<&'static str> {
     None
 }
 
+/// A finite, non-negative number of CPUs (a number or a numeric string).
+fn is_cpus(node: &Node) -> bool {
+    let cpus = match &node.value {
+        #[allow(clippy::cast_precision_loss)]
+        Value::Int(number) => Some(*number as f64),
+        Value::Float(number) => Some(*number),
+        Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    cpus.is_some_and(|cpus| cpus.is_finite() && cpus >= 0.0)
+}
+
 /// docker-py's `parse_bytes`: a non-negative integer, or digits with one unit.
 fn is_bytes(node: &Node) -> bool {
     match &node.value {
@@ -287,6 +324,13 @@ mod tests {
             ),
             ("volumes: [':/data', '/a:/b']", vec!["web.volumes[0]"]),
             ("image: 'Bad Image::tag'", vec!["web.image"]),
+            (
+                "deploy: {resources: {limits: {memory: 64x, cpus: '-1'}}}",
+                vec![
+                    "web.deploy.resources.limits.memory",
+                    "web.deploy.resources.limits.cpus",
+                ],
+            ),
             ("image: 'busybox:'", vec!["web.image"]),
             ("image: 'a//b'", vec!["web.image"]),
             ("image: 'MyImage'", vec!["web.image"]),
