@@ -8,10 +8,14 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 #[command(
     name = "envctl",
     version,
+    disable_version_flag = true,
     about = "Define and run multi-container environments from docker-compose files",
     after_help = "Exit codes: 0 success, 1 compose file / invocation / failed step, 2 usage, 3 engine unreachable or refused, 130 interrupted (SIGINT), 143 terminated (SIGTERM)"
 )]
 pub struct Args {
+    /// Print version and exit (`-v` as docker-compose spells it, `-V` as clap does)
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -84,7 +88,7 @@ pub enum Command {
     Up(UpArgs),
     /// Stop and remove containers
     #[command(
-        after_help = "Examples:\n  envctl down                 # stop and remove the containers; volumes are kept\n  envctl down -v              # also remove their anonymous volumes"
+        after_help = "Examples:\n  envctl down                 # stop and remove the containers and networks; volumes are kept\n  envctl down -v              # also remove the named volumes of the file and the anonymous ones\n  envctl down --rmi local     # also remove the images built for services without an `image`"
     )]
     Down(DownArgs),
     /// List containers
@@ -103,10 +107,14 @@ pub enum Command {
     )]
     Graph(GraphArgs),
     /// Show the version of envctl and of the engine it talks to
-    #[command(after_help = "Example:\n  envctl version --short")]
+    #[command(
+        after_help = "Examples:\n  envctl version              # envctl's, the engine's and the API versions\n  envctl version --short      # only envctl's version number"
+    )]
     Version(VersionArgs),
     /// Show the engine envctl talks to: address, versions, system
-    #[command(after_help = "Example:\n  DOCKER_HOST=tcp://192.168.99.100:2376 envctl info")]
+    #[command(
+        after_help = "Examples:\n  envctl info\n  eval $(docker-machine env dev) && envctl info   # the machine's engine, over TLS"
+    )]
     Info,
     /// Print the public port for a port binding
     #[command(
@@ -114,10 +122,14 @@ pub enum Command {
     )]
     Port(PortArgs),
     /// Display the running processes
-    #[command(after_help = "Example:\n  envctl top web db")]
+    #[command(
+        after_help = "Examples:\n  envctl top                  # every service's processes\n  envctl top web db           # only web's and db's"
+    )]
     Top(ServicesArgs),
     /// List images used by the created containers
-    #[command(after_help = "Examples:\n  envctl images\n  envctl images -q web")]
+    #[command(
+        after_help = "Examples:\n  envctl images               # the images of the project's containers\n  envctl images -q web        # only web's image id"
+    )]
     Images(ImagesArgs),
     /// Print a shell completion script
     #[command(
@@ -125,33 +137,43 @@ pub enum Command {
     )]
     Completions(CompletionsArgs),
     /// Print the man page (roff)
-    #[command(after_help = "Example:\n  envctl man > envctl.1 && man ./envctl.1")]
+    #[command(
+        after_help = "Examples:\n  envctl man > envctl.1 && man ./envctl.1\n  envctl man | gzip > /usr/local/share/man/man1/envctl.1.gz"
+    )]
     Man,
     /// Stop running containers without removing them
     #[command(
-        after_help = "Example:\n  envctl stop -t 2 web   # stop web's containers, SIGKILL after 2 s"
+        after_help = "Examples:\n  envctl stop                 # stop every service's containers\n  envctl stop -t 2 web        # stop web's containers, SIGKILL after 2 s"
     )]
     Stop(StopArgs),
     /// Start existing containers
     #[command(
-        after_help = "Example:\n  envctl start db web    # start db's containers, then web's"
+        after_help = "Examples:\n  envctl start                # start every stopped container of the project\n  envctl start db web         # start db's containers, then web's"
     )]
     Start(ServicesArgs),
     /// Restart services
-    #[command(after_help = "Example:\n  envctl restart -t 2 web")]
+    #[command(
+        after_help = "Examples:\n  envctl restart              # restart every service\n  envctl restart -t 2 web     # restart web, SIGKILL after 2 s"
+    )]
     Restart(RestartArgs),
     /// Force stop service containers
-    #[command(after_help = "Example:\n  envctl kill -s SIGINT web")]
+    #[command(
+        after_help = "Examples:\n  envctl kill                 # SIGKILL every running container\n  envctl kill -s SIGINT web   # send SIGINT to web's containers"
+    )]
     Kill(KillArgs),
     /// Pause services
-    #[command(after_help = "Example:\n  envctl pause web")]
+    #[command(
+        after_help = "Examples:\n  envctl pause                # pause every service\n  envctl pause web            # pause only web's containers"
+    )]
     Pause(ServicesArgs),
     /// Unpause services
-    #[command(after_help = "Example:\n  envctl unpause web")]
+    #[command(
+        after_help = "Examples:\n  envctl unpause              # unpause every service\n  envctl unpause web          # unpause only web's containers"
+    )]
     Unpause(ServicesArgs),
     /// Remove stopped service containers
     #[command(
-        after_help = "Example:\n  envctl rm -fsv web     # stop web's containers, remove them and their anonymous volumes"
+        after_help = "Examples:\n  envctl rm                   # remove the stopped containers, after asking\n  envctl rm -fsv web          # stop web's containers, remove them and their anonymous volumes"
     )]
     Rm(RmArgs),
     /// View output from containers
@@ -171,12 +193,12 @@ pub enum Command {
     Run(RunArgs),
     /// Pull service images
     #[command(
-        after_help = "Exit codes: 0 every image pulled (or failures ignored), 1 a pull failed, 3 engine unreachable"
+        after_help = "Examples:\n  envctl pull                 # every image of a service without `build`, in parallel\n  envctl pull -q --ignore-pull-failures web db\nExit codes: 0 every image pulled (or failures ignored), 1 a pull failed, 3 engine unreachable"
     )]
     Pull(PullArgs),
     /// Build or rebuild services
     #[command(
-        after_help = "Example:\n  envctl build --no-cache --build-arg VERSION=2 web\nExit codes: 0 built, 1 a build failed, 3 engine unreachable"
+        after_help = "Examples:\n  envctl build                # every service with `build`\n  envctl build --no-cache --build-arg VERSION=2 web\nExit codes: 0 built, 1 a build failed, 3 engine unreachable"
     )]
     Build(BuildArgs),
 }

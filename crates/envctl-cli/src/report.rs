@@ -35,6 +35,14 @@ pub fn progress_mode() -> (ProgressMode, bool) {
         .unwrap_or((ProgressMode::Plain, false))
 }
 
+/// The width of the terminal on standard error, when it has one and says it.
+fn stderr_width() -> Option<u16> {
+    rustix::termios::tcgetwinsize(io::stderr())
+        .ok()
+        .map(|size| size.ws_col)
+        .filter(|columns| *columns > 0)
+}
+
 /// `NO_COLOR` set to anything but the empty string (no-color.org).
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
@@ -44,10 +52,13 @@ fn no_color() -> bool {
 pub fn install(global: &GlobalArgs) {
     let no_ansi = global.no_ansi;
     let terminal = io::stderr().is_terminal();
-    // `tty` draws only on a terminal (indicatif hides its bars elsewhere), so a
-    // forced `tty` without one falls back to plain lines.
+    // `tty` draws only on a terminal whose width is known: indicatif hides its
+    // bars elsewhere, and on a terminal of unknown width (under `script`, in some
+    // CI log capture) it pads to 80 columns and never ends a line, so the captured
+    // log would be one line. Both fall back to plain lines. See: #16
+    let drawable = terminal && stderr_width().is_some();
     let mode = match global.progress {
-        Some(ProgressMode::Tty) | None if terminal => ProgressMode::Tty,
+        Some(ProgressMode::Tty) | None if drawable => ProgressMode::Tty,
         Some(ProgressMode::Json) => ProgressMode::Json,
         _ => ProgressMode::Plain,
     };

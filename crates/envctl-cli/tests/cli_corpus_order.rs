@@ -12,18 +12,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// `$ENVCTL_CONFORMANCE_DIR/compose-1.29.2`, else `../shared/conformance` beside the
-/// workspace; missing is a failure, not a skip.
+/// `fixtures/compose-1.29.2`; missing is a failure, not a skip.
 fn corpus() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let base = std::env::var_os("ENVCTL_CONFORMANCE_DIR").map_or_else(
-        || workspace.join("../shared/conformance"),
-        |dir| workspace.join(dir),
-    );
-    let corpus = base.join("compose-1.29.2");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/compose-1.29.2");
     assert!(
         corpus.join("cases.json").is_file(),
-        "the conformance corpus is missing at {}: set ENVCTL_CONFORMANCE_DIR",
+        "the conformance corpus is missing at {}",
         corpus.display()
     );
     corpus.canonicalize().expect("corpus path")

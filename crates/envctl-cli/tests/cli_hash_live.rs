@@ -5,10 +5,13 @@
 //! same engine. With `ENVCTL_RECORD_HASH_GOLDEN=1` docker-compose's answers are
 //! written to `fixtures/hash-golden/` for the offline test (`cli_hash.rs`).
 //!
-//! The "present" half tags `envctl-test/*` images with the names the cases use
-//! (`busybox`, `busybox:1.27.2`, …) and untags them afterwards, even on failure. A
-//! file lock serialises this with any other run of this test on the machine, since
-//! the names are global to the engine.
+//! The cases' image names are moved under a namespace the suite owns
+//! (`busybox:1.27.2` becomes `envctl-hash/busybox:1.27.2`, the project `fx` becomes
+//! `envctlhashfx`; `hash_corpus::own_image_names`), so what other users of the
+//! engine pulled or tagged never matters. The "present" half tags `envctl-test/*`
+//! images with those names and untags them afterwards, even on failure; the
+//! "absent" half first untags any a killed run left. A file lock serialises this
+//! with any other run of this test on the machine.
 
 #![cfg(feature = "docker-tests")]
 
@@ -20,11 +23,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hash_corpus::{
-    Golden, HashCase, corpus_cases, golden_path, later_corpus_cases, own_cases, same_lines,
+    Golden, HashCase, OWNED_PREFIX, OWNED_PROJECT, corpus_cases, golden_path, later_corpus_cases,
+    own_cases, same_lines,
 };
 
 /// Left absent in both halves: a case that names an image nobody has.
 const NEVER_PRESENT: &str = "nonexisting-image:latest";
+
+fn never_present(reference: &str) -> bool {
+    reference.strip_prefix(OWNED_PREFIX) == Some(NEVER_PRESENT)
+}
 
 struct Answer {
     ok: bool,
@@ -225,20 +233,41 @@ fn corpus_hashes_equal_live_docker_compose_with_and_without_images() {
     let cases = corpus_cases();
     assert!(cases.len() > 50, "only {} v1 cases found", cases.len());
     let references = references(&cases);
+    let global: Vec<&String> = references
+        .iter()
+        .filter(|reference| {
+            !reference.starts_with(OWNED_PREFIX)
+                && !reference.starts_with(&format!("{OWNED_PROJECT}_"))
+        })
+        .collect();
+    assert!(
+        global.is_empty(),
+        "these image names are not the suite's own, so other users of the engine could change the hashes: {global:?} (help: teach `hash_corpus::own_image_names` their form)"
+    );
+    // Every name is the suite's own (see the module's header): one that exists is
+    // left by a run that was killed, and is untagged (never deleted: `rmi` of a
+    // tag only removes the name).
+    drop(Tags(
+        references
+            .iter()
+            .filter(|reference| image_id(reference).is_some())
+            .cloned()
+            .collect(),
+    ));
     let present: Vec<&String> = references
         .iter()
-        .filter(|r| image_id(r).is_some())
+        .filter(|reference| image_id(reference).is_some())
         .collect();
     assert!(
         present.is_empty(),
-        "these images exist locally, but the first half of this test needs them absent: {present:?} (help: `docker rmi` them; envctl's own test images are named `envctl-test/*`)"
+        "these images are still there after `docker rmi`, but the first half of this test needs them absent: {present:?}"
     );
 
     let (absent, absent_problems) = compare(&cases);
 
     let taggable: Vec<&String> = references
         .iter()
-        .filter(|reference| !reference.contains('@') && reference.as_str() != NEVER_PRESENT)
+        .filter(|reference| !reference.contains('@') && !never_present(reference))
         .collect();
     let tags = Tags(
         taggable
@@ -249,7 +278,7 @@ fn corpus_hashes_equal_live_docker_compose_with_and_without_images() {
     let mut images = Vec::new();
     for reference in &taggable {
         // Two different sources, so a mix-up of images and ids shows.
-        let source = if reference.starts_with("busybox") {
+        let source = if reference.starts_with(&format!("{OWNED_PREFIX}busybox")) {
             "envctl-test/busybox:latest"
         } else {
             "envctl-test/busybox-volume:latest"

@@ -404,3 +404,51 @@ fn an_undefined_secret_fails_every_command_but_config() {
         );
     }
 }
+
+/// Every command's help ends with examples, as the README promises (See: #16).
+#[test]
+fn every_command_help_shows_examples() {
+    let overview = Test::new().args(&["--help"]).run();
+    let commands: Vec<String> = overview
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|command| *command != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(commands.len() > 20, "{}", overview.stdout);
+    let mut missing = Vec::new();
+    for command in &commands {
+        let help = Test::new().args(&["help", command]).run();
+        let examples: Vec<&str> = help
+            .stdout
+            .lines()
+            .skip_while(|line| *line != "Examples:")
+            .filter(|line| line.trim_start().starts_with("envctl ") || line.contains("&& envctl "))
+            .collect();
+        if examples.len() < 2 {
+            missing.push(command.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no `Examples:` with two examples: {missing:?}"
+    );
+}
+
+/// `-v`, docker-compose's short version flag, and clap's `-V`.
+#[test]
+fn short_version_flags_print_the_version() {
+    for flag in ["-v", "-V", "--version"] {
+        let output = Test::new().args(&[flag]).run();
+        assert_eq!(output.code, Some(0), "{flag}: {}", output.render());
+        assert!(
+            output.stdout.starts_with("envctl "),
+            "{flag}: {}",
+            output.stdout
+        );
+    }
+}

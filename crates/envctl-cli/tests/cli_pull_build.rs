@@ -165,14 +165,20 @@ fn pull_brings_a_pushed_image_back_with_progress_and_up_pulls_a_missing_one() {
         "{}",
         output.render()
     );
+    // The hint fits the command: `pull` names its flag, `pull` with it and `up`
+    // do not (See: #16).
+    let hint = "--ignore-pull-failures";
+    assert!(output.stderr.contains(hint), "{}", output.render());
     let output = envctl(&test, &project, &["pull", "-q", "--ignore-pull-failures"]);
     assert_eq!(output.code, Some(0), "{}", output.render());
     assert!(!output.stderr.contains("Pulling"), "{}", output.render());
+    assert!(!output.stderr.contains(hint), "{}", output.render());
 
     // `up` of a service whose image cannot be pulled creates nothing.
     docker(&["rmi", &image]);
     let output = envctl(&test, &project, &["up", "-d"]);
     assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(!output.stderr.contains(hint), "{}", output.render());
     assert!(
         docker_lines(&[
             "ps",

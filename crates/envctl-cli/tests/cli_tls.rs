@@ -594,8 +594,13 @@ fn plain_http_to_a_tls_port_says_what_to_try() {
     let host = proxy.host();
     let (output, _settings) = refused(&test, &proxy, &project, &["-H", &host]);
     assert_eq!(output.code, Some(3), "{}", output.render());
+    // The engine's TLS port closes a plain connection without an answer: the help
+    // says TLS, not "is the engine running?" (See: #16).
     assert!(
-        output.stderr.contains(&format!("`{host}`")) && output.stderr.contains("DOCKER_HOST"),
+        output.stderr.contains(&format!("`{host}`"))
+            && output.stderr.contains("it may want TLS")
+            && output.stderr.contains("--tlsverify")
+            && !output.stderr.contains("is the engine running"),
         "{}",
         output.render()
     );

@@ -145,6 +145,7 @@ impl Engine {
             }
             None => ExecutorError::Connect {
                 address: endpoint.quoted(),
+                advice: ExecutorError::connect_advice(endpoint, connection_problem(&source)),
                 source,
             },
         };

@@ -14,8 +14,9 @@
 //!   `opts/hosts.go` `parseDockerDaemonHost`); a `tcp://` address without a port gets
 //!   2376 when TLS is on and 2375 when it is off, without a host `localhost`;
 //! - TLS is on with `--tls`, `--tlsverify`, any of `--tlscacert`/`--tlscert`/
-//!   `--tlskey`, a non-empty `DOCKER_TLS_VERIFY`, or a non-empty `DOCKER_CERT_PATH`
-//!   (docker-py `kwargs_from_env`; compose `tls_config_from_options`);
+//!   `--tlskey`, or a non-empty `DOCKER_TLS_VERIFY`. A `DOCKER_CERT_PATH` alone
+//!   only says where the files are: docker-compose 1.29.2 and the docker CLI then
+//!   speak plain HTTP, and so does envctl (checked against both; See: #16);
 //! - the server is verified against the CA with `--tlsverify` or a non-empty
 //!   `DOCKER_TLS_VERIFY` (any value, `0` included, as docker-py and the docker CLI
 //!   read it), its name too unless `--skip-hostname-check`;
@@ -187,7 +188,7 @@ pub fn resolve(
     let cert_path = non_empty("DOCKER_CERT_PATH").map(PathBuf::from);
     let verify = flags.verify || non_empty("DOCKER_TLS_VERIFY").is_some();
     let explicit_files = flags.ca_cert.is_some() || flags.cert.is_some() || flags.key.is_some();
-    let tls_on = flags.tls || verify || explicit_files || cert_path.is_some();
+    let tls_on = flags.tls || verify || explicit_files;
 
     let host = host_flag
         .map(|host| host.trim_start_matches('='))
@@ -509,8 +510,14 @@ mod tests {
                 None,
             ),
             (
-                "DOCKER_CERT_PATH alone: TLS without verification, client cert required",
+                "DOCKER_CERT_PATH alone: plain, as docker-compose 1.29.2 and the docker CLI",
                 TlsFlags::default(),
+                &[("DOCKER_CERT_PATH", "/certs")],
+                None,
+            ),
+            (
+                "--tls with DOCKER_CERT_PATH: TLS without verification, its client cert required",
+                flags(|flags| flags.tls = true),
                 &[("DOCKER_CERT_PATH", "/certs")],
                 Some((Verification::None, None, required("/certs"))),
             ),

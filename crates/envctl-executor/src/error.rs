@@ -114,15 +114,13 @@ impl fmt::Display for ConnectionProblem {
 pub enum ExecutorError {
     /// No engine answers at `address` (or it is not an engine).
     #[error("cannot connect to the Docker Engine at {address}")]
-    #[diagnostic(
-        code(envctl::engine_unreachable),
-        help(
-            "is the engine running? is DOCKER_HOST right? for docker-machine, run `eval $(docker-machine env NAME)`"
-        )
-    )]
+    #[diagnostic(code(envctl::engine_unreachable))]
     Connect {
         /// The engine as `Endpoint::quoted` names it.
         address: String,
+        /// What to try ([`ExecutorError::connect_advice`]).
+        #[help]
+        advice: &'static str,
         #[source]
         source: EngineError,
     },
@@ -299,9 +297,7 @@ pub enum ExecutorError {
     #[error("service `{service}`: failed to pull image `{image}`")]
     #[diagnostic(
         code(envctl::pull_failed),
-        help(
-            "check the image's name and the registry; `envctl pull --ignore-pull-failures` goes on past it"
-        )
+        help("check the image's name, the registry, and `docker login` for a private one")
     )]
     Pull {
         service: String,
@@ -364,6 +360,22 @@ pub enum ExecutorError {
 }
 
 impl ExecutorError {
+    /// What to try when the engine at `endpoint` could not be reached: a plain
+    /// `tcp://` connection that the other side closed without an answer is most
+    /// likely an engine that speaks TLS (docker-machine's port 2376). See: #16
+    pub(crate) fn connect_advice(
+        endpoint: &crate::endpoint::Endpoint,
+        problem: Option<ConnectionProblem>,
+    ) -> &'static str {
+        let plain_tcp = matches!(endpoint.address, crate::endpoint::EngineAddress::Tcp(_))
+            && endpoint.tls.is_none();
+        if plain_tcp && problem == Some(ConnectionProblem::Closed) {
+            "the engine closed the connection without answering: it may want TLS; set `DOCKER_TLS_VERIFY=1` and `DOCKER_CERT_PATH` (for docker-machine, `eval $(docker-machine env NAME)`), or pass `--tlsverify`"
+        } else {
+            "is the engine running? is DOCKER_HOST right? for docker-machine, run `eval $(docker-machine env NAME)`"
+        }
+    }
+
     /// The engine could not be reached, or refused a request outside a plan step:
     /// the CLI's exit code 3. (A malformed address is the invocation's problem.)
     pub fn is_engine_failure(&self) -> bool {

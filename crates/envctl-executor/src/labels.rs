@@ -1,8 +1,8 @@
 //! The `com.docker.compose.*` labels: how a container says which project, service
 //! and number it belongs to.
 //!
-//! Ownership is read from these labels only, never from container names (spec §6.2;
-//! 1.29.2 `const.py`, `service.py` `build_container_labels`). envctl writes
+//! Ownership is read from these labels only, never from container names (1.29.2
+//! `compose/const.py` L9-20, `compose/service.py` L1144-1150 `build_container_labels`). envctl writes
 //! `com.docker.compose.version=1.29.2` so that docker-compose 1.29.2 treats the
 //! containers as its own.
 

@@ -1,6 +1,6 @@
 //! `envctl run`: the create request of a one-off container (1.29.2
-//! `run_one_off_container`, `build_one_off_container_options`, spec §6.1, §6.2,
-//! §7.2): the service's container, with the command line's overrides, the one-off
+//! `compose/cli/main.py` `run_one_off_container`, `build_one_off_container_options`):
+//! the service's container, with the command line's overrides, the one-off
 //! labels, no restart policy, and no published ports unless asked.
 
 use envctl_parser::{Project, Service};

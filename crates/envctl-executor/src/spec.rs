@@ -1,7 +1,8 @@
 //! `Service` → `ContainerSpec`: what to ask the engine for, engine-neutral.
 //!
 //! This is 1.29.2's `_get_container_create_options` and `_get_container_host_config`
-//! (`compose/service.py` L863-1074, spec §6.4 point 6, §4.1, §3): names, labels,
+//! (`compose/service.py` L863-1074, `compose/project.py` L247-262 for links,
+//! `compose/config/types.py` L30-44 for `volumes_from`): names, labels,
 //! environment, ports, volumes and every option of the model. References to other
 //! services' containers (links, `volumes_from`, `service:` namespaces) are resolved
 //! through a [`ContainerLookup`] when the step runs, not when the plan is made,

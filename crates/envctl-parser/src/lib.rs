@@ -10,6 +10,7 @@
 #![allow(clippy::doc_markdown)]
 
 mod dotenv;
+mod emitter;
 mod engine_values;
 pub mod error;
 pub mod excerpt;

@@ -173,7 +173,7 @@ pub fn normalize_project_name(name: &str) -> String {
         .collect()
 }
 
-/// The format of one file, as §1.1 of the spec detects it.
+/// The format of one file, as 1.29.2's `compose/config/config.py` L199-249 detects it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FileFormat {
     V1,

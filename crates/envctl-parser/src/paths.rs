@@ -1,4 +1,4 @@
-//! Paths: 1.29.2's `process_service` path handling (§2.4) and `VolumeSpec`, with
+//! Paths: 1.29.2's `process_service` path handling (`compose/config/config.py` L805-837) and `VolumeSpec`, with
 //! Python's `os.path` semantics (lexical, no filesystem access).
 
 use std::path::{Component, Path, PathBuf};

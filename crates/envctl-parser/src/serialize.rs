@@ -5,15 +5,13 @@
 //! them back into what `docker-compose config` prints (`denormalize_service_dict`):
 //! volumes as `host:container:mode`, ports as legacy strings in v1, `restart` as
 //! `name[:max]`, `network_mode: bridge` for v1 services without one, every `$` written
-//! as `$$` — and writes YAML as PyYAML's `safe_dump` does (see the note above the
-//! emitter for why this is not serde_yaml).
+//! as `$$` — and writes YAML as PyYAML's `safe_dump` does (`emitter.rs`).
 
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value as Json};
 
 use crate::model::{Format, Project};
-use crate::yaml::{Value, python_float_repr, resolve_plain};
 
 /// How to render.
 #[derive(Debug, Clone)]
@@ -218,16 +216,7 @@ pub fn to_compose_yaml(project: &Project) -> String {
 
 /// [`to_compose_yaml`] with `--no-interpolate` and the v2/v3 top-level sections.
 pub fn to_compose_yaml_with(project: &Project, options: &RenderOptions) -> String {
-    let value = to_compose_value(project, options);
-    let mut out = String::new();
-    match &value {
-        Json::Object(map) => write_mapping(map, 0, false, &mut out),
-        other => {
-            out.push_str(&scalar(other));
-            out.push('\n');
-        }
-    }
-    out
+    crate::emitter::dump(&to_compose_value(project, options))
 }
 
 /// The resolved project (typed fields and options) as YAML, through serde: a
@@ -235,188 +224,4 @@ pub fn to_compose_yaml_with(project: &Project, options: &RenderOptions) -> Strin
 pub fn to_resolved_yaml(project: &Project) -> String {
     // Serialising plain data (strings, maps, numbers) cannot fail.
     serde_yaml::to_string(project).unwrap_or_default()
-}
-
-// The emitter below writes what PyYAML's `safe_dump(default_flow_style=False,
-// indent=2)` writes. serde_yaml is a YAML 1.2 emitter: it prints the string `no`
-// plain, which every YAML 1.1 reader (docker-compose 1.29.2 included) reads back as
-// `false`. So the compose output has its own emitter that quotes by YAML 1.1 rules.
-
-fn write_mapping(map: &Map<String, Json>, indent: usize, first_inline: bool, out: &mut String) {
-    for (index, (key, value)) in map.iter().enumerate() {
-        if !(index == 0 && first_inline) {
-            out.push_str(&" ".repeat(indent));
-        }
-        out.push_str(&quote_string(key));
-        out.push(':');
-        write_after_key(value, indent, out);
-    }
-}
-
-fn write_after_key(value: &Json, indent: usize, out: &mut String) {
-    match value {
-        Json::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            write_mapping(map, indent + 2, false, out);
-        }
-        Json::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_sequence(items, indent, out);
-        }
-        other => {
-            out.push(' ');
-            out.push_str(&scalar(other));
-            out.push('\n');
-        }
-    }
-}
-
-fn write_sequence(items: &[Json], indent: usize, out: &mut String) {
-    for item in items {
-        out.push_str(&" ".repeat(indent));
-        out.push_str("- ");
-        match item {
-            Json::Object(map) if !map.is_empty() => write_mapping(map, indent + 2, true, out),
-            Json::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                write_sequence(inner, indent + 2, out);
-            }
-            other => {
-                out.push_str(&scalar(other));
-                out.push('\n');
-            }
-        }
-    }
-}
-
-fn scalar(value: &Json) -> String {
-    match value {
-        Json::Null => "null".to_owned(),
-        Json::Bool(boolean) => boolean.to_string(),
-        Json::Number(number) => match (number.as_i64(), number.as_u64(), number.as_f64()) {
-            (Some(integer), _, _) => integer.to_string(),
-            (None, Some(integer), _) => integer.to_string(),
-            (None, None, Some(float)) => python_float_yaml(float),
-            _ => number.to_string(),
-        },
-        Json::String(text) => quote_string(text),
-        Json::Array(_) => "[]".to_owned(),
-        Json::Object(_) => "{}".to_owned(),
-    }
-}
-
-/// PyYAML's float representer: `.inf`, `.nan`, and `repr()` otherwise.
-fn python_float_yaml(number: f64) -> String {
-    if number.is_nan() {
-        ".nan".to_owned()
-    } else if number.is_infinite() {
-        if number > 0.0 { ".inf" } else { "-.inf" }.to_owned()
-    } else {
-        python_float_repr(number)
-    }
-}
-
-/// Quotes a string as PyYAML would, plus compose's rule of double-quoting every
-/// case form of `y`, `n`, `yes`, `no`, `on`, `off`, `true`, `false` (serialize.py
-/// L17-28).
-fn quote_string(text: &str) -> String {
-    let lower = text.to_lowercase();
-    if matches!(
-        lower.as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false"
-    ) {
-        return format!("\"{text}\"");
-    }
-    let needs_double = text
-        .chars()
-        .any(|c| c == '\n' || c == '\r' || c == '\t' || (c.is_control()));
-    if needs_double {
-        let mut quoted = String::from("\"");
-        for character in text.chars() {
-            match character {
-                '"' => quoted.push_str("\\\""),
-                '\\' => quoted.push_str("\\\\"),
-                '\n' => quoted.push_str("\\n"),
-                '\r' => quoted.push_str("\\r"),
-                '\t' => quoted.push_str("\\t"),
-                c if c.is_control() => {
-                    let _ = write!(quoted, "\\x{:02X}", u32::from(c));
-                }
-                c => quoted.push(c),
-            }
-        }
-        quoted.push('"');
-        return quoted;
-    }
-    if plain_allowed(text) {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', "''"))
-    }
-}
-
-fn plain_allowed(text: &str) -> bool {
-    if text.is_empty() || text.starts_with(' ') || text.ends_with(' ') {
-        return false;
-    }
-    if !matches!(resolve_plain(text.to_owned()), Value::String(_)) {
-        return false;
-    }
-    let first = text.chars().next().unwrap_or(' ');
-    let second = text.chars().nth(1);
-    if "#,[]{}&*!|>'\"%@`".contains(first) {
-        return false;
-    }
-    if "-?:".contains(first) && second.is_none_or(|c| c == ' ') {
-        return false;
-    }
-    if text.contains(": ") || text.contains(" #") || text.ends_with(':') {
-        return false;
-    }
-    // PyYAML's timestamp and `=` (value) resolvers.
-    if text == "=" || looks_like_timestamp(text) || text == "<<" {
-        return false;
-    }
-    true
-}
-
-fn looks_like_timestamp(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() >= 8
-        && bytes[..4].iter().all(u8::is_ascii_digit)
-        && bytes[4] == b'-'
-        && bytes[5].is_ascii_digit()
-        && text[5..]
-            .split(['-', 'T', 't', ' ', ':', '.', 'Z', '+'])
-            .all(|part| part.bytes().all(|b| b.is_ascii_digit()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_are_quoted_by_yaml_1_1_rules() {
-        for (text, expected) in [
-            ("no", "\"no\""),
-            ("Y", "\"Y\""),
-            ("1", "'1'"),
-            ("1.5", "'1.5'"),
-            ("1e3", "1e3"),
-            ("", "''"),
-            ("null", "'null'"),
-            ("22:22", "'22:22'"),
-            ("echo hi", "echo hi"),
-            ("a: b", "'a: b'"),
-            ("- x", "'- x'"),
-            ("-c", "-c"),
-            ("*x", "'*x'"),
-            ("it's", "it's"),
-            ("2001-12-14", "'2001-12-14'"),
-            ("line\nbreak", "\"line\\nbreak\""),
-            ("/bin/true", "/bin/true"),
-        ] {
-            assert_eq!(quote_string(text), expected, "for {text:?}");
-        }
-    }
 }

@@ -219,6 +219,19 @@ pub struct YamlError {
 }
 
 /// Parses one YAML document. An empty file or a file of several documents is an error.
+/// The offset of the first tab in the indentation of `from`'s line or a later one.
+fn indentation_tab(text: &str, from: usize) -> Option<usize> {
+    let mut start = text[..from].rfind('\n').map_or(0, |newline| newline + 1);
+    for line in text[start..].split_inclusive('\n') {
+        let indentation = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line[..indentation].find('\t') {
+            return Some(start + tab);
+        }
+        start += line.len();
+    }
+    None
+}
+
 pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
     parse_noting_duplicates(file, text, &mut Vec::new())
 }
@@ -270,6 +283,18 @@ pub fn parse_noting_duplicates(
                 .find(|(_, character)| !character.is_whitespace())
         {
             offset = last;
+        }
+        // yaml-rust2 blames the plain scalar a tab ends, on the line before; PyYAML
+        // (1.29.2) points at the tab itself, in the indentation. See: #16
+        if scan_error.info().contains("found a tab")
+            && let Some(tab) = indentation_tab(text, offset)
+        {
+            return Err(YamlError {
+                message: "invalid YAML: found character '\\t' that cannot start any token"
+                    .to_owned(),
+                span: Span::new(file, tab, 1),
+                label: "a tab in the indentation: indent with spaces",
+            });
         }
         return Err(YamlError {
             message: format!("invalid YAML: {}", scan_error.info()),

@@ -129,3 +129,10 @@ fn secret_entries_are_checked_like_1_29_2_s_schema() {
         "version: '3.8'\nservices:\n  web:\n    image: x\n    secrets:\n      - {source: token, taget: t}\n      - {source: token, mode: rw}\n      - 42\nsecrets:\n  token: {file: t}\n"
     ));
 }
+
+/// `PyYAML` (1.29.2) points at the tab, at line 3 column 1; yaml-rust2 blamed the
+/// scalar before it, at line 2 column 10. See: #16
+#[test]
+fn a_tab_in_the_indentation_is_located_at_the_tab() {
+    insta::assert_snapshot!(error("web:\n  image: busybox\n\tcommand: top\n"));
+}

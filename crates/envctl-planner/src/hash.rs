@@ -716,7 +716,7 @@ mod tests {
     }
 
     /// Verified against `docker-compose config --hash='*'` on the corpus case
-    /// `v1-config` with no local busybox image (spec §6.3).
+    /// `v1-config` with no local busybox image (1.29.2 `compose/service.py` L700-723).
     #[test]
     fn hash_matches_compose_for_a_bare_image_service() {
         let hash = config_hash(&service("busybox"), None);

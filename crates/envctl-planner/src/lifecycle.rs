@@ -1,5 +1,5 @@
 //! The day-to-day lifecycle commands: which containers `start`, `rm`, `kill`,
-//! `pause`, `unpause` and `restart` touch, and in which order (spec §7.2).
+//! `pause`, `unpause` and `restart` touch, and in which order (1.29.2 `compose/cli/main.py`, `compose/project.py`).
 //!
 //! * `start` (1.29.2 `Project.start`): the existing containers of the selected
 //!   services, in dependency order (a service's containers start after those of the
@@ -261,7 +261,7 @@ pub fn plan_run_deps(
 }
 
 /// The name of a one-off container: `<project>_<service>_run_<slug[:12]>` (1.29.2
-/// `service.py` L1492-1498, spec §6.1).
+/// `service.py` L1492-1498).
 pub fn oneoff_name(project: &Project, service: &ServiceName, slug: &str) -> String {
     let short: String = slug.chars().take(12).collect();
     format!("{}_{service}_run_{short}", project.container_prefix())

@@ -1,6 +1,6 @@
 //! The `Plan`: single steps with the steps each waits for.
 //!
-//! `plan_up` applies 1.29.2's convergence rules (spec §6.4) to the observed containers;
+//! `plan_up` applies 1.29.2's convergence rules (1.29.2 `compose/project.py` L630-750, `compose/service.py` L395-622) to the observed containers;
 //! `plan_down` stops in reverse dependency order and removes. The executor walks the
 //! steps as a DAG, each as soon as the steps it waits for are done, and decides
 //! nothing of its own: names, numbers, hashes and the volumes to carry over are all

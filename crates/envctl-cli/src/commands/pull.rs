@@ -43,7 +43,13 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
         }
         return Ok(());
     }
-    report_errors(errors)
+    for error in errors {
+        eprintln!("{:?}", miette::Report::new(error));
+    }
+    // The one command this hint fits: `up` and `run` cannot go on without the
+    // image, and `--ignore-pull-failures` was not given. See: #16
+    eprintln!("help: `envctl pull --ignore-pull-failures` pulls the other images and exits 0");
+    Err(Failure::exit(1))
 }
 
 /// The docker CLI's `config.json`: `$DOCKER_CONFIG/config.json`, else

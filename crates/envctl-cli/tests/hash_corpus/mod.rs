@@ -72,11 +72,12 @@ pub fn workspace() -> PathBuf {
 /// hashes of paths under this directory.
 pub const PINNED_ROOT: &str = "/tmp/envctl-hash-golden";
 
-/// `source`, copied to `PINNED_ROOT/name` (once per process). Each file is written
+/// `source`, copied to `PINNED_ROOT/name` (once per process), with
+/// [`own_image_names`] applied to its compose files when `own_images`. Each file is written
 /// to a temporary name and renamed into place, so test binaries that pin the same
 /// tree at the same time never read a half-written file.
-fn pinned(source: &Path, name: &str) -> PathBuf {
-    fn copy_tree(from: &Path, to: &Path) {
+fn pinned(source: &Path, name: &str, own_images: bool) -> PathBuf {
+    fn copy_tree(from: &Path, to: &Path, own_images: bool) {
         std::fs::create_dir_all(to)
             .unwrap_or_else(|error| panic!("cannot create {}: {error}", to.display()));
         let entries = std::fs::read_dir(from)
@@ -86,50 +87,130 @@ fn pinned(source: &Path, name: &str) -> PathBuf {
             let target = to.join(entry.file_name());
             let kind = entry.file_type().expect("a file type is readable");
             if kind.is_dir() {
-                copy_tree(&entry.path(), &target);
+                copy_tree(&entry.path(), &target, own_images);
             } else if kind.is_file() {
                 let staging = to.join(format!(
                     ".{}.{}",
                     entry.file_name().to_string_lossy(),
                     std::process::id()
                 ));
-                std::fs::copy(entry.path(), &staging)
-                    .and_then(|_| std::fs::rename(&staging, &target))
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                let compose_file = entry
+                    .path()
+                    .extension()
+                    .is_some_and(|extension| extension == "yml" || extension == "yaml")
+                    && !file_name.contains(".expected");
+                let env_file = file_name.starts_with(".env");
+                let copied = if own_images && (compose_file || env_file) {
+                    std::fs::read_to_string(entry.path()).and_then(|text| {
+                        let owned = if env_file {
+                            own_env_file(&text)
+                        } else {
+                            own_image_names(&text)
+                        };
+                        std::fs::write(&staging, owned)
+                    })
+                } else {
+                    std::fs::copy(entry.path(), &staging).map(drop)
+                };
+                copied
+                    .and_then(|()| std::fs::rename(&staging, &target))
                     .unwrap_or_else(|error| panic!("cannot copy to {}: {error}", target.display()));
             }
         }
     }
     let target = Path::new(PINNED_ROOT).join(name);
-    copy_tree(source, &target);
+    copy_tree(source, &target, own_images);
     target
 }
 
-/// The corpus, pinned at `PINNED_ROOT/conformance`.
+/// The corpus, pinned at `PINNED_ROOT/conformance`, its image names moved under
+/// [`OWNED_PREFIX`] (see [`own_image_names`]).
 pub fn corpus() -> PathBuf {
     static PINNED: OnceLock<PathBuf> = OnceLock::new();
     PINNED
-        .get_or_init(|| pinned(&corpus_source(), "conformance"))
+        .get_or_init(|| pinned(&corpus_source(), "conformance", true))
         .clone()
 }
 
-/// The corpus, found as `crates/envctl-parser/tests/conformance.rs` finds it:
-/// `$ENVCTL_CONFORMANCE_DIR` (relative to the workspace root), else
-/// `../shared/conformance`, with or without the `compose-1.29.2` part. A missing
-/// corpus fails the test.
+/// The image names the live test makes, looks for and removes: the corpus' own
+/// (`busybox`, `alpine:3.10.1`, `nginx`, …) are global to the engine, so a laptop
+/// that ever pulled them, or another user tagging one during the run, would change
+/// the hashes both tools compute. The suite owns this namespace. See: #16
+pub const OWNED_PREFIX: &str = "envctl-hash/";
+
+/// The project name the corpus cases run under (theirs is `fx`): the images of
+/// services with `build` are named after it (`envctlhashfx_web`).
+pub const OWNED_PROJECT: &str = "envctlhashfx";
+
+/// One compose file's text with its `image:` values under [`OWNED_PREFIX`]; empty
+/// values and plain `$VAR`s are left as they are (the case's environment is
+/// rewritten instead).
+pub fn own_image_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let key = body.trim_start().trim_start_matches("- ");
+        let owned = key.strip_prefix("image:").and_then(|value| {
+            let raw = value.trim();
+            let quote = raw.chars().next().filter(|quote| {
+                matches!(quote, '\'' | '"') && raw.len() >= 2 && raw.ends_with(*quote)
+            });
+            let inner = quote.map_or(raw, |_| &raw[1..raw.len() - 1]);
+            let inner = if let Some(variable) = inner
+                .strip_prefix("${")
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
+                let (name, default) = variable.split_once(":-")?;
+                format!("${{{name}:-{OWNED_PREFIX}{default}}}")
+            } else if inner.is_empty() || inner.starts_with('$') {
+                return None;
+            } else {
+                format!("{OWNED_PREFIX}{inner}")
+            };
+            let head = &body[..body.len() - value.len()];
+            let quote = quote.map(String::from).unwrap_or_default();
+            Some(format!("{head} {quote}{inner}{quote}"))
+        });
+        match owned {
+            Some(owned) => {
+                out.push_str(&owned);
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// A `.env` file's text with its `IMAGE`/`IMAGE_ID` values under [`OWNED_PREFIX`].
+fn own_env_file(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match line.split_once('=') {
+            Some((key, value)) if matches!(key, "IMAGE" | "IMAGE_ID") => {
+                format!("{key}={}", own_environment(key, value))
+            }
+            _ => line.to_owned(),
+        })
+        .collect()
+}
+
+/// A case's environment with the owned names: `IMAGE`/`IMAGE_ID` under
+/// [`OWNED_PREFIX`], the project `fx` as [`OWNED_PROJECT`].
+fn own_environment(key: &str, value: &str) -> String {
+    match key {
+        "IMAGE" | "IMAGE_ID" if !value.is_empty() => format!("{OWNED_PREFIX}{value}"),
+        "COMPOSE_PROJECT_NAME" if value == "fx" => OWNED_PROJECT.to_owned(),
+        _ => value.to_owned(),
+    }
+}
+
+/// The corpus, `fixtures/compose-1.29.2`. A missing corpus fails the test.
 fn corpus_source() -> PathBuf {
-    let workspace = workspace();
-    let base = match std::env::var_os("ENVCTL_CONFORMANCE_DIR") {
-        Some(directory) if !directory.is_empty() => workspace.join(directory),
-        _ => workspace.join("../shared/conformance"),
-    };
-    let corpus = if base.join("cases.json").is_file() {
-        base
-    } else {
-        base.join("compose-1.29.2")
-    };
+    let corpus = workspace().join("fixtures/compose-1.29.2");
     assert!(
         corpus.join("cases.json").is_file(),
-        "the conformance corpus is missing: expected {} (set `ENVCTL_CONFORMANCE_DIR`, or clone `shared/` beside the repository)",
+        "the conformance corpus is missing: expected {}",
         corpus.display()
     );
     corpus.canonicalize().expect("the corpus path resolves")
@@ -181,7 +262,12 @@ fn corpus_cases_where(v1: bool) -> Vec<HashCase> {
                 .as_object()
                 .expect("env is a mapping")
                 .iter()
-                .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_owned()))
+                .map(|(key, value)| {
+                    (
+                        key.clone(),
+                        own_environment(key, value.as_str().unwrap_or_default()),
+                    )
+                })
                 .collect(),
         });
     }
@@ -192,7 +278,7 @@ fn corpus_cases_where(v1: bool) -> Vec<HashCase> {
 pub fn own_cases() -> Vec<HashCase> {
     static PINNED: OnceLock<PathBuf> = OnceLock::new();
     let root = PINNED.get_or_init(|| {
-        let fixtures = pinned(&workspace().join("fixtures"), "fixtures");
+        let fixtures = pinned(&workspace().join("fixtures"), "fixtures", false);
         fixtures
             .parent()
             .expect("a pinned tree has a parent")

@@ -37,6 +37,7 @@ pub(super) fn tcp_client(
 ) -> Result<Docker, ExecutorError> {
     let connect_error = |source| ExecutorError::Connect {
         address: endpoint.quoted(),
+        advice: ExecutorError::connect_advice(endpoint, None),
         source,
     };
     let (scheme, tls) = match &endpoint.tls {
