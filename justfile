@@ -8,7 +8,7 @@ default_envctl := justfile_directory() / "target/debug/envctl"
 envctl := default_envctl
 
 # The cargo features that turn on the real-engine tests.
-docker_features := "envctl-executor/docker-tests,envctl-cli/docker-tests"
+docker_features := "envctl-executor/docker-tests,envctl-cli/docker-tests,envctl-ops/docker-tests"
 
 # List the recipes
 default:
@@ -26,11 +26,15 @@ fmt:
 lint:
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# Fail when the parser or the planner depends on engine or async crates
+# Fail when a crate crosses its boundary: the parser or the planner depends on engine, async or CLI crates, or on anything beyond its list; a crate other than the executor names bollard
 check-boundaries:
     #!/usr/bin/env bash
     set -euo pipefail
     status=0
+    fail() {
+        echo "error: $*" >&2
+        status=1
+    }
     check() {
         local crate="$1"
         shift
@@ -38,15 +42,44 @@ check-boundaries:
         tree="$(cargo tree --locked -p "$crate" -e normal --prefix none)"
         for forbidden in "$@"; do
             if grep -qE "^$forbidden v" <<<"$tree"; then
-                echo "error: \`$crate\` depends on \`$forbidden\` (cargo tree -p $crate -e normal -i $forbidden shows the path)" >&2
-                status=1
+                fail "\`$crate\` depends on \`$forbidden\` (cargo tree -p $crate -e normal -i $forbidden shows the path)"
             fi
         done
     }
-    check envctl-parser bollard tokio petgraph
-    check envctl-planner bollard tokio
+    # The crate's direct dependencies are all in the list that follows it.
+    only() {
+        local crate="$1"
+        shift
+        local direct
+        direct="$(cargo tree --locked -p "$crate" -e normal --prefix none --depth 1 | tail -n +2 | sed 's/ v.*//' | sort -u)"
+        for dependency in $direct; do
+            if ! printf '%s\n' "$@" | grep -qxF "$dependency"; then
+                fail "\`$crate\` depends on \`$dependency\`, which docs/ARCHITECTURE.md does not allow it"
+            fi
+        done
+    }
+    check envctl-parser bollard tokio petgraph clap
+    check envctl-planner bollard tokio clap
+    only envctl-parser serde yaml_serde serde_json yaml-rust2 indexmap thiserror miette sha2
+    only envctl-planner envctl-parser petgraph indexmap thiserror miette serde_json sha2 foldhash
+    # bollard is the executor's: no other crate depends on it, nor names one of its
+    # types (`bollard::…`). envctl-bench is outside: its floor client must not share
+    # envctl's code (docs/ARCHITECTURE.md).
+    for manifest in crates/*/Cargo.toml; do
+        crate="$(basename "$(dirname "$manifest")")"
+        if [[ "$crate" == envctl-executor || "$crate" == envctl-bench ]]; then
+            continue
+        fi
+        if grep -qE '^[[:space:]]*bollard[[:space:]]*=' "$manifest"; then
+            fail "\`$crate\` depends on \`bollard\` ($manifest): only envctl-executor talks to the engine"
+        fi
+        if named="$(grep -rnE 'bollard::' "crates/$crate" --include='*.rs')"; then
+            fail "\`$crate\` names bollard types, which only envctl-executor may:"
+            echo "$named" | sed 's/^/  /' >&2
+        fi
+    done
     if [[ "$status" -eq 0 ]]; then
-        echo "boundaries ok: envctl-parser has no bollard/tokio/petgraph, envctl-planner has no bollard/tokio"
+        echo "boundaries ok: envctl-parser has no bollard/tokio/petgraph/clap, envctl-planner has no bollard/tokio/clap, both depend only on their lists, and only envctl-executor names bollard"
     fi
     exit "$status"
 
@@ -54,9 +87,15 @@ check-boundaries:
 test-offline: fmt lint check-boundaries
     cargo test --workspace --locked
 
-# The whole suite: images, fmt, lint, boundaries, and every test including the real-engine ones
+# The whole suite: images, fmt, lint, boundaries, every test including the real-engine ones, and docker-compose 1.29.2's own acceptance suite
 test: require-engine require-registry images fmt lint check-boundaries
     cargo test --workspace --locked --features {{ docker_features }}
+    {{ just_executable() }} acceptance
+
+# docker-compose 1.29.2's acceptance suite with envctl as `docker-compose` (fixtures/compose-acceptance/README.md)
+acceptance: require-engine images
+    cargo build --locked -p envctl-cli
+    fixtures/compose-acceptance/run.sh
 
 # Run the demo platform (fixtures/demo) with envctl and fetch its front page
 demo: images

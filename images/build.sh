@@ -211,6 +211,7 @@ build_derived() {
 
 busybox_hash="$(build_busybox)"
 build_derived envctl-test/busybox-volume:latest "$images_dir/busybox-volume" "$busybox_hash" >/dev/null
+build_derived envctl-test/busybox-sh:latest "$images_dir/busybox-sh" "$busybox_hash" >/dev/null
 for demo_context in "$images_dir"/demo/*/; do
     demo_context="${demo_context%/}"
     [[ -f "$demo_context/Dockerfile" ]] || continue

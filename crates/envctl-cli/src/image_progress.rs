@@ -6,25 +6,19 @@ use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use envctl_executor::image::{ImageEvent, ImageSink};
+use envctl_ops::types::{ImageEvent, ImageSink};
 use indexmap::IndexMap;
 
 use crate::args::ProgressMode;
-use crate::report;
+use crate::progress as report;
 
 /// What is being done to an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Job {
-    Pull,
-    Build,
-}
+pub use envctl_ops::types::ImageJob as Job;
 
-impl Job {
-    fn verb(self) -> &'static str {
-        match self {
-            Self::Pull => "Pulling",
-            Self::Build => "Building",
-        }
+fn verb(job: Job) -> &'static str {
+    match job {
+        Job::Pull => "Pulling",
+        Job::Build => "Building",
     }
 }
 
@@ -75,14 +69,14 @@ impl ImageProgress {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
-            bar.set_prefix(format!("{} {padded}", job.verb()));
+            bar.set_prefix(format!("{} {padded}", verb(job)));
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         });
         if !self.quiet {
             match self.mode {
                 ProgressMode::Plain => {
-                    report::print_status(&format!("{} {label} ({image})...", job.verb()));
+                    report::print_status(&format!("{} {label} ({image})...", verb(job)));
                 }
                 ProgressMode::Json => json_line(job, label, image, "start", None, None, None),
                 ProgressMode::Tty => {}
@@ -238,7 +232,7 @@ impl JobView {
                 let label = self.label.trim_end();
                 json_line(self.job, label, "", word, None, None, None);
             }
-            _ => report::print_status(&format!("{} {} ... {word}", self.job.verb(), self.label)),
+            _ => report::print_status(&format!("{} {} ... {word}", verb(self.job), self.label)),
         }
     }
 }

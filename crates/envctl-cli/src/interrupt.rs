@@ -10,8 +10,9 @@
 //! a recreate.
 //!
 //! The handlers are registered once, by the first call to [`shutdown`], and stay for
-//! the life of the process: a command calls it as soon as it holds the project lock
-//! (before it observes), so that no signal falls in a gap between two phases. A
+//! the life of the process: the operations layer asks for it (`Events::cancellable`)
+//! as soon as it holds the project lock (before it observes), so that no signal
+//! falls in a gap between two phases. A
 //! `tokio::signal` future only sees signals that arrive after its first poll, which
 //! is why the streams are registered at once rather than when a task first waits:
 //! on a busy machine a second Ctrl-C 20 ms after the first was lost.
@@ -23,8 +24,10 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-/// Cancelled by the first signal.
+/// Cancelled by the first signal, once the handlers are registered.
 static SHUTDOWN: OnceLock<CancellationToken> = OnceLock::new();
+/// Set when the handlers are registered.
+static ARMED: OnceLock<()> = OnceLock::new();
 /// The exit code the first signal asks for (0 until one arrives).
 static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
 
@@ -65,29 +68,29 @@ async fn wait(signal: Option<&mut Signal>, code: u8) -> u8 {
     std::future::pending().await
 }
 
-/// The process-wide token the first SIGINT or SIGTERM cancels; registers the
-/// handlers on the first call (inside the runtime). A second signal exits at once.
-pub fn shutdown() -> CancellationToken {
-    SHUTDOWN
-        .get_or_init(|| {
-            let token = CancellationToken::new();
-            let first = token.clone();
-            let mut signals = Signals::register();
-            tokio::spawn(async move {
-                let code = signals.next().await;
-                EXIT_CODE.store(code, Ordering::SeqCst);
-                first.cancel();
-                let code = signals.next().await;
-                std::process::exit(i32::from(code));
-            });
-            token
-        })
-        .clone()
+/// The process-wide token the first SIGINT or SIGTERM cancels, without
+/// registering the handlers: what a command hands the operations layer, which
+/// asks for [`shutdown`] (through `Events::cancellable`) when it can be cancelled.
+pub fn token() -> CancellationToken {
+    SHUTDOWN.get_or_init(CancellationToken::new).clone()
 }
 
-/// Whether a signal has arrived (only once [`shutdown`] was called).
-pub fn received() -> bool {
-    SHUTDOWN.get().is_some_and(CancellationToken::is_cancelled)
+/// [`token`], with the handlers registered on the first call (inside the
+/// runtime). A second signal exits at once.
+pub fn shutdown() -> CancellationToken {
+    let token = token();
+    ARMED.get_or_init(|| {
+        let first = token.clone();
+        let mut signals = Signals::register();
+        tokio::spawn(async move {
+            let code = signals.next().await;
+            EXIT_CODE.store(code, Ordering::SeqCst);
+            first.cancel();
+            let code = signals.next().await;
+            std::process::exit(i32::from(code));
+        });
+    });
+    token
 }
 
 /// The exit code for an interrupted command: 130 after SIGINT, 143 after SIGTERM.

@@ -1,15 +1,17 @@
-//! From the command line and the process environment to what the library crates
-//! take: `LoadOptions`, the engine address, the parallel limit.
+//! From the command line and the process environment to what the operations layer
+//! takes: its `Target` (`LoadOptions`, the engine, the parallel limit, the lock
+//! directory).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use envctl_executor::{Endpoint, Engine, TlsFlags, endpoint};
-use envctl_parser::{LoadOptions, Project, load};
+use envctl_ops::types::{Endpoint, TlsFlags};
+use envctl_ops::{EngineTarget, Target};
+use envctl_parser::LoadOptions;
 use indexmap::IndexMap;
 
 use crate::args::GlobalArgs;
-use crate::report::{Failure, print_warning};
+use crate::failure::Failure;
 
 /// One run of `envctl`: its global options and environment.
 #[derive(Debug, Clone)]
@@ -97,49 +99,68 @@ impl Invocation {
             .is_some_and(|value| !matches!(value.to_ascii_lowercase().as_str(), "0" | "false"))
     }
 
-    /// Loads the project and prints the parser's warnings. As 1.29.2's
-    /// `project_from_options`, it also checks `COMPOSE_PARALLEL_LIMIT` first.
-    pub fn load_project(&self, interpolate: bool) -> Result<Project, Failure> {
-        self.parallel_limit()?;
-        let project = load(&self.load_options(interpolate)?)?;
-        for warning in &project.warnings {
-            print_warning(&warning.to_string());
-        }
-        Ok(project)
+    /// What every operation of this run is about, the compose file from stdin
+    /// read (`-f -`). As 1.29.2's `project_from_options`, `COMPOSE_PARALLEL_LIMIT`
+    /// is checked first.
+    pub fn target(&self) -> Result<Target, Failure> {
+        let parallel_limit = self.parallel_limit()?;
+        Ok(Target {
+            load: self.load_options(true)?,
+            engine: self.engine_target(),
+            parallel_limit,
+            lock_directory: Some(self.lock_directory()),
+        })
+    }
+
+    /// [`Invocation::target`] for `config`, which reads no parallel limit and may
+    /// leave variables uninterpolated.
+    pub fn config_target(&self, interpolate: bool) -> Result<Target, Failure> {
+        Ok(Target {
+            load: self.load_options(interpolate)?,
+            engine: self.engine_target(),
+            parallel_limit: envctl_ops::types::parallel_limit(None),
+            lock_directory: None,
+        })
+    }
+
+    /// Where project locks are kept: this user's `$XDG_RUNTIME_DIR/envctl`, else the
+    /// temporary directory's `envctl-<uid>` (`ProjectLock::directory`, #19).
+    fn lock_directory(&self) -> PathBuf {
+        let runtime_dir = self
+            .environment
+            .get("XDG_RUNTIME_DIR")
+            .filter(|directory| !directory.is_empty())
+            .map(PathBuf::from);
+        envctl_ops::types::ProjectLock::directory(runtime_dir.as_deref(), &std::env::temp_dir())
     }
 
     /// The engine to talk to and how: `-H` and the TLS flags over `DOCKER_HOST`,
     /// `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH` and `DOCKER_MACHINE_NAME` (the rules
     /// are in `envctl_executor::endpoint`).
-    pub fn endpoint(&self) -> Result<Endpoint, Failure> {
+    pub fn engine_target(&self) -> EngineTarget {
         let global = &self.global;
-        let flags = TlsFlags {
-            tls: global.tls,
-            verify: global.tlsverify,
-            ca_cert: global.tlscacert.clone(),
-            cert: global.tlscert.clone(),
-            key: global.tlskey.clone(),
-            skip_hostname_check: global.skip_hostname_check,
-        };
-        let home = self
-            .environment
-            .get("HOME")
-            .filter(|home| !home.is_empty())
-            .map(PathBuf::from);
-        Ok(endpoint::resolve(
-            global.host.as_deref(),
-            &flags,
-            &|name| self.settings().get(name).cloned(),
-            home.as_deref(),
-        )?)
+        EngineTarget {
+            host: global.host.clone(),
+            tls: TlsFlags {
+                tls: global.tls,
+                verify: global.tlsverify,
+                ca_cert: global.tlscacert.clone(),
+                cert: global.tlscert.clone(),
+                key: global.tlskey.clone(),
+                skip_hostname_check: global.skip_hostname_check,
+            },
+            settings: self.settings().clone(),
+            home: self
+                .environment
+                .get("HOME")
+                .filter(|home| !home.is_empty())
+                .map(PathBuf::from),
+        }
     }
 
-    /// Connects once for the whole run: every request of the command goes through
-    /// this engine (and its kept-alive connection).
-    pub async fn connect(&self) -> Result<Engine, Failure> {
-        let engine = Engine::connect_to(&self.endpoint()?).await?;
-        tracing::debug!(engine = %engine.endpoint(), api = %engine.api_version(), "connected");
-        Ok(engine)
+    /// [`Invocation::engine_target`]'s endpoint.
+    pub fn endpoint(&self) -> Result<Endpoint, Failure> {
+        Ok(self.engine_target().endpoint()?)
     }
 
     /// The active profiles: `--profile`, else `COMPOSE_PROFILES` (comma-separated),
@@ -167,10 +188,10 @@ impl Invocation {
     /// takes it as "one request at a time".)
     pub fn parallel_limit(&self) -> Result<usize, Failure> {
         let Some(value) = self.setting("COMPOSE_PARALLEL_LIMIT") else {
-            return Ok(envctl_executor::parallel_limit(None));
+            return Ok(envctl_ops::types::parallel_limit(None));
         };
         match value.trim().parse::<i64>() {
-            Ok(limit) if limit >= 1 => Ok(envctl_executor::parallel_limit(Some(value))),
+            Ok(limit) if limit >= 1 => Ok(envctl_ops::types::parallel_limit(Some(value))),
             Ok(_) => Err(Failure::usage(format!(
                 "`COMPOSE_PARALLEL_LIMIT` cannot be less than 1 (found `{value}`)"
             ))),

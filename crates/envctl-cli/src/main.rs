@@ -13,10 +13,13 @@
 
 mod args;
 mod commands;
+mod failure;
 mod image_progress;
 mod interrupt;
 mod invocation;
-mod report;
+mod progress;
+mod table;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -24,7 +27,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
-    report::install(&args.global);
+    progress::install(&args.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

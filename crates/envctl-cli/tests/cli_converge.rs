@@ -496,9 +496,11 @@ fn progress_json_is_one_object_per_line() {
     assert!(second.iter().all(|event| event["status"] == "up-to-date"));
 }
 
-/// `envctl` with `args` on a pseudo-terminal (util-linux `script`), its output.
+/// `envctl` with `args` on a pseudo-terminal (util-linux `script`) that says its
+/// width (`stty`: a terminal of unknown width gets plain lines, see #16), its
+/// output.
 fn on_a_terminal(test: &Test, args: &[&str], no_color: bool) -> String {
-    let mut command_line = String::from(env!("CARGO_BIN_EXE_envctl"));
+    let mut command_line = format!("stty cols 120 rows 40; {}", env!("CARGO_BIN_EXE_envctl"));
     for arg in args {
         let _ = write!(command_line, " '{arg}'");
     }

@@ -434,3 +434,42 @@ fn build_sends_the_files_build_options_in_v1_and_v3() {
         ["outside"]
     );
 }
+
+/// A service in a profile that is not active is not `up`'s: its missing image,
+/// which no registry has, is neither pulled nor reported, and the other services
+/// come up, as with docker-compose 1.29.2. With the profile active, the pull is
+/// tried and fails `up`.
+// See: #17
+#[test]
+fn up_leaves_the_missing_image_of_an_inactive_profile_alone() {
+    let project = unique_project("profimg");
+    let _guard = ProjectGuard::new(&project);
+    let missing = format!("envctl-test-missing-{project}:nope");
+    let _images = ImageGuard(vec![missing.clone()]);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!(
+            "version: \"3.9\"\nservices:\n  web:\n    image: envctl-test/busybox\n    command: sh -c 'trap \"exit 0\" TERM; sleep 1000 & wait'\n  extra:\n    image: {missing}\n    profiles: [extra]\n"
+        ),
+    );
+
+    let output = envctl(&test, &project, &["up", "-d", "--dry-run"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(!output.stderr.contains(&missing), "{}", output.render());
+
+    let output = envctl(&test, &project, &["up", "-d"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(!output.stderr.contains("Pulling"), "{}", output.render());
+    assert_eq!(
+        inspect(&format!("{project}_web_1"), "{{.State.Status}}"),
+        "running"
+    );
+    assert_eq!(
+        docker_lines(&["ps", "-aq", "--filter", &format!("name={project}_extra"),]),
+        Vec::<String>::new()
+    );
+
+    let output = envctl(&test, &project, &["--profile", "extra", "up", "-d"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(output.stderr.contains(&missing), "{}", output.render());
+}

@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use envctl_parser::ServiceName;
 use envctl_planner::ContainerRef;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::docker::Engine;
 use crate::error::{ExecutorError, Operation, RunError};
+use crate::parallel::bounded;
 use crate::run::Outcome;
 
 /// What to do to each container.
@@ -70,7 +69,6 @@ pub async fn apply(
     parallel_limit: usize,
     progress: ActionProgress,
 ) -> Result<(), RunError> {
-    let semaphore = Arc::new(Semaphore::new(parallel_limit.max(1)));
     let mut errors = Vec::new();
     // A restarted container must find the containers it links to running: with
     // `restart`, one service at a time in the order given (dependencies first);
@@ -80,7 +78,7 @@ pub async fn apply(
         _ => vec![targets],
     };
     for wave in waves {
-        errors.extend(apply_wave(engine, wave, action, &semaphore, &progress).await);
+        errors.extend(apply_wave(engine, wave, action, parallel_limit, &progress).await);
     }
     if errors.is_empty() {
         Ok(())
@@ -93,60 +91,59 @@ async fn apply_wave(
     engine: &Engine,
     targets: &[(ServiceName, ContainerRef)],
     action: &ContainerAction,
-    semaphore: &Arc<Semaphore>,
+    parallel_limit: usize,
     progress: &ActionProgress,
 ) -> Vec<ExecutorError> {
-    let mut tasks = JoinSet::new();
-    for (service, container) in targets {
-        let engine = engine.clone();
-        let action = action.clone();
-        let service = service.clone();
-        let container = container.clone();
-        let semaphore = Arc::clone(semaphore);
-        let progress = Arc::clone(progress);
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            let result = match &action {
-                ContainerAction::Kill { signal } => {
-                    engine.kill_container(&container.id, signal).await
-                }
-                ContainerAction::Pause => engine.pause_container(&container.id).await,
-                ContainerAction::Unpause => engine.unpause_container(&container.id).await,
-                ContainerAction::Restart { timeout } => {
-                    engine.restart_container(&container.id, *timeout).await
-                }
-            };
-            let error = result.err().map(|source| {
-                ExecutorError::Step {
-                    service: service.to_string(),
-                    operation: action.operation(),
+    let results = bounded(
+        targets.to_vec(),
+        parallel_limit,
+        None,
+        |(service, container)| {
+            let engine = engine.clone();
+            let action = action.clone();
+            let progress = Arc::clone(progress);
+            async move {
+                let result = match &action {
+                    ContainerAction::Kill { signal } => {
+                        engine.kill_container(&container.id, signal).await
+                    }
+                    ContainerAction::Pause => engine.pause_container(&container.id).await,
+                    ContainerAction::Unpause => engine.unpause_container(&container.id).await,
+                    ContainerAction::Restart { timeout } => {
+                        engine.restart_container(&container.id, *timeout).await
+                    }
+                };
+                let error = result.err().map(|source| {
+                    ExecutorError::Step {
+                        service: service.to_string(),
+                        operation: action.operation(),
+                        container: container.name.clone(),
+                        source,
+                    }
+                    .or_connection_lost(&engine.endpoint().quoted())
+                });
+                progress(ActionEvent {
+                    service: service.clone(),
                     container: container.name.clone(),
-                    source,
-                }
-                .or_connection_lost(&engine.endpoint().quoted())
-            });
-            progress(ActionEvent {
-                service: service.clone(),
-                container: container.name.clone(),
-                outcome: error
-                    .as_ref()
-                    .map_or(Outcome::Done, |error| Outcome::Failed(error_text(error))),
-            });
-            error
-        });
-    }
-    let mut errors = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(Some(error)) => errors.push(error),
-            Ok(None) => {}
-            Err(_) => errors.push(ExecutorError::Panicked {
+                    outcome: error
+                        .as_ref()
+                        .map_or(Outcome::Done, |error| Outcome::Failed(error_text(error))),
+                });
+                error
+            }
+        },
+    )
+    .await;
+    results
+        .into_iter()
+        .filter_map(|result| match result {
+            Some(error) => error,
+            None => Some(ExecutorError::Panicked {
                 service: String::new(),
                 container: String::new(),
             }),
-        }
-    }
-    errors
+        })
+        .collect()
 }
 
 /// The engine's own message, which says what is wrong (`Container … is not running`);

@@ -29,8 +29,39 @@ use tracing::Instrument as _;
 
 use crate::error::{ConnectionProblem, ExecutorError, Operation};
 
-/// The engine client's own error, kept as the `#[source]` of envctl's errors.
-pub type EngineError = bollard::errors::Error;
+/// The engine client's own error; no caller outside this module names it.
+pub(crate) type Bollard = bollard::errors::Error;
+
+/// The engine's answer to a request (or why none came), kept as the `#[source]` of
+/// envctl's errors. It wraps the engine client's error, which stays in this module:
+/// bollard's API changes between releases, and no other crate may depend on it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct EngineError(pub(crate) Bollard);
+
+impl From<Bollard> for EngineError {
+    fn from(error: Bollard) -> Self {
+        Self(error)
+    }
+}
+
+impl EngineError {
+    /// An error the engine wrote into a pull's or a build's stream.
+    pub(crate) fn stream(message: impl Into<String>) -> Self {
+        Self(Bollard::DockerStreamError {
+            error: message.into(),
+        })
+    }
+
+    /// The engine's own message: what a failed pull or build wrote, else the
+    /// error's text.
+    pub fn message(&self) -> String {
+        match &self.0 {
+            Bollard::DockerStreamError { error } => error.clone(),
+            other => other.to_string(),
+        }
+    }
+}
 use crate::spec::ContainerSpec;
 
 pub use crate::endpoint::{DEFAULT_HOST, EngineAddress};
@@ -122,7 +153,7 @@ impl Engine {
     /// Over `tcp://` (plain or TLS) one keep-alive connection is reused across
     /// requests (more only while requests run in parallel); see `docker/pool.rs`.
     pub async fn connect_to(endpoint: &Endpoint) -> Result<Self, ExecutorError> {
-        let connect_error = |source: EngineError| match tls::explain(endpoint, &source) {
+        let connect_error = |source: EngineError| match tls::explain(endpoint, &source.0) {
             Some((problem, advice)) => ExecutorError::Tls {
                 endpoint: endpoint.quoted(),
                 problem,
@@ -152,7 +183,7 @@ impl Engine {
         let (client, negotiated) = match &endpoint.address {
             EngineAddress::Unix(path) => {
                 // The version from a ping, when the engine answers one (`docker/ping.rs`).
-                let pinged = traced("ping", &endpoint.to_string(), async {
+                let pinged = timed("ping", &endpoint.to_string(), async {
                     ping::unix_api_version(path).await.ok_or("no API-Version")
                 })
                 .await
@@ -167,7 +198,7 @@ impl Engine {
                     endpoint.timeout,
                     &version,
                 )
-                .map_err(connect_error)?;
+                .map_err(|error| connect_error(error.into()))?;
                 (client, pinged.is_some())
             }
             EngineAddress::Tcp(address) => {
@@ -217,26 +248,29 @@ impl Engine {
 
     /// The error of a request about `subject` made outside a step: the connection
     /// lost (naming this engine), or the engine's refusal.
-    pub(crate) fn request_failed(
+    pub(crate) fn request_failed<E: Into<EngineError>>(
         &self,
         operation: Operation,
         subject: &str,
-    ) -> impl FnOnce(EngineError) -> ExecutorError + use<> {
+    ) -> impl FnOnce(E) -> ExecutorError + use<E> {
         let subject = subject.to_owned();
         let address = self.endpoint.quoted();
-        move |source| match connection_problem(&source) {
-            Some(problem) => ExecutorError::EngineConnectionLost {
-                operation,
-                subject,
-                address,
-                problem,
-                source: Box::new(source),
-            },
-            None => ExecutorError::Engine {
-                operation,
-                subject,
-                source,
-            },
+        move |source| {
+            let source: EngineError = source.into();
+            match connection_problem(&source) {
+                Some(problem) => ExecutorError::EngineConnectionLost {
+                    operation,
+                    subject,
+                    address,
+                    problem,
+                    source: Box::new(source),
+                },
+                None => ExecutorError::Engine {
+                    operation,
+                    subject,
+                    source,
+                },
+            }
         }
     }
 
@@ -306,14 +340,14 @@ impl Engine {
                 // The client's request type has no `MacAddress` (newer APIs moved it
                 // to the endpoint), but API 1.41 reads it from the top level, as
                 // docker-py sends it: the same body, with the field added.
-                let mut value = serde_json::to_value(&body)?;
+                let mut value = serde_json::to_value(&body).map_err(Bollard::from)?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert(
                         "MacAddress".to_owned(),
                         serde_json::Value::String(mac_address.clone()),
                     );
                 }
-                let text = serde_json::to_string(&value)?;
+                let text = serde_json::to_string(&value).map_err(Bollard::from)?;
                 let client = self
                     .client
                     .clone()
@@ -345,6 +379,7 @@ impl Engine {
                 None,
             )
             .await
+            .map_err(EngineError::from)
         {
             Ok(_) => Ok(true),
             Err(error) if status(&error) == Some(404) => Ok(false),
@@ -412,7 +447,7 @@ impl Engine {
         self.client
             .logs(id, Some(options))
             .map(|chunk| {
-                chunk.map(|output| match output {
+                chunk.map_err(EngineError::from).map(|output| match output {
                     LogOutput::StdOut { message }
                     | LogOutput::StdErr { message }
                     | LogOutput::StdIn { message }
@@ -427,7 +462,16 @@ impl Engine {
 /// `debug` event `engine call` with the microseconds it took: `ENVCTL_LOG=
 /// envctl_executor=debug` shows where a run's time goes (`envctl-bench --trace`
 /// sums these up).
-async fn traced<T, E>(
+async fn traced<T, E: Into<EngineError>>(
+    call: &'static str,
+    subject: &str,
+    request: impl Future<Output = Result<T, E>>,
+) -> Result<T, EngineError> {
+    timed(call, subject, request).await.map_err(Into::into)
+}
+
+/// [`traced`], keeping the request's own error.
+async fn timed<T, E>(
     call: &'static str,
     subject: &str,
     request: impl Future<Output = Result<T, E>>,
@@ -453,11 +497,11 @@ pub fn is_conflict(error: &EngineError) -> bool {
 pub(crate) fn connection_problem(error: &EngineError) -> Option<ConnectionProblem> {
     // bollard's `IOError` and `HyperResponseError` are `#[error(transparent)]`: their
     // `source()` skips the wrapped error, so look at it first.
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = match error {
-        EngineError::SocketNotFoundError(_) => return Some(ConnectionProblem::NoSocket),
-        EngineError::RequestTimeoutError => return Some(ConnectionProblem::TimedOut),
-        EngineError::IOError { err } => Some(err),
-        EngineError::HyperResponseError { err } => Some(err),
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = match &error.0 {
+        Bollard::SocketNotFoundError(_) => return Some(ConnectionProblem::NoSocket),
+        Bollard::RequestTimeoutError => return Some(ConnectionProblem::TimedOut),
+        Bollard::IOError { err } => Some(err),
+        Bollard::HyperResponseError { err } => Some(err),
         other => Some(other),
     };
     while let Some(current) = cause {
@@ -495,8 +539,8 @@ fn sorted(map: Option<HashMap<String, String>>) -> indexmap::IndexMap<String, St
 
 /// The HTTP status of an engine error, if the engine answered at all.
 fn status(error: &EngineError) -> Option<u16> {
-    match error {
-        EngineError::DockerResponseServerError { status_code, .. } => Some(*status_code),
+    match &error.0 {
+        Bollard::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
     }
 }

@@ -21,7 +21,7 @@ enum NotHealthy {
     NoHealthcheck,
     Exited(i64),
     Gone,
-    Engine(crate::docker::EngineError),
+    Engine(crate::error::EngineError),
 }
 
 /// Waits until every container of each `depends_on` dependency of `service` meets

@@ -5,24 +5,27 @@
 //! or remove, with which names, numbers and hashes, was decided by the planner. It
 //! turns each step into engine requests (`spec` builds the container from the
 //! service, `docker` talks to the engine) and walks the plan as a DAG (`run`). It
-//! never prints: progress goes out as [`Event`]s. Only `docker.rs` names bollard
-//! types.
+//! never prints: progress goes out as [`Event`]s. Only `docker.rs`, which is
+//! private, names bollard types; the engine's answer is [`EngineError`], which
+//! wraps bollard's error without showing it.
 
 pub mod apply;
 pub mod build_context;
-pub mod docker;
+mod docker;
 pub mod dockerignore;
 pub mod endpoint;
 pub mod error;
 pub mod exec;
 pub mod health;
 pub mod image;
+pub mod images;
 pub mod labels;
 pub mod lock;
 pub mod log_stream;
 pub mod logs;
 pub mod observe;
 pub mod oneoff;
+mod parallel;
 pub mod resources;
 pub mod run;
 pub mod shlex;
@@ -30,17 +33,22 @@ pub mod spec;
 
 pub use apply::{ActionEvent, ActionProgress, ContainerAction, apply};
 pub use docker::{
-    ContainerDetails, DEFAULT_HOST, Engine, EngineAddress, EngineVersion, ImageDetails, ProcessList,
+    BuildFailure, ContainerChange, ContainerDetails, DEFAULT_HOST, Engine, EngineAddress,
+    EngineError, EngineVersion, ImageDetails, ProcessList,
 };
 pub use endpoint::{Endpoint, TlsFlags};
 pub use error::{ConnectionProblem, ExecutorError, Operation, RunError};
 pub use exec::{ExecInput, ExecRequest};
 pub use health::wait_ready;
+pub use images::{
+    ImageJob, ImageReporter, JobView, RemovalEvent, build_images, pull_images, remove_images,
+    silent_reporter,
+};
 pub use lock::ProjectLock;
 pub use log_stream::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};
 pub use logs::{LogEvent, LogSink, follow};
 pub use observe::{observe, project_containers};
-pub use oneoff::{OneOff, oneoff_spec};
+pub use oneoff::{OneOff, OneOffIo, oneoff_spec, run_oneoff};
 pub use resources::{ResourceEvent, ensure_resources, join_networks, remove_resources};
 pub use run::{Action, Event, Outcome, Progress, RunOptions, parallel_limit, run};
 pub use spec::{ContainerSpec, container_spec};

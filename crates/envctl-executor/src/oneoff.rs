@@ -147,6 +147,67 @@ fn parse_port(text: &str) -> Option<(String, PortBinding)> {
     ))
 }
 
+/// How a one-off container is run: detached, or attached to the caller's input and
+/// output.
+pub struct OneOffIo<O, E> {
+    /// `-d`: start it and return.
+    pub detach: bool,
+    /// `--rm`: remove it (and its anonymous volumes) once it exits, also when
+    /// attaching failed.
+    pub remove: bool,
+    /// Its standard input (`None`: none).
+    pub input: crate::exec::ExecInput,
+    /// `(rows, columns)` of the caller's terminal, for a TTY.
+    pub terminal_size: Option<(u16, u16)>,
+    pub stdout: O,
+    pub stderr: E,
+}
+
+/// Carries the one-off container `spec` of `service` out: creates it, joins its
+/// networks (without aliases), then starts it (`detach`) or attaches to it, starts
+/// it and waits for it to exit. Returns its exit code (`None` when detached).
+pub async fn run_oneoff<O, E>(
+    engine: &crate::docker::Engine,
+    service: &str,
+    spec: &ContainerSpec,
+    io: OneOffIo<O, E>,
+) -> Result<Option<i64>, ExecutorError>
+where
+    O: tokio::io::AsyncWrite + Unpin,
+    E: tokio::io::AsyncWrite + Unpin,
+{
+    let step_error = |operation, source| ExecutorError::Step {
+        service: service.to_owned(),
+        operation,
+        container: spec.name.clone(),
+        source,
+    };
+    let id = engine
+        .create_attachable(spec, !io.detach)
+        .await
+        .map_err(|source| step_error(crate::Operation::Create, source))?;
+    crate::resources::join_networks(engine, service, &id, spec, false).await?;
+    if io.detach {
+        engine
+            .start_container(&id)
+            .await
+            .map_err(|source| step_error(crate::Operation::Start, source))?;
+        return Ok(None);
+    }
+    let result = engine
+        .attach_and_start(&id, io.input, io.terminal_size, io.stdout, io.stderr)
+        .await;
+    if io.remove {
+        engine
+            .remove_container(&id, true, true)
+            .await
+            .map_err(|source| step_error(crate::Operation::Remove, source))?;
+    }
+    result
+        .map(Some)
+        .map_err(|source| step_error(crate::Operation::Start, source))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,6 +69,13 @@ pub enum PlanError {
         dependent: ServiceName,
     },
 
+    /// `--no-build`, and a selected service's image is missing and needs building.
+    #[error(
+        "service `{service}` needs to be built (image `{image}` is missing), but `--no-build` was passed"
+    )]
+    #[diagnostic(code(envctl::no_build))]
+    NoBuild { service: ServiceName, image: String },
+
     #[error("no such service: `{name}`")]
     #[diagnostic(code(envctl::no_such_service))]
     NoSuchService {

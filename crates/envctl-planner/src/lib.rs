@@ -10,6 +10,7 @@ pub mod drift;
 pub mod error;
 pub mod graph;
 pub mod hash;
+pub mod images;
 pub mod lifecycle;
 pub mod observed;
 pub mod plan;
@@ -25,6 +26,7 @@ pub use drift::{
 pub use error::{MissingSecret, PlanError};
 pub use graph::DependencyGraph;
 pub use hash::{changed_keys, compose_order, config_digest, config_hash, config_hash_observed};
+pub use images::{BuildImage, ImageOptions, ImagePlan, image_removals, plan_images};
 pub use lifecycle::{
     ContainerCommand, StartPlan, oneoff_name, plan_rm, plan_rm_stop, plan_run_deps, plan_start,
     select_containers,

@@ -1,117 +1,97 @@
-//! `up`'s images, before anything is created: missing images of services without
-//! `build` are pulled, missing images of services with `build` are built (with
-//! `--build`, every one is built, unless `--no-build`). Any image that can be
-//! neither found, pulled nor built fails `up` before its first container.
+//! `envctl images [-q] [SERVICE...]`: the image of each of the project's containers,
+//! as 1.29.2's table (sizes as Python formats them), or their ids.
 
-use envctl_executor::{Engine, observe};
-use envctl_parser::Project;
-use envctl_planner::{DependencyGraph, Observed, UpOptions, image_reference};
-use indexmap::IndexMap;
+use envctl_ops::Images;
 
-use super::build::{BuildFlags, build_images, build_target};
-use super::pull::{pull_images, report_errors};
+use crate::args::ImagesArgs;
+use crate::failure::Failure;
 use crate::invocation::Invocation;
-use crate::report::{Failure, print_status, print_warning};
+use crate::progress::{Terminal, print_line};
+use crate::table::table;
 
-/// What `up` does about images.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ImagePolicy {
-    /// `--build`.
-    pub build: bool,
-    /// `--no-build`.
-    pub no_build: bool,
-    /// `--dry-run`: say what would be pulled or built, do nothing.
-    pub dry_run: bool,
+pub async fn run(invocation: &Invocation, args: ImagesArgs) -> Result<(), Failure> {
+    let target = invocation.target()?;
+    let images = envctl_ops::images(&target, &args.services, args.quiet, &Terminal::new()).await?;
+    let rows = match images {
+        Images::Ids(ids) => {
+            for id in ids {
+                print_line(&id)?;
+            }
+            return Ok(());
+        }
+        Images::Rows(rows) => rows,
+        _ => Vec::new(),
+    };
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| {
+            vec![
+                row.container,
+                row.repository,
+                row.tag,
+                row.id.chars().take(12).collect(),
+                human_size(row.size),
+            ]
+        })
+        .collect();
+    print_line(&table(
+        &["Container", "Repository", "Tag", "Image Id", "Size"],
+        &rows,
+    ))
 }
 
-/// Makes the selected services' images present; returns `observed` with their
-/// ids (re-observed when anything was pulled or built).
-pub async fn ensure_images(
-    invocation: &Invocation,
-    engine: &Engine,
-    project: &Project,
-    mut observed: Observed,
-    options: &UpOptions,
-    policy: ImagePolicy,
-) -> Result<Observed, Failure> {
-    if policy.build && policy.no_build {
-        return Err(Failure::usage(
-            "`--build` and `--no-build` cannot be combined",
-        ));
-    }
-    let graph = DependencyGraph::new(project)?;
-    let selected = if options.services.is_empty() {
-        graph.order()
-    } else if options.no_deps {
-        graph.only(&options.services)?
+/// Python's `'{:.4g} {}'` of the size in powers of 1000 (1.29.2
+/// `human_readable_file_size`): `1.24 MB`, `512 B`.
+fn human_size(bytes: i64) -> String {
+    const SUFFIXES: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    #[allow(clippy::cast_precision_loss)]
+    let size = bytes as f64;
+    // `int(math.log(size, 1000))`, computed as Python does: `ln(size) / ln(1000)`.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let order = if bytes > 0 {
+        ((size.ln() / 1000_f64.ln()) as usize).min(SUFFIXES.len() - 1)
     } else {
-        graph.with_dependencies(&options.services)?
+        0
     };
-    let mut to_pull: IndexMap<String, Vec<String>> = IndexMap::new();
-    let mut to_build = Vec::new();
-    let mut built_because_missing = Vec::new();
-    for name in &selected {
-        let Some(service) = project.services.get(name.as_str()) else {
-            continue;
-        };
-        let image = image_reference(project, service);
-        let present = observed.images.contains_key(&image);
-        let buildable = service.build.is_some();
-        if buildable && policy.build {
-            to_build.push(name.clone());
-        } else if present {
-        } else if !buildable {
-            to_pull.entry(image).or_default().push(name.to_string());
-        } else if policy.no_build {
-            return Err(Failure::usage(format!(
-                "service `{name}` needs to be built (image `{image}` is missing), but `--no-build` was passed"
-            )));
-        } else {
-            to_build.push(name.clone());
-            built_because_missing.push(name.clone());
+    let scaled = size / 1000_f64.powi(i32::try_from(order).unwrap_or(0));
+    format!("{} {}", format_g4(scaled), SUFFIXES[order])
+}
+
+/// Python's `{:.4g}` for the values `human_size` produces (0 ≤ x < 1000): four
+/// significant digits, trailing zeros and a trailing point dropped.
+fn format_g4(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let exponent = value.abs().log10().floor() as i32;
+    let decimals = usize::try_from((3 - exponent).max(0)).unwrap_or(0);
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_python_formats_them() {
+        for (bytes, expected) in [
+            (0, "0 B"),
+            (512, "512 B"),
+            (999, "999 B"),
+            (1000, "1 kB"),
+            (1_234_567, "1.235 MB"),
+            (2_136_064, "2.136 MB"),
+            (1_500_000_000, "1.5 GB"),
+            (1_000_000, "1 MB"),
+            (123_456, "123.5 kB"),
+        ] {
+            assert_eq!(human_size(bytes), expected, "{bytes}");
         }
     }
-    if to_pull.is_empty() && to_build.is_empty() {
-        return Ok(observed);
-    }
-    if policy.dry_run {
-        for (image, services) in &to_pull {
-            print_status(&format!("would pull `{image}` for {}", services.join(", ")));
-            observed
-                .images
-                .insert(image.clone(), "<to be pulled>".to_owned());
-        }
-        for name in &to_build {
-            if let Some(service) = project.services.get(name.as_str()) {
-                let image = image_reference(project, service);
-                print_status(&format!("would build `{image}` for {name}"));
-                observed.images.insert(image, "<to be built>".to_owned());
-            }
-        }
-        return Ok(observed);
-    }
-    let targets = to_build
-        .iter()
-        .map(|name| build_target(project, name, &BuildFlags::default()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut errors = pull_images(
-        engine,
-        &invocation.environment,
-        to_pull,
-        invocation.parallel_limit()?,
-        false,
-    )
-    .await;
-    if errors.is_empty() {
-        errors = build_images(engine, targets, 1, false, &crate::interrupt::shutdown()).await;
-    }
-    if !errors.is_empty() {
-        return report_errors(errors).map(|()| observed);
-    }
-    for name in built_because_missing {
-        print_warning(&format!(
-            "image for service `{name}` was built because it did not already exist; to rebuild it, use `envctl build` or `envctl up --build`"
-        ));
-    }
-    Ok(observe(engine, project).await?)
 }

@@ -1,22 +1,23 @@
 //! `envctl info`: the engine envctl talks to and how (address, machine name, TLS),
 //! its versions and a few facts about its host.
 
-use envctl_executor::endpoint::{ClientCertificate, Verification};
-use envctl_executor::{Endpoint, EngineAddress};
+use envctl_ops::types::{ClientCertificate, Verification};
+use envctl_ops::types::{Endpoint, EngineAddress};
 
 use crate::commands::version::engine_lines;
+use crate::failure::Failure;
 use crate::invocation::Invocation;
-use crate::report::{Failure, print_line};
+use crate::progress::print_line;
 
 pub async fn run(invocation: &Invocation) -> Result<(), Failure> {
     let endpoint = invocation.endpoint()?;
     print_line(&format!("Engine: {endpoint}"))?;
     print_line(&format!(" TLS:          {}", describe_tls(&endpoint)))?;
-    let engine = invocation.connect().await?;
-    let version = engine.engine_version(true).await?;
-    for line in engine_lines(&engine, &version) {
+    let report = envctl_ops::engine(&invocation.engine_target(), true).await?;
+    for line in engine_lines(&report) {
         print_line(&line)?;
     }
+    let version = &report.version;
     print_line(&format!(" Kernel:       {}", version.kernel_version))?;
     print_line(&format!(" Name:         {}", version.name))?;
     print_line(&format!(" OS:           {}", version.operating_system))?;

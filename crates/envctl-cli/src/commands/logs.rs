@@ -8,12 +8,14 @@ use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use envctl_executor::{LogSource, LogsOptions, StreamEvent, StreamSink, stream_logs};
-use envctl_planner::{ContainerCommand, select_containers};
+use envctl_ops::Events;
+use envctl_ops::types::{LogSource, LogsOptions, StreamEvent, StreamSink};
+use envctl_parser::Project;
 
 use crate::args::LogsArgs;
+use crate::failure::Failure;
 use crate::invocation::Invocation;
-use crate::report::{Failure, print_line};
+use crate::progress::{Terminal, print_line, terminal_events};
 
 /// 1.29.2 `colors.rainbow()`: cyan, yellow, green, magenta, blue, then their
 /// intense forms, in turn.
@@ -29,81 +31,76 @@ pub async fn run(invocation: &Invocation, args: LogsArgs) -> Result<(), Failure>
         }
         Some(_) => return Err(tail_error()),
     };
-    let (project, engine, observed) = super::prepare(invocation).await?;
-    let services = super::stop::service_names(&args.services);
-    let selected = select_containers(&project, &observed, &services, ContainerCommand::Logs)?;
-    let sources: Vec<LogSource> = selected
-        .into_iter()
-        .map(|(service, container)| LogSource {
-            service: service.to_string(),
-            container,
-        })
-        .collect();
-    let width = project
-        .services
-        .keys()
-        .map(|name| name.as_str().len())
-        .max()
-        .unwrap_or(0)
-        + 3;
+    let target = invocation.target()?;
     let colour = !args.no_color
         && !invocation.global.no_ansi
         && !invocation.environment.contains_key("NO_COLOR")
         && std::io::stdout().is_terminal();
-    let printer = Arc::new(Mutex::new(Printer {
-        project: project.name.clone(),
-        width,
+    let events = Logs {
+        terminal: Terminal::new(),
         colour,
-        prefixes: HashMap::new(),
-    }));
-    for source in &sources {
-        printer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .attach(source);
-    }
-    if !sources.is_empty() {
-        let names: Vec<&str> = sources.iter().map(|s| s.container.name.as_str()).collect();
-        print_line(&format!("Attaching to {}", names.join(", ")))?;
-    }
-    let sink: StreamSink = Arc::new(move |event| {
-        let mut printer = printer.lock().unwrap_or_else(PoisonError::into_inner);
-        let line = match event {
-            StreamEvent::Attached(source) => {
-                printer.attach(&source);
-                return;
-            }
-            StreamEvent::Line { container, text } => printer.line(&container, &text),
-            StreamEvent::Exited {
-                container,
-                exit_code,
-            } => printer.exited(&container, exit_code),
-            _ => return,
-        };
-        // A closed stdout ends nothing here; the next write fails the same way.
-        let _ = print_line(&line);
-    });
-    let shutdown = crate::interrupt::shutdown();
+    };
     let options = LogsOptions {
         follow: args.follow,
         tail,
         timestamps: args.timestamps,
     };
-    let service_filter: Vec<String> = args.services.clone();
-    let result = stream_logs(
-        &engine,
-        &project.name,
-        &service_filter,
-        &sources,
-        options,
-        sink,
-        shutdown.clone(),
-    )
-    .await;
-    if shutdown.is_cancelled() {
-        return Err(Failure::interrupted());
+    let token = crate::interrupt::token();
+    envctl_ops::logs(&target, &args.services, options, &events, &token).await?;
+    Ok(())
+}
+
+/// The terminal, with the containers' lines on stdout.
+struct Logs {
+    terminal: Terminal,
+    colour: bool,
+}
+
+impl Events for Logs {
+    terminal_events!();
+
+    fn logs(&self, project: &Project, sources: &[LogSource]) -> StreamSink {
+        let width = project
+            .services
+            .keys()
+            .map(|name| name.as_str().len())
+            .max()
+            .unwrap_or(0)
+            + 3;
+        let printer = Arc::new(Mutex::new(Printer {
+            project: project.name.clone(),
+            width,
+            colour: self.colour,
+            prefixes: HashMap::new(),
+        }));
+        for source in sources {
+            printer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .attach(source);
+        }
+        if !sources.is_empty() {
+            let names: Vec<&str> = sources.iter().map(|s| s.container.name.as_str()).collect();
+            let _ = print_line(&format!("Attaching to {}", names.join(", ")));
+        }
+        Arc::new(move |event| {
+            let mut printer = printer.lock().unwrap_or_else(PoisonError::into_inner);
+            let line = match event {
+                StreamEvent::Attached(source) => {
+                    printer.attach(&source);
+                    return;
+                }
+                StreamEvent::Line { container, text } => printer.line(&container, &text),
+                StreamEvent::Exited {
+                    container,
+                    exit_code,
+                } => printer.exited(&container, exit_code),
+                _ => return,
+            };
+            // A closed stdout ends nothing here; the next write fails the same way.
+            let _ = print_line(&line);
+        })
     }
-    Ok(result?)
 }
 
 fn tail_error() -> Failure {

@@ -1,12 +1,15 @@
-//! `envctl ps`: the project's containers, found by label only, as 1.29.2's table.
+//! `envctl ps`: the project's containers (the `ps` operation) as 1.29.2's table, or
+//! as JSON.
 
-use envctl_executor::{ContainerDetails, labels, project_containers};
-use envctl_planner::{ContainerState, DependencyGraph};
+use envctl_ops::PsRequest;
+use envctl_ops::types::{ContainerDetails, labels};
+use envctl_planner::ContainerState;
 
-use super::table::table;
 use crate::args::{PsArgs, PsFormat};
+use crate::failure::Failure;
 use crate::invocation::Invocation;
-use crate::report::{Failure, print_line};
+use crate::progress::{Terminal, print_line};
+use crate::table::table;
 
 pub async fn run(invocation: &Invocation, args: PsArgs) -> Result<(), Failure> {
     if args.quiet && args.services {
@@ -14,35 +17,19 @@ pub async fn run(invocation: &Invocation, args: PsArgs) -> Result<(), Failure> {
             "`--quiet` and `--services` cannot be combined",
         ));
     }
-    let project = invocation.load_project(true)?;
+    let target = invocation.target()?;
+    let events = Terminal::new();
     if args.services {
-        for name in DependencyGraph::new(&project)?.order() {
+        for name in envctl_ops::services(&target, &events)? {
             print_line(name.as_str())?;
         }
         return Ok(());
     }
-    if let Some(unknown) = args
-        .service_names
-        .iter()
-        .find(|name| !project.services.contains_key(name.as_str()))
-    {
-        return Err(Failure::usage(format!("no such service: `{unknown}`")));
-    }
-    let engine = invocation.connect().await?;
-    let containers: Vec<ContainerDetails> = project_containers(&engine, &project.name)
-        .await?
-        .into_iter()
-        .filter(|container| {
-            let service = container.labels.get(labels::SERVICE);
-            args.service_names.is_empty()
-                || service.is_some_and(|service| args.service_names.contains(service))
-        })
-        .filter(|container| {
-            let oneoff =
-                labels::is_oneoff(container.labels.get(labels::ONEOFF).map(String::as_str));
-            args.all || !oneoff || container.state.is_running()
-        })
-        .collect();
+    let request = PsRequest {
+        services: args.service_names.clone(),
+        all: args.all,
+    };
+    let containers = envctl_ops::ps(&target, &request, &events).await?;
     if args.quiet {
         for container in &containers {
             print_line(&container.id)?;

@@ -5,53 +5,38 @@
 
 use std::io::{BufRead as _, Write as _};
 
-use envctl_executor::observe;
-use envctl_planner::{Op, plan_rm, plan_rm_stop};
+use envctl_ops::{RmOutcome, RmRequest};
 
 use crate::args::RmArgs;
+use crate::failure::Failure;
 use crate::invocation::Invocation;
-use crate::report::{Failure, print_line};
+use crate::progress::{Terminal, print_line};
 
 pub async fn run(invocation: &Invocation, args: RmArgs) -> Result<(), Failure> {
-    // Locked, but the signal handlers are armed only by the steps (`execute`): a
-    // Ctrl-C at the question keeps its default action and ends envctl at once.
-    let project = invocation.load_project(true)?;
-    let _lock = super::lock_project(invocation, &project).await?;
-    let engine = invocation.connect().await?;
-    let observed = observe(&engine, &project).await?;
-    let services = super::stop::service_names(&args.services);
-    let observed = if args.stop {
-        let plan = plan_rm_stop(&project, &observed, &services, None)?;
-        super::execute(invocation, &engine, &project, &observed, &plan).await?;
-        observe(&engine, &project).await?
-    } else {
-        observed
+    let target = invocation.target()?;
+    let force = args.force;
+    let request = RmRequest {
+        services: args.services,
+        stop: args.stop,
+        volumes: args.volumes,
+        confirm: Box::new(move |names: &[String]| {
+            // A closed stdout (`| head`) removes nothing, and is no failure.
+            if print_line(&format!("Going to remove {}", names.join(", "))).is_err() {
+                return false;
+            }
+            force || confirm("Are you sure? [yN] ").unwrap_or(false)
+        }),
     };
-    let plan = plan_rm(&project, &observed, &services, args.volumes)?;
-    if plan.steps.is_empty() {
-        return print_line("No stopped containers");
+    let token = crate::interrupt::token();
+    match envctl_ops::rm(&target, request, &Terminal::new(), &token).await? {
+        RmOutcome::NothingToRemove => print_line("No stopped containers"),
+        _ => Ok(()),
     }
-    let names: Vec<&str> = plan
-        .steps
-        .iter()
-        .filter_map(|step| match &step.op {
-            Op::Remove { container, .. } => Some(container.name.as_str()),
-            _ => None,
-        })
-        .collect();
-    print_line(&format!("Going to remove {}", names.join(", ")))?;
-    if !args.force && !confirm("Are you sure? [yN] ")? {
-        return Ok(());
-    }
-    if crate::interrupt::received() {
-        return Err(Failure::interrupted());
-    }
-    super::execute(invocation, &engine, &project, &observed, &plan).await
 }
 
 /// Asks on stdout, reads one line of stdin: `y` or `yes` (any case) is yes; anything
 /// else, end of input included, is no (1.29.2 `yesno(…, default=False)`).
-fn confirm(prompt: &str) -> Result<bool, Failure> {
+fn confirm(prompt: &str) -> std::io::Result<bool> {
     let mut stdout = std::io::stdout().lock();
     write!(stdout, "{prompt}")?;
     stdout.flush()?;

@@ -6,77 +6,85 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use envctl_executor::{Event, Outcome, Progress};
-use envctl_planner::plan_start;
+use envctl_ops::types::{Event, Outcome, Progress};
+use envctl_ops::{Events, StartOutcome};
+use envctl_planner::StartPlan;
 
 use crate::args::ServicesArgs;
+use crate::failure::Failure;
 use crate::invocation::Invocation;
-use crate::report::{Failure, print_warning};
+use crate::progress::{Terminal, print_warning, terminal_events};
 
 pub async fn run(invocation: &Invocation, args: ServicesArgs) -> Result<(), Failure> {
-    let (project, engine, observed, _lock) = super::prepare_locked(invocation, false).await?;
-    let services = super::stop::service_names(&args.services);
-    let start = plan_start(&project, &observed, &services)?;
-    let width = start
-        .services
-        .iter()
-        .map(|(name, _)| name.as_str().len())
-        .max()
-        .unwrap_or(0);
-    let line = move |service: &str, status: &str| {
-        eprintln!("Starting {service:<width$} ... {status}");
+    let target = invocation.target()?;
+    let events = Starting {
+        terminal: Terminal::new(),
     };
+    let token = crate::interrupt::token();
+    match envctl_ops::start(&target, &args.services, &events, &token).await? {
+        StartOutcome::NothingToStart => {
+            eprintln!("No containers to start");
+            Err(Failure::exit(1))
+        }
+        _ => Ok(()),
+    }
+}
 
-    // Services with nothing to start are reported at once; the others when their
-    // last container has started.
-    let mut pending: HashMap<String, (usize, bool)> = HashMap::new();
-    for step in &start.plan.steps {
-        pending
-            .entry(step.service.to_string())
-            .or_insert((0, false))
-            .0 += 1;
-    }
-    for (service, count) in &start.services {
-        if !pending.contains_key(service.as_str()) {
-            line(
-                service.as_str(),
-                if *count == 0 { "failed" } else { "done" },
-            );
+/// The terminal, with a line per service.
+struct Starting {
+    terminal: Terminal,
+}
+
+impl Events for Starting {
+    terminal_events!();
+
+    fn starting(&self, start: &StartPlan) -> Progress {
+        let width = start
+            .services
+            .iter()
+            .map(|(name, _)| name.as_str().len())
+            .max()
+            .unwrap_or(0);
+        let line = move |service: &str, status: &str| {
+            eprintln!("Starting {service:<width$} ... {status}");
+        };
+        // Services with nothing to start are reported at once; the others when
+        // their last container has started.
+        let mut pending: HashMap<String, (usize, bool)> = HashMap::new();
+        for step in &start.plan.steps {
+            pending
+                .entry(step.service.to_string())
+                .or_insert((0, false))
+                .0 += 1;
         }
-    }
-    let pending = Arc::new(Mutex::new(pending));
-    let progress: Progress = Arc::new(move |event| match event {
-        Event::Step {
-            service, outcome, ..
-        } => {
-            if outcome == Outcome::Started {
-                return;
-            }
-            let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some((remaining, failed)) = pending.get_mut(&service) else {
-                return;
-            };
-            *remaining = remaining.saturating_sub(1);
-            *failed |= outcome != Outcome::Done;
-            if *remaining == 0 {
-                line(&service, if *failed { "error" } else { "done" });
+        for (service, count) in &start.services {
+            if !pending.contains_key(service.as_str()) {
+                line(
+                    service.as_str(),
+                    if *count == 0 { "failed" } else { "done" },
+                );
             }
         }
-        Event::Warning { message, .. } => print_warning(&message),
-        _ => {}
-    });
-    super::apply::execute_with(
-        invocation,
-        &engine,
-        &project,
-        &observed,
-        &start.plan,
-        progress,
-    )
-    .await?;
-    if start.nothing_to_start() {
-        eprintln!("No containers to start");
-        return Err(Failure::exit(1));
+        let pending = Arc::new(Mutex::new(pending));
+        Arc::new(move |event| match event {
+            Event::Step {
+                service, outcome, ..
+            } => {
+                if outcome == Outcome::Started {
+                    return;
+                }
+                let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
+                let Some((remaining, failed)) = pending.get_mut(&service) else {
+                    return;
+                };
+                *remaining = remaining.saturating_sub(1);
+                *failed |= outcome != Outcome::Done;
+                if *remaining == 0 {
+                    line(&service, if *failed { "error" } else { "done" });
+                }
+            }
+            Event::Warning { message, .. } => print_warning(&message),
+            _ => {}
+        })
     }
-    Ok(())
 }

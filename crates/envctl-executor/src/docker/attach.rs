@@ -7,7 +7,7 @@ use bollard::query_parameters::{
 use futures::StreamExt as _;
 use tokio::io::AsyncWrite;
 
-use super::{Engine, EngineError, create_body};
+use super::{Bollard, Engine, EngineError, create_body};
 use crate::exec::ExecInput;
 use crate::spec::ContainerSpec;
 
@@ -68,8 +68,8 @@ impl Engine {
         let code = match waits.next().await {
             Some(Ok(response)) => response.status_code,
             // The engine reports a non-zero exit as an error carrying the code.
-            Some(Err(EngineError::DockerContainerWaitError { code, .. })) => code,
-            Some(Err(error)) => return Err(error),
+            Some(Err(Bollard::DockerContainerWaitError { code, .. })) => code,
+            Some(Err(error)) => return Err(error.into()),
             None => 0,
         };
         Ok(code)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use bollard::query_parameters::{EventsOptionsBuilder, WaitContainerOptionsBuilder};
 use futures::stream::{BoxStream, StreamExt as _};
 
-use super::{Engine, EngineError};
+use super::{Bollard, Engine, EngineError};
 
 /// A change of a container that a wait cares about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Engine {
                                 .map(|status| Ok(ContainerChange::Health(status)))
                         }
                     }
-                    Err(error) => Some(Err(error)),
+                    Err(error) => Some(Err(error.into())),
                 }
             })
             .boxed()
@@ -60,8 +60,8 @@ impl Engine {
         match stream.next().await {
             Some(Ok(response)) => Ok(response.status_code),
             // A non-zero exit arrives as an error carrying the code.
-            Some(Err(EngineError::DockerContainerWaitError { code, .. })) => Ok(code),
-            Some(Err(error)) => Err(error),
+            Some(Err(Bollard::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(error)) => Err(error.into()),
             None => Ok(0),
         }
     }

@@ -50,9 +50,7 @@ impl Engine {
         while let Some(item) = stream.next().await {
             let info = item?;
             if let Some(detail) = info.error_detail {
-                return Err(EngineError::DockerStreamError {
-                    error: detail.message.unwrap_or_default(),
-                });
+                return Err(EngineError::stream(detail.message.unwrap_or_default()));
             }
             let Some(status) = info.status else { continue };
             let event = match info.id {
@@ -160,9 +158,7 @@ impl Engine {
             match item {
                 Ok(info) => {
                     if let Some(detail) = info.error_detail {
-                        failure = Some(EngineError::DockerStreamError {
-                            error: detail.message.unwrap_or_default(),
-                        });
+                        failure = Some(EngineError::stream(detail.message.unwrap_or_default()));
                         break;
                     }
                     if let Some(text) = info.stream {
@@ -177,7 +173,7 @@ impl Engine {
                     }
                 }
                 Err(error) => {
-                    failure = Some(error);
+                    failure = Some(error.into());
                     break;
                 }
             }
@@ -195,9 +191,10 @@ impl Engine {
             return Err(BuildFailure::Engine(error));
         }
         self.image_id(&request.tag).await.map_err(|_| {
-            BuildFailure::Engine(EngineError::DockerStreamError {
-                error: format!("the image `{}` is not there after its build", request.tag),
-            })
+            BuildFailure::Engine(EngineError::stream(format!(
+                "the image `{}` is not there after its build",
+                request.tag
+            )))
         })
     }
 }

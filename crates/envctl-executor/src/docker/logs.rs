@@ -32,7 +32,7 @@ impl Engine {
         self.client
             .logs(id, Some(request))
             .map(|chunk| {
-                chunk.map(|output| match output {
+                chunk.map_err(EngineError::from).map(|output| match output {
                     LogOutput::StdOut { message }
                     | LogOutput::StdErr { message }
                     | LogOutput::StdIn { message }
@@ -56,7 +56,7 @@ impl Engine {
             .filter_map(|event| async move {
                 match event {
                     Ok(message) => message.actor.and_then(|actor| actor.id).map(Ok),
-                    Err(error) => Some(Err(error)),
+                    Err(error) => Some(Err(error.into())),
                 }
             })
             .boxed()

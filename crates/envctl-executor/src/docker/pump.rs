@@ -5,7 +5,7 @@ use bollard::container::LogOutput;
 use futures::{Stream, StreamExt as _};
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
-use super::EngineError;
+use super::{Bollard, EngineError};
 use crate::exec::ExecInput;
 
 /// Copies until the container's output ends. A failed write to the container stops
@@ -19,7 +19,7 @@ pub(super) async fn pump<S, W, O, E>(
     stderr: &mut E,
 ) -> Result<(), EngineError>
 where
-    S: Stream<Item = Result<LogOutput, EngineError>> + Unpin,
+    S: Stream<Item = Result<LogOutput, Bollard>> + Unpin,
     W: AsyncWrite + Unpin,
     O: AsyncWrite + Unpin,
     E: AsyncWrite + Unpin,

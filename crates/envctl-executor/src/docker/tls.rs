@@ -35,10 +35,10 @@ pub(super) fn tcp_client(
     address: &str,
     timeout: u64,
 ) -> Result<Docker, ExecutorError> {
-    let connect_error = |source| ExecutorError::Connect {
+    let connect_error = |source: super::Bollard| ExecutorError::Connect {
         address: endpoint.quoted(),
         advice: ExecutorError::connect_advice(endpoint, None),
-        source,
+        source: source.into(),
     };
     let (scheme, tls) = match &endpoint.tls {
         None => ("http", None),

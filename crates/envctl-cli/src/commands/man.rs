@@ -1,25 +1,17 @@
-//! `envctl completions SHELL` and `envctl man`: generated from the clap
-//! definitions in `args.rs`, so they never drift from the real command line.
+//! `envctl man`: the manual page, generated from the clap definitions in
+//! `args.rs`, so that it never drifts from the real command line.
 
 use std::io::Write as _;
 
 use clap::CommandFactory as _;
 
-use crate::args::{Args, CompletionsArgs};
-use crate::report::Failure;
-
-pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
-    let mut command = Args::command();
-    let mut stdout = std::io::stdout().lock();
-    clap_complete::generate(args.shell, &mut command, "envctl", &mut stdout);
-    stdout.flush()?;
-    Ok(())
-}
+use crate::args::Args;
+use crate::failure::Failure;
 
 /// `envctl.1`: the top-level page, then a section per subcommand with its synopsis,
 /// description, options and example (`clap_mangen`'s sections, demoted to
 /// subsections).
-pub fn man() -> Result<(), Failure> {
+pub fn run() -> Result<(), Failure> {
     let command = Args::command();
     let mut page = Vec::new();
     let manual = clap_mangen::Man::new(command.clone());

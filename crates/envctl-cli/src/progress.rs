@@ -1,17 +1,18 @@
-//! Everything `envctl` shows: errors (miette), warnings, progress lines, and the
-//! exit code that goes with a failure.
+//! Everything `envctl` shows while it works: warnings, status and progress lines
+//! (in the `--progress` mode), and the terminal's side of the operations layer's
+//! [`Events`]. Failures and their exit codes are `failure.rs`'s.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::io::{self, IsTerminal as _, Write as _};
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use envctl_executor::{Action, Event, ExecutorError, Outcome, Progress, RunError};
-use envctl_parser::ParseError;
-use envctl_planner::{Op, Plan, PlanError};
+use envctl_ops::Events;
+use envctl_ops::types::{Action, Event, ImageJob, ImageReporter, JobView, Outcome, Progress};
+use envctl_planner::{Op, Plan};
 
 use crate::args::{GlobalArgs, ProgressMode};
+use crate::failure::Failure;
+use crate::image_progress::{ImageProgress, Job};
 
 /// The first of `LC_ALL`, `LC_CTYPE`, `LANG` that is set names a UTF-8 locale.
 fn locale_is_utf8() -> bool {
@@ -92,107 +93,6 @@ pub fn install(global: &GlobalArgs) {
         .with_writer(io::stderr)
         .with_ansi(color)
         .try_init();
-}
-
-/// Why `envctl` stops, with its exit code.
-pub struct Failure {
-    report: Option<miette::Report>,
-    code: u8,
-}
-
-impl fmt::Debug for Failure {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("Failure")
-            .field("code", &self.code)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Failure {
-    /// A problem with the invocation itself (exit 1).
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            report: Some(miette::miette!("{}", message.into())),
-            code: 1,
-        }
-    }
-
-    /// Exit with `code`, the message (if any) already printed.
-    pub fn exit(code: u8) -> Self {
-        Self { report: None, code }
-    }
-
-    /// Interrupted: 130 after SIGINT, 143 after SIGTERM.
-    pub fn interrupted() -> Self {
-        Self {
-            report: None,
-            code: crate::interrupt::exit_code(),
-        }
-    }
-
-    pub fn render(self) -> ExitCode {
-        if let Some(report) = self.report {
-            eprintln!("{report:?}");
-        }
-        ExitCode::from(self.code)
-    }
-}
-
-impl From<ParseError> for Failure {
-    fn from(error: ParseError) -> Self {
-        Self {
-            report: Some(error.into()),
-            code: 1,
-        }
-    }
-}
-
-impl From<PlanError> for Failure {
-    fn from(error: PlanError) -> Self {
-        Self {
-            report: Some(error.into()),
-            code: 1,
-        }
-    }
-}
-
-impl From<ExecutorError> for Failure {
-    fn from(error: ExecutorError) -> Self {
-        let code = if error.is_engine_failure() { 3 } else { 1 };
-        Self {
-            report: Some(error.into()),
-            code,
-        }
-    }
-}
-
-impl From<RunError> for Failure {
-    /// Exit 3 when the connection to the engine was lost part-way, else 1.
-    fn from(error: RunError) -> Self {
-        let code = if error.lost_connection() { 3 } else { 1 };
-        Self {
-            report: Some(error.into()),
-            code,
-        }
-    }
-}
-
-impl From<io::Error> for Failure {
-    /// A closed stdout (`envctl ps | head -1`) is not a failure.
-    fn from(error: io::Error) -> Self {
-        if error.kind() == io::ErrorKind::BrokenPipe {
-            Self {
-                report: None,
-                code: 0,
-            }
-        } else {
-            Self {
-                report: Some(miette::miette!("cannot write the output: {error}")),
-                code: 1,
-            }
-        }
-    }
 }
 
 /// Writes `text` and a newline to stdout.
@@ -384,3 +284,125 @@ fn label(op: &Op) -> (&'static str, &str) {
         Op::Remove { container, .. } => ("Removing", &container.name),
     }
 }
+
+/// The terminal's side of an operation: warnings and status lines on stderr,
+/// step progress in the `--progress` mode, a bar per pull or build, the signal
+/// handlers armed when the operation becomes cancellable, raw mode while a TTY
+/// is handed to a container.
+#[derive(Default)]
+pub struct Terminal {
+    /// `-q` of `pull` and `build`: nothing but errors.
+    quiet: bool,
+    /// `run` and `exec` with a TTY: the terminal goes raw while attached.
+    raw: bool,
+    raw_mode: Mutex<Option<crate::terminal::RawMode>>,
+}
+
+impl Terminal {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `tty`, the terminal goes raw while a container has it.
+    pub fn raw(tty: bool) -> Self {
+        Self {
+            raw: tty,
+            ..Self::default()
+        }
+    }
+
+    /// With `quiet`, pulls and builds show nothing but errors.
+    pub fn quiet(quiet: bool) -> Self {
+        Self {
+            quiet,
+            ..Self::default()
+        }
+    }
+
+    /// Leaves raw mode, if the terminal was put in it.
+    pub fn restore(&self) {
+        drop(
+            self.raw_mode
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+    }
+}
+
+impl Events for Terminal {
+    fn warning(&self, message: &str) {
+        print_warning(message);
+    }
+
+    fn status(&self, line: &str) {
+        print_status(line);
+    }
+
+    fn waiting_for_lock(&self, project: &str) {
+        print_status(&format!(
+            "waiting for another envctl working on project `{project}`"
+        ));
+    }
+
+    fn cancellable(&self) {
+        crate::interrupt::shutdown();
+    }
+
+    fn attaching(&self) {
+        if self.raw {
+            *self.raw_mode.lock().unwrap_or_else(PoisonError::into_inner) =
+                crate::terminal::RawMode::enter();
+        }
+    }
+
+    fn progress(&self, plan: &Plan) -> Progress {
+        progress(plan)
+    }
+
+    fn images(&self, _job: ImageJob, labels: &[String]) -> ImageReporter {
+        let progress = Arc::new(ImageProgress::new(self.quiet));
+        let width = labels.iter().map(String::len).max().unwrap_or(0);
+        Arc::new(move |job: Job, label: &str, image: &str| {
+            let view = progress.start(job, label, image, width);
+            let sink = Arc::clone(&view.sink);
+            JobView {
+                sink,
+                finish: Box::new(move |ok| view.finish(ok)),
+            }
+        })
+    }
+}
+
+/// Implements the [`Events`] methods a command does not render itself by handing
+/// them to its `terminal` field.
+macro_rules! terminal_events {
+    () => {
+        fn warning(&self, message: &str) {
+            self.terminal.warning(message);
+        }
+        fn status(&self, line: &str) {
+            self.terminal.status(line);
+        }
+        fn waiting_for_lock(&self, project: &str) {
+            self.terminal.waiting_for_lock(project);
+        }
+        fn cancellable(&self) {
+            self.terminal.cancellable();
+        }
+        fn attaching(&self) {
+            self.terminal.attaching();
+        }
+        fn progress(&self, plan: &envctl_planner::Plan) -> envctl_ops::types::Progress {
+            self.terminal.progress(plan)
+        }
+        fn images(
+            &self,
+            job: envctl_ops::types::ImageJob,
+            labels: &[String],
+        ) -> envctl_ops::types::ImageReporter {
+            self.terminal.images(job, labels)
+        }
+    };
+}
+pub(crate) use terminal_events;

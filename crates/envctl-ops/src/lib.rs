@@ -1,0 +1,60 @@
+//! Every envctl operation as a library call.
+//!
+//! Each operation (`up`, `down`, `ps`, `run`, …) takes a [`Target`] (the project's
+//! files, name and environment as the front end resolved them, and the engine to
+//! reach), a typed request, an [`Events`] sink and a cancellation token, and
+//! returns a typed result or an [`OpsError`]. It loads the project (parser), takes
+//! the project's lock, observes and carries the planner's decisions out
+//! (executor); it never prints, never reads the process environment, and never
+//! picks an exit code. The `envctl` command line is one front end over it (flags →
+//! request, events → terminal lines, result → exit code); a server is another.
+//! Two callers on two projects share nothing: each operation makes its own engine
+//! connection and takes its own project's lock.
+
+mod config;
+mod down;
+mod engine;
+mod error;
+mod events;
+mod exec;
+mod images;
+mod inspect;
+mod lifecycle;
+mod logs;
+mod pull;
+mod resources;
+mod session;
+mod target;
+mod up;
+
+pub use config::{ConfigOutput, ConfigQuery, config};
+pub use down::{DownOutcome, DownRequest, RemoveImages, down};
+pub use engine::{EngineReport, engine};
+pub use error::OpsError;
+pub use events::{Events, Silent};
+pub use exec::{ExecOperation, Io, RunOutcome, RunRequest, exec, run};
+pub use images::BuildFlags;
+pub use inspect::{
+    ImageRow, Images, PortRequest, PsRequest, graph, images, port, ps, services, top,
+};
+pub use lifecycle::{
+    Acted, Confirm, ContainerOperation, RmOutcome, RmRequest, StartOutcome, act, rm, start, stop,
+};
+pub use logs::logs;
+pub use pull::{BuildRequest, PullRequest, build, pull};
+pub use target::{EngineTarget, Target};
+pub use up::{UpOutcome, UpRequest, up};
+
+/// The executor's plain data types that requests, events and results carry, so
+/// that a front end names them from here and depends on no executor (and no
+/// engine client) of its own.
+pub mod types {
+    pub use envctl_executor::endpoint::{ClientCertificate, Verification};
+    pub use envctl_executor::image::{ImageEvent, ImageSink};
+    pub use envctl_executor::{
+        Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, Endpoint,
+        EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob, ImageReporter,
+        JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome, ProcessList, Progress,
+        ProjectLock, RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
+    };
+}
