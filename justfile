@@ -90,7 +90,9 @@ test-offline: fmt lint check-boundaries
 # The whole suite: images, fmt, lint, boundaries, every test including the real-engine ones, and docker-compose 1.29.2's own acceptance suite
 test: require-engine require-registry images fmt lint check-boundaries
     cargo test --workspace --locked --features {{ docker_features }}
-    {{ just_executable() }} acceptance
+    # The envctl binary the tests above built (a build without their features would
+    # compile the executor and the CLI again).
+    fixtures/compose-acceptance/run.sh
 
 # docker-compose 1.29.2's acceptance suite with envctl as `docker-compose` (fixtures/compose-acceptance/README.md)
 acceptance: require-engine images
