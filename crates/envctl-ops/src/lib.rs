@@ -55,6 +55,6 @@ pub mod types {
         Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, Endpoint,
         EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob, ImageReporter,
         JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome, ProcessList, Progress,
-        RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
+        ProjectLock, RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
     };
 }

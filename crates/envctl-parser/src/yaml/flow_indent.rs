@@ -193,7 +193,7 @@ impl Padded {
         offset - removed
     }
 
-    fn span(&self, span: Span) -> Span {
+    pub(super) fn span(&self, span: Span) -> Span {
         let start = self.original(span.offset);
         let end = self.original(span.offset + span.len);
         Span::new(span.file, start, end.saturating_sub(start))
