@@ -286,7 +286,7 @@ mod tests {
         let text = "web:\n  command: [\n  a,\n \"b\"\n  ]\n  image: x\n";
         let file = crate::model::FileId(0);
         assert!(
-            super::super::parse_document(file, text).is_err(),
+            super::super::parse_document(file, text, &mut Vec::new()).is_err(),
             "yaml-rust2 refuses it"
         );
         let node = crate::yaml::parse(file, text).expect("PyYAML reads it");
