@@ -189,3 +189,6 @@ fuzz seconds="1800":
     mkdir -p corpus/load_plan
     find ../fixtures -name '*.yml' -size -8k | while read -r f; do cp "$f" "corpus/load_plan/$(tr / _ <<<"$f")"; done
     nice -n 19 cargo +nightly fuzz run -s none load_plan -- -max_total_time={{ seconds }} -max_len=4096 -timeout=10 -print_final_stats=1
+    # Structured hostile input (deep nesting of each kind, long lines, rings), #19.
+    mkdir -p corpus/structures
+    nice -n 19 cargo +nightly fuzz run -s none structures -- -max_total_time={{ seconds }} -max_len=256 -timeout=30 -rss_limit_mb=4096 -print_final_stats=1

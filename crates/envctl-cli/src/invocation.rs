@@ -123,14 +123,15 @@ impl Invocation {
         })
     }
 
-    /// Where project locks are kept: `$XDG_RUNTIME_DIR/envctl`, else the temporary
-    /// directory's `envctl`.
+    /// Where project locks are kept: this user's `$XDG_RUNTIME_DIR/envctl`, else the
+    /// temporary directory's `envctl-<uid>` (`ProjectLock::directory`, #19).
     fn lock_directory(&self) -> PathBuf {
-        self.environment
+        let runtime_dir = self
+            .environment
             .get("XDG_RUNTIME_DIR")
             .filter(|directory| !directory.is_empty())
-            .map_or_else(std::env::temp_dir, PathBuf::from)
-            .join("envctl")
+            .map(PathBuf::from);
+        envctl_ops::types::ProjectLock::directory(runtime_dir.as_deref(), &std::env::temp_dir())
     }
 
     /// The engine to talk to and how: `-H` and the TLS flags over `DOCKER_HOST`,

@@ -89,10 +89,6 @@ mod logs;
 mod pump;
 pub use image::BuildFailure;
 
-/// Seconds a single request may take. Stop requests wait up to their own timeout
-/// on top of this.
-const REQUEST_TIMEOUT: u64 = 120;
-
 /// A container as the engine reports it, in envctl's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerDetails {
@@ -171,6 +167,13 @@ impl Engine {
                     source,
                 }
             }
+            None if connection_problem(&source) == Some(ConnectionProblem::TimedOut) => {
+                ExecutorError::Timeout {
+                    address: endpoint.quoted(),
+                    seconds: endpoint.timeout,
+                    source,
+                }
+            }
             None => ExecutorError::Connect {
                 address: endpoint.quoted(),
                 advice: ExecutorError::connect_advice(endpoint, connection_problem(&source)),
@@ -192,14 +195,14 @@ impl Engine {
                 };
                 let client = Docker::connect_with_unix(
                     &path.display().to_string(),
-                    REQUEST_TIMEOUT,
+                    endpoint.timeout,
                     &version,
                 )
                 .map_err(|error| connect_error(error.into()))?;
                 (client, pinged.is_some())
             }
             EngineAddress::Tcp(address) => {
-                (tls::tcp_client(endpoint, address, REQUEST_TIMEOUT)?, false)
+                (tls::tcp_client(endpoint, address, endpoint.timeout)?, false)
             }
         };
         let client = if negotiated {
@@ -313,7 +316,9 @@ impl Engine {
         .await
         {
             Ok(image) => Ok(image.id),
-            Err(error) if status(&error) == Some(404) => Ok(None),
+            // 400: an invalid reference, which names no image (the planner refuses it
+            // with its place in the file).
+            Err(error) if matches!(status(&error), Some(404 | 400)) => Ok(None),
             Err(source) => Err(self.request_failed(Operation::InspectImage, reference)(
                 source,
             )),
@@ -494,6 +499,7 @@ pub(crate) fn connection_problem(error: &EngineError) -> Option<ConnectionProble
     // `source()` skips the wrapped error, so look at it first.
     let mut cause: Option<&(dyn std::error::Error + 'static)> = match &error.0 {
         Bollard::SocketNotFoundError(_) => return Some(ConnectionProblem::NoSocket),
+        Bollard::RequestTimeoutError => return Some(ConnectionProblem::TimedOut),
         Bollard::IOError { err } => Some(err),
         Bollard::HyperResponseError { err } => Some(err),
         other => Some(other),

@@ -116,7 +116,13 @@ pub struct Endpoint {
     pub tls: Option<TlsSettings>,
     /// `DOCKER_MACHINE_NAME`, shown next to the address.
     pub machine: Option<String>,
+    /// Seconds a single request may take (`COMPOSE_HTTP_TIMEOUT`, default 60, as
+    /// 1.29.2); a stop waits its own timeout on top of this.
+    pub timeout: u64,
 }
+
+/// `COMPOSE_HTTP_TIMEOUT`'s default, as 1.29.2's.
+pub const DEFAULT_HTTP_TIMEOUT: u64 = 60;
 
 impl Endpoint {
     /// A plain endpoint: no TLS, no machine name.
@@ -125,6 +131,7 @@ impl Endpoint {
             address,
             tls: None,
             machine: None,
+            timeout: DEFAULT_HTTP_TIMEOUT,
         }
     }
 
@@ -269,10 +276,21 @@ pub fn resolve(
         }
         _ => None,
     };
+    let timeout = match non_empty("COMPOSE_HTTP_TIMEOUT") {
+        None => DEFAULT_HTTP_TIMEOUT,
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| ExecutorError::UnsupportedAddress {
+                address: format!("COMPOSE_HTTP_TIMEOUT={text}"),
+                reason: "the timeout must be a whole number of seconds".to_owned(),
+            })?,
+    };
     Ok(Endpoint {
         address,
         tls,
         machine,
+        timeout,
     })
 }
 
@@ -474,6 +492,7 @@ mod tests {
         assert_eq!(
             endpoint,
             Endpoint {
+                timeout: DEFAULT_HTTP_TIMEOUT,
                 address: EngineAddress::Tcp("192.168.99.100:2376".to_owned()),
                 tls: Some(TlsSettings {
                     verification: Verification::CaAndHostname,

@@ -91,6 +91,8 @@ pub enum ConnectionProblem {
     NoSocket,
     /// The socket exists, and this user may not use it.
     PermissionDenied,
+    /// The connection was taken and no answer came within `COMPOSE_HTTP_TIMEOUT`.
+    TimedOut,
 }
 
 impl fmt::Display for ConnectionProblem {
@@ -100,6 +102,9 @@ impl fmt::Display for ConnectionProblem {
             Self::Refused => "connection refused",
             Self::NoSocket => "no such socket",
             Self::PermissionDenied => "permission denied",
+            Self::TimedOut => {
+                "no answer within `COMPOSE_HTTP_TIMEOUT` (60 seconds unless set; raise it for a slow engine)"
+            }
         })
     }
 }
@@ -116,6 +121,23 @@ pub enum ExecutorError {
         /// What to try ([`ExecutorError::connect_advice`]).
         #[help]
         advice: &'static str,
+        #[source]
+        source: EngineError,
+    },
+
+    /// The engine took the connection and did not answer in time.
+    #[error(
+        "the Docker Engine at {address} did not answer within {seconds} seconds (`COMPOSE_HTTP_TIMEOUT`)"
+    )]
+    #[diagnostic(
+        code(envctl::engine_timeout),
+        help(
+            "the engine may be hung or overloaded; once `docker info` answers, run the command again, or set `COMPOSE_HTTP_TIMEOUT` higher for a slow engine"
+        )
+    )]
+    Timeout {
+        address: String,
+        seconds: u64,
         #[source]
         source: EngineError,
     },
@@ -360,6 +382,7 @@ impl ExecutorError {
         matches!(
             self,
             Self::Connect { .. }
+                | Self::Timeout { .. }
                 | Self::PermissionDenied { .. }
                 | Self::Engine { .. }
                 | Self::Tls { .. }

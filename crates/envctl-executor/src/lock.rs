@@ -25,11 +25,20 @@
 //! Only envctl takes this lock: a docker-compose running at the same time is met by
 //! the second line of defence, `run.rs` adopting a container that holds the name
 //! with the same labels.
+//!
+//! Threat model: another local user. A shared directory (`/tmp/envctl`) let them
+//! plant a symlink so that root's envctl created a file anywhere, or hold the lock
+//! so that root waited forever. So the directory is per user
+//! ([`ProjectLock::directory`]: `$XDG_RUNTIME_DIR/envctl`, else `$TMPDIR/envctl-<uid>`),
+//! made `0700` and refused unless it is a real directory, owned by this user, that
+//! nobody else may write to; the file is opened with `O_NOFOLLOW`. A lock
+//! that cannot be taken is an error that says why: a mutating command never runs
+//! unlocked.
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -54,19 +63,31 @@ impl ProjectLock {
         directory.join(format!("{project}-{digest}.lock"))
     }
 
-    /// Takes the lock of `project` on `endpoint`, under `directory` (made if
-    /// missing). When another process holds it, calls `on_wait` once and waits.
+    /// This user's lock directory: `envctl` under `runtime_dir` (`$XDG_RUNTIME_DIR`,
+    /// which is this user's) when given, else `envctl-<uid>` under `temp_dir`.
+    pub fn directory(runtime_dir: Option<&Path>, temp_dir: &Path) -> PathBuf {
+        match runtime_dir {
+            Some(runtime_dir) => runtime_dir.join("envctl"),
+            None => temp_dir.join(format!("envctl-{}", rustix::process::getuid().as_raw())),
+        }
+    }
+
+    /// Takes the lock of `project` on `endpoint`, under `directory` (made `0700` if
+    /// missing, and checked: see the module docs). When another process holds it,
+    /// calls `on_wait` once and waits.
     ///
     /// # Errors
     ///
-    /// The directory or the file cannot be made or opened, or the lock cannot be set.
+    /// The directory cannot be made, or is not safe (a symlink, another owner,
+    /// open to others: `ErrorKind::PermissionDenied` with the reason); the file cannot
+    /// be made or opened (a symlink is refused); or the lock cannot be set.
     pub async fn acquire(
         directory: &Path,
         endpoint: &Endpoint,
         project: &str,
         on_wait: impl FnOnce(),
     ) -> io::Result<Self> {
-        std::fs::create_dir_all(directory)?;
+        prepare_directory(directory)?;
         let path = Self::path(directory, endpoint, project);
         let mut on_wait = Some(on_wait);
         loop {
@@ -108,20 +129,69 @@ impl Drop for ProjectLock {
     }
 }
 
-/// Opens (or makes) the lock file.
+/// Makes `directory` (`0700`) if missing, then refuses it unless it is a directory
+/// (not a symlink to one) owned by this user that nobody else may write to.
+fn prepare_directory(directory: &Path) -> io::Result<()> {
+    if let Some(parent) = directory.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(directory) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    let metadata = std::fs::symlink_metadata(directory)?;
+    let uid = rustix::process::getuid().as_raw();
+    let unsafe_because = if metadata.file_type().is_symlink() {
+        Some("it is a symbolic link".to_owned())
+    } else if !metadata.is_dir() {
+        Some("it is not a directory".to_owned())
+    } else if metadata.uid() != uid {
+        Some(format!(
+            "it belongs to uid {}, not to this user (uid {uid})",
+            metadata.uid()
+        ))
+    } else if metadata.mode() & 0o022 != 0 {
+        Some(format!(
+            "its mode is {:04o}: others may write to it (envctl makes it 0700)",
+            metadata.mode() & 0o7777
+        ))
+    } else {
+        None
+    };
+    match unsafe_because {
+        None => Ok(()),
+        Some(reason) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the lock directory `{}` is not safe: {reason}",
+                directory.display()
+            ),
+        )),
+    }
+}
+
+/// Opens (or makes, `0600`) the lock file, never through a symbolic link.
 fn open(path: &Path) -> io::Result<File> {
-    match OpenOptions::new()
+    let no_follow = rustix::fs::OFlags::NOFOLLOW.bits();
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
+        .custom_flags(i32::try_from(no_follow).unwrap_or(i32::MAX))
         .open(path)
-    {
-        Ok(file) => Ok(file),
-        // A file another user made: `flock` needs no write access.
-        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => File::open(path),
-        Err(error) => Err(error),
-    }
+        .map_err(|error| {
+            if error.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!("`{}` is a symbolic link", path.display()),
+                )
+            } else {
+                error
+            }
+        })
 }
 
 /// True when `path` still names `file` (the same device and inode).
@@ -161,6 +231,63 @@ mod tests {
         assert_eq!(
             one.extension().and_then(|extension| extension.to_str()),
             Some("lock")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unsafe_directory_or_a_symlinked_file_is_refused_with_the_reason() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let root = tempfile::tempdir().unwrap();
+        let engine = endpoint("a:2375");
+        // Open to others.
+        let open_dir = root.path().join("open");
+        std::fs::create_dir(&open_dir).unwrap();
+        std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = ProjectLock::acquire(&open_dir, &engine, "web", || {})
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("mode is 0777"), "{error}");
+        // A symlink planted in the directory's place.
+        let target = root.path().join("elsewhere");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let error = ProjectLock::acquire(&link, &engine, "web", || {})
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        // A symlink planted in the lock file's place.
+        let good = root.path().join("good");
+        let victim = root.path().join("victim");
+        let lock_path = ProjectLock::path(&good, &engine, "web");
+        std::fs::create_dir(&good).unwrap();
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::symlink(&victim, &lock_path).unwrap();
+        let error = ProjectLock::acquire(&good, &engine, "web", || {})
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert!(!victim.exists(), "nothing was made through the link");
+        // Made by us, 0700: taken.
+        let fresh = root.path().join("fresh").join("envctl");
+        let lock = ProjectLock::acquire(&fresh, &engine, "web", || {})
+            .await
+            .unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        drop(lock);
+    }
+
+    #[test]
+    fn the_directory_is_per_user() {
+        let runtime = ProjectLock::directory(Some(Path::new("/run/user/1000")), Path::new("/tmp"));
+        assert_eq!(runtime, Path::new("/run/user/1000/envctl"));
+        let temp = ProjectLock::directory(None, Path::new("/tmp"));
+        let name = temp.file_name().and_then(|name| name.to_str()).unwrap();
+        assert!(
+            name.starts_with("envctl-") && name[7..].parse::<u32>().is_ok(),
+            "{name}"
         );
     }
 

@@ -87,6 +87,15 @@ pub async fn ensure_resources(
             .map_err(engine.request_failed(Operation::InspectVolume, &volume.name))?;
         if let Some(existing) = existing {
             if !volume.external {
+                // As Compose v2: a volume made by hand or by another tool is used,
+                // with a word; `down -v` will keep it.
+                if !is_the_projects(&existing.labels, &project.name) {
+                    report(ResourceEvent::Warning(format!(
+                        "volume `{}` already exists but was not created by this project: use `external: true` to use an existing volume (`down -v` keeps it)",
+                        volume.name
+                    )));
+                    continue;
+                }
                 accept(volume_drift(volume, &existing), report, |change| {
                     ResourceChanged::volume(project, volume, change)
                 })?;
@@ -160,6 +169,27 @@ pub async fn remove_resources(
     }
     if resources.remove_volumes {
         for volume in resources.volumes.iter().filter(|volume| !volume.external) {
+            // Only a volume carrying the project's label is removed: one that was
+            // there before (`name:` naming a volume made by hand) holds someone's data.
+            match engine.inspect_volume(&volume.name).await {
+                Ok(Some(existing)) if !is_the_projects(&existing.labels, &resources.project) => {
+                    report(ResourceEvent::Warning(format!(
+                        "volume `{}` kept: it does not carry the label `{}={}`, so this project did not create it",
+                        volume.name,
+                        labels::PROJECT,
+                        resources.project
+                    )));
+                    continue;
+                }
+                Ok(_) => {}
+                Err(source) => {
+                    errors.push(engine
+                        .request_failed(Operation::InspectVolume, &volume.name)(
+                        source
+                    ));
+                    continue;
+                }
+            }
             report(ResourceEvent::Status(format!(
                 "Removing volume {}",
                 volume.name
@@ -235,6 +265,13 @@ pub async fn join_networks(
             .map_err(failed(Operation::ConnectNetwork))?;
     }
     Ok(())
+}
+
+/// Whether a volume's labels say `project` made it.
+fn is_the_projects(volume_labels: &IndexMap<String, String>, project: &str) -> bool {
+    volume_labels
+        .get(labels::PROJECT)
+        .is_some_and(|name| name == project)
 }
 
 /// The user's labels, then the compose ones (which win).

@@ -58,6 +58,19 @@ pub async fn config(
     for warning in &project.warnings {
         events.warning(&warning.to_string());
     }
+    // 1.29.2 refuses a dependency cycle in every form of `config`, `-q` included.
+    DependencyGraph::new(&project)?;
+    // Settings the engine would refuse: 1.29.2's `config` passes them, `up` will not.
+    for service in project.services.values() {
+        for refusal in &service.refusals {
+            events.warning(&format!(
+                "`{}` is invalid: {} ({}); `up` and `run` will refuse it",
+                refusal.path,
+                refusal.reason,
+                project.location(refusal.span)
+            ));
+        }
+    }
     match query {
         ConfigQuery::Validate => Ok(ConfigOutput::Valid),
         ConfigQuery::Services => Ok(ConfigOutput::Services(

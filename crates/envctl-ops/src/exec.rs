@@ -12,8 +12,8 @@ use envctl_executor::{
 };
 use envctl_parser::ServiceName;
 use envctl_planner::{
-    ContainerState, ImageOptions, UpOptions, check_secret_files, oneoff_name, plan_run_deps,
-    project_resources,
+    ContainerState, ImageOptions, UpOptions, check_refusals, check_secret_files, oneoff_name,
+    plan_run_deps, project_resources,
 };
 use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
@@ -158,7 +158,9 @@ where
             request.service
         )));
     };
-    // A one-off whose secrets have no file fails before its dependencies start.
+    // A one-off with a setting the engine would refuse, or whose secrets have no
+    // file, fails before its dependencies start.
+    check_refusals(&project, &service)?;
     check_secret_files(&service)?;
     // As 1.29.2's `project.up` for the one-off: the images of the service and,
     // unless `no_deps`, of its dependencies are pulled or built when missing,

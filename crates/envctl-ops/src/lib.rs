@@ -58,6 +58,7 @@ pub mod types {
         Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, ContainerEvent,
         Endpoint, EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob,
         ImageReporter, JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome,
-        ProcessList, Progress, RunError, StreamEvent, StreamSink, TlsFlags, labels, parallel_limit,
+        ProcessList, Progress, ProjectLock, RunError, StreamEvent, StreamSink, TlsFlags, labels,
+        parallel_limit,
     };
 }

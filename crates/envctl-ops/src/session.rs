@@ -28,8 +28,8 @@ pub(crate) async fn connect(target: &Target) -> Result<Engine, OpsError> {
 }
 
 /// Takes the project's lock, saying so while another envctl holds it. A lock that
-/// cannot be set up (no writable directory) is a warning: working unlocked is what
-/// envctl did before it had one.
+/// cannot be taken (the directory is not safe, the file a symbolic link, …) is an
+/// error that says why: a mutating command never runs unlocked (#19).
 pub(crate) async fn lock(
     target: &Target,
     project: &Project,
@@ -42,14 +42,11 @@ pub(crate) async fn lock(
     let waiting = || events.waiting_for_lock(&project.name);
     match ProjectLock::acquire(directory, &endpoint, &project.name, waiting).await {
         Ok(lock) => Ok(Some(lock)),
-        Err(error) => {
-            events.warning(&format!(
-                "cannot lock project `{}` in `{}`, going on without: {error}",
-                project.name,
-                directory.display()
-            ));
-            Ok(None)
-        }
+        Err(error) => Err(OpsError::invalid(format!(
+            "cannot lock project `{}` in `{}`: {error}",
+            project.name,
+            directory.display()
+        ))),
     }
 }
 

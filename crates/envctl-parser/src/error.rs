@@ -8,11 +8,11 @@
 //! are plain variants of [`ParseError`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
+use crate::excerpt::Excerpt;
 use crate::model::{SourceMap, Span};
 
 /// Loading failed; the CLI renders this with the source excerpt.
@@ -24,11 +24,17 @@ pub enum ParseError {
     #[diagnostic(transparent)]
     Problem(Box<Problem>),
 
-    /// Several problems, all reported at once.
-    #[error("the compose file is invalid: {} problems", problems.len())]
+    /// Several problems, all reported at once (the first [`MAX_PROBLEMS`] of them
+    /// shown, so that a generated file with a mistake in every service does not print
+    /// megabytes).
+    #[error(
+        "the compose file is invalid: {} problems{}",
+        problems.len(),
+        if problems.len() > MAX_PROBLEMS { format!(" (the first {MAX_PROBLEMS} shown)") } else { String::new() }
+    )]
     Invalid {
         #[related]
-        problems: Vec<Problem>,
+        problems: ShownProblems,
     },
 
     #[error("cannot read `{}`", path.display())]
@@ -58,12 +64,48 @@ pub enum ParseError {
     EnvFileNotAFile { path: PathBuf },
 }
 
+/// The most problems one error shows; the headline still counts them all.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Every problem found, of which miette shows the first [`MAX_PROBLEMS`]
+/// (`ShownProblems::iter`); dereferences to all of them.
+#[derive(Debug)]
+pub struct ShownProblems(pub Vec<Problem>);
+
+impl ShownProblems {
+    /// The problems that are shown: the first [`MAX_PROBLEMS`].
+    pub fn iter(&self) -> std::iter::Take<std::slice::Iter<'_, Problem>> {
+        self.0.iter().take(MAX_PROBLEMS)
+    }
+
+    pub fn into_vec(self) -> Vec<Problem> {
+        self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a ShownProblems {
+    type Item = &'a Problem;
+    type IntoIter = std::iter::Take<std::slice::Iter<'a, Problem>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::ops::Deref for ShownProblems {
+    type Target = Vec<Problem>;
+
+    fn deref(&self) -> &Vec<Problem> {
+        &self.0
+    }
+}
+
 impl ParseError {
     /// Every problem this error holds (one for most errors, all of them for `Invalid`).
     pub fn problems(&self) -> Vec<&Problem> {
         match self {
             ParseError::Problem(problem) => vec![problem],
-            ParseError::Invalid { problems } => problems.iter().collect(),
+            ParseError::Invalid { problems } => problems.0.iter().collect(),
             _ => Vec::new(),
         }
     }
@@ -73,7 +115,9 @@ impl ParseError {
         match problems.len() {
             0 => Ok(()),
             1 => Err(ParseError::Problem(Box::new(problems.remove(0)))),
-            _ => Err(ParseError::Invalid { problems }),
+            _ => Err(ParseError::Invalid {
+                problems: ShownProblems(problems),
+            }),
         }
     }
 }
@@ -86,13 +130,15 @@ impl From<Problem> for ParseError {
 
 /// One problem at one place in one file.
 #[derive(Debug, Error, Diagnostic)]
-#[error("{kind}")]
+#[error("{}", shown_message(.kind, .redacted.as_deref()))]
 pub struct Problem {
     pub kind: ProblemKind,
+    /// The message with interpolated values hidden ([`Problem::redact`]).
+    redacted: Option<String>,
     /// Where, for callers that map it themselves (`Project::sources`).
     pub span: Span,
     #[source_code]
-    source_code: Option<NamedSource<Arc<str>>>,
+    source_code: Option<Excerpt>,
     #[label("{label}")]
     label_span: SourceSpan,
     label: String,
@@ -103,11 +149,16 @@ pub struct Problem {
 impl Problem {
     pub(crate) fn new(sources: &SourceMap, span: Span, kind: ProblemKind) -> Self {
         let label = kind.default_label().to_owned();
+        let (source_code, label_span) = match sources.excerpt(span) {
+            Some((excerpt, label_span)) => (Some(excerpt), label_span),
+            None => (None, span.to_source_span()),
+        };
         Self {
             kind,
+            redacted: None,
             span,
-            source_code: sources.named_source(span),
-            label_span: span.to_source_span(),
+            source_code,
+            label_span,
             label,
             help: None,
         }
@@ -321,6 +372,26 @@ impl ProblemKind {
     }
 }
 
+fn shown_message(kind: &ProblemKind, redacted: Option<&str>) -> String {
+    redacted.map_or_else(|| kind.to_string(), str::to_owned)
+}
+
+impl Problem {
+    /// Shows `shown` instead of `value` in the message and help (an interpolated
+    /// value, which may be a secret from `.env`).
+    pub(crate) fn redact(&mut self, value: &str, shown: &str) {
+        let message = shown_message(&self.kind, self.redacted.as_deref());
+        if message.contains(value) {
+            self.redacted = Some(message.replace(value, shown));
+        }
+        if let Some(help) = &mut self.help
+            && help.contains(value)
+        {
+            *help = help.replace(value, shown);
+        }
+    }
+}
+
 /// Something a user almost certainly did not mean, but that 1.29.2 accepts.
 #[derive(Debug, Clone, Error, Diagnostic)]
 #[error("{message}")]
@@ -328,7 +399,7 @@ impl ProblemKind {
 pub struct ParseWarning {
     pub message: String,
     #[source_code]
-    source_code: Option<NamedSource<Arc<str>>>,
+    source_code: Option<Excerpt>,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: &'static str,
@@ -345,10 +416,14 @@ impl ParseWarning {
     }
 
     pub(crate) fn at(sources: &SourceMap, span: Span, message: impl Into<String>) -> Self {
+        let (source_code, span) = match sources.excerpt(span) {
+            Some((excerpt, label_span)) => (Some(excerpt), Some(label_span)),
+            None => (None, Some(span.to_source_span())),
+        };
         Self {
             message: message.into(),
-            source_code: sources.named_source(span),
-            span: Some(span.to_source_span()),
+            source_code,
+            span,
             label: "here",
         }
     }

@@ -100,6 +100,26 @@ impl Loader {
         } else {
             let shown = PathBuf::from(self.shown(&config_path));
             match self.load_file(&config_path, &shown) {
+                Ok(file)
+                    if self.sources.get(file.id).is_some_and(|source| {
+                        !looks_like_a_compose_file(file.id, &source.text)
+                    }) =>
+                {
+                    // YAML, but no service in it is a mapping (`/etc/shadow` reads
+                    // as a mapping of odd names to nothing): its own problems would
+                    // show its lines, so it is refused in one line, at `file:`.
+                    self.problems.retain(|problem| problem.span.file != file.id);
+                    let span = base_file.as_ref().map_or(extends_span, |(_, span)| *span);
+                    self.problems.push(Problem::new(
+                        &self.sources,
+                        span,
+                        ProblemKind::ExtendsFile {
+                            file: self.shown(&config_path),
+                            reason: "not a compose file (no service in it is a mapping)".to_owned(),
+                        },
+                    ));
+                    return None;
+                }
                 Ok(file) => file,
                 Err(error) => {
                     let reason = match &error {
@@ -111,12 +131,36 @@ impl Loader {
                         crate::error::ParseError::Read { source, .. } => source.to_string(),
                         other => other.to_string(),
                     };
-                    // The file's own problems (if any) are reported as they are.
-                    let nested: Vec<Problem> = match error {
+                    // The file's own problems (if any) are reported as they are,
+                    // unless it is no compose file at all (not YAML, or YAML whose
+                    // top level is no mapping): `extends: {file: /etc/shadow}` must not
+                    // show its lines, so it is refused in one line, at `file:`.
+                    let mut nested: Vec<Problem> = match error {
                         crate::error::ParseError::Problem(problem) => vec![*problem],
-                        crate::error::ParseError::Invalid { problems } => problems,
+                        crate::error::ParseError::Invalid { problems } => problems.into_vec(),
                         _ => Vec::new(),
                     };
+                    let mut reason = reason;
+                    if let [problem] = nested.as_slice()
+                        && matches!(
+                            problem.kind,
+                            ProblemKind::Yaml { .. } | ProblemKind::TopLevelNotMapping { .. }
+                        )
+                    {
+                        let (line, column) =
+                            self.sources.get(problem.span.file).map_or((1, 1), |file| {
+                                let starts = file.line_starts();
+                                let line = starts
+                                    .partition_point(|&start| start <= problem.span.offset)
+                                    .max(1);
+                                (line, problem.span.offset - starts[line - 1] + 1)
+                            });
+                        reason = format!(
+                            "not a compose file ({} at line {line}, column {column})",
+                            problem.kind
+                        );
+                        nested.clear();
+                    }
                     if nested.is_empty() {
                         let span = base_file.as_ref().map_or(extends_span, |(_, span)| *span);
                         self.problems.push(Problem::new(
@@ -235,4 +279,17 @@ fn forbidden_in_base(base: &Mapping) -> Option<&'static str> {
         return Some("depends_on");
     }
     None
+}
+
+/// Whether `text` has the shape of a compose file: a mapping holding at least one
+/// mapping (a v1 service, or `services:`). A file that does not is refused in one
+/// line, never excerpted.
+fn looks_like_a_compose_file(file: crate::model::FileId, text: &str) -> bool {
+    crate::yaml::parse(file, text).is_ok_and(|node| {
+        node.as_mapping().is_some_and(|mapping| {
+            mapping
+                .iter()
+                .any(|entry| entry.value.as_mapping().is_some())
+        })
+    })
 }

@@ -37,6 +37,11 @@ pub struct Interpolator<'a> {
     /// value that first used each.
     pub unset: Vec<(String, Option<Span>)>,
     pub current_span: Option<Span>,
+    /// What substitution put into the values: (span of the value, text put in, what
+    /// to show instead), so that an error never shows an interpolated value (it may
+    /// come from `.env` and be a secret): the whole result is shown as written, a
+    /// variable's value as `${NAME}`.
+    pub substituted: Vec<(Span, String, String)>,
 }
 
 fn is_identifier_start(character: char) -> bool {
@@ -51,6 +56,9 @@ impl<'a> Interpolator<'a> {
     fn lookup(&mut self, name: &str) -> Option<&'a str> {
         let variables: &'a IndexMap<String, String> = self.variables;
         let value = variables.get(name).map(String::as_str);
+        if let (Some(value), Some(span)) = (value, self.current_span) {
+            self.note(span, value, name);
+        }
         if value.is_none() && !self.unset.iter().any(|(seen, _)| seen == name) {
             self.unset.push((name.to_owned(), self.current_span));
         }
@@ -120,7 +128,11 @@ impl<'a> Interpolator<'a> {
             Some(text) => colon && text.is_empty(),
         };
         if !missing {
-            return Ok(value.unwrap_or_default());
+            let value = value.unwrap_or_default();
+            if let Some(span) = self.current_span {
+                self.note(span, &value, name);
+            }
+            return Ok(value);
         }
         if operator == '-' {
             Ok(argument.to_owned())
@@ -131,6 +143,14 @@ impl<'a> Interpolator<'a> {
                 argument.to_owned()
             };
             Err(InterpolationError::MissingMandatory { message })
+        }
+    }
+
+    fn note(&mut self, span: Span, value: &str, name: &str) {
+        // One character tells nothing, and replacing it would garble the message.
+        if value.chars().count() > 1 {
+            self.substituted
+                .push((span, value.to_owned(), format!("${{{name}}}")));
         }
     }
 
@@ -146,7 +166,13 @@ impl<'a> Interpolator<'a> {
             // Without a `$` there is nothing to substitute: the text stays as it is.
             Value::String(text) if !text.contains('$') => {}
             Value::String(text) => match self.interpolate(text) {
-                Ok(result) => *text = result,
+                Ok(result) => {
+                    if result != *text && result.chars().count() > 1 {
+                        self.substituted
+                            .push((node.span, result.clone(), text.clone()));
+                    }
+                    *text = result;
+                }
                 Err(error) => on_error(node, error),
             },
             Value::Sequence(items) => {
@@ -178,6 +204,7 @@ mod tests {
             variables: &variables,
             unset: Vec::new(),
             current_span: None,
+            substituted: Vec::new(),
         };
         assert_eq!(
             interpolator.interpolate(input),

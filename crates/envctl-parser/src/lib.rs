@@ -12,7 +12,9 @@
 mod dockit;
 mod dotenv;
 mod emitter;
+mod engine_values;
 pub mod error;
+pub mod excerpt;
 mod extends;
 mod interpolate;
 pub mod load;

@@ -94,9 +94,37 @@ const OVERRIDE_FILENAMES: &[&str] = &[
     "compose.override.yaml",
 ];
 
-/// The one function through which this crate reads files.
+/// The largest file the loader reads (compose files, `.env`, `env_file`s, `extends`
+/// files): a compose file is kilobytes; `env_file: /dev/zero` must not grow forever.
+pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// The one function through which this crate reads files. Only regular files are
+/// read (a FIFO would block forever, a device never end; 1.29.2 says `… is not a
+/// file`), and at most [`MAX_FILE_SIZE`] bytes: past that it is an error
+/// (`ErrorKind::FileTooLarge`), as a non-regular file is (`ErrorKind::InvalidInput`).
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, std::io::Error> {
-    std::fs::read(path)
+    use std::io::{Error, ErrorKind, Read as _};
+    let not_a_file = || Error::new(ErrorKind::InvalidInput, "not a regular file");
+    // Checked before opening: opening a FIFO blocks until a writer comes.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
+    let file = std::fs::File::open(path)?;
+    // And again on what was opened, in case the path changed in between.
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(not_a_file());
+    }
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(metadata.len().min(MAX_FILE_SIZE)).unwrap_or(0));
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(Error::new(
+            ErrorKind::FileTooLarge,
+            format!("larger than {} MiB", MAX_FILE_SIZE / 1024 / 1024),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn read_text(path: &Path) -> Result<String, ParseError> {
@@ -180,6 +208,9 @@ pub(crate) struct LoadedFile {
 pub(crate) struct Loader {
     pub sources: SourceMap,
     pub problems: Vec<Problem>,
+    /// What interpolation put into values (`Interpolator::substituted`), hidden from
+    /// every problem's message by [`Loader::redact`].
+    pub substituted: Vec<(Span, String, String)>,
     pub warnings: Vec<ParseWarning>,
     /// Shell over `.env`: interpolation and bare `environment` keys read this.
     pub environment: IndexMap<String, String>,
@@ -225,6 +256,7 @@ impl Loader {
             display_root: PathBuf::new(),
             resolved_bases: HashMap::new(),
             warned_variables: RefCell::new(Vec::new()),
+            substituted: Vec::new(),
         }
     }
 
@@ -282,8 +314,24 @@ impl Loader {
         };
         let text: Arc<str> = Arc::from(text);
         let id = self.sources.add(shown_as.to_path_buf(), Arc::clone(&text));
-        let root = match yaml::parse(id, &text) {
-            Ok(root) => root,
+        let mut duplicates = Vec::new();
+        let root = match yaml::parse_noting_duplicates(id, &text, &mut duplicates) {
+            Ok(root) => {
+                for (key, span) in duplicates {
+                    self.warnings.push(
+                        ParseWarning::at(
+                            &self.sources,
+                            span,
+                            format!(
+                                "the key `{key}` is written twice in one mapping ({}): the last value is used",
+                                self.sources.location(span)
+                            ),
+                        )
+                        .with_label("written again here"),
+                    );
+                }
+                root
+            }
             Err(error) => {
                 return Err(Problem::new(
                     &self.sources,
@@ -524,12 +572,36 @@ impl Loader {
         }
     }
 
+    /// Hides every interpolated value from the messages of `problems` about the
+    /// values it went into: a value from `.env` may be a secret, and the problem's
+    /// place and key say enough.
+    fn redact(&mut self, problems: &mut [Problem]) {
+        if self.substituted.is_empty() {
+            return;
+        }
+        self.substituted
+            .sort_by_key(|(_, value, _)| std::cmp::Reverse(value.len()));
+        let overlaps = |outer: Span, inner: Span| {
+            outer.file == inner.file
+                && inner.offset < outer.offset + outer.len.max(1)
+                && outer.offset < inner.offset + inner.len.max(1)
+        };
+        for problem in problems {
+            for (span, value, shown) in &self.substituted {
+                if overlaps(problem.span, *span) {
+                    problem.redact(value, shown);
+                }
+            }
+        }
+    }
+
     fn interpolate_node(&mut self, service: &str, key: &str, node: &mut Node, syntax: Syntax) {
         let mut interpolator = Interpolator {
             syntax,
             variables: &self.environment,
             unset: Vec::new(),
             current_span: None,
+            substituted: Vec::new(),
         };
         let mut problems = Vec::new();
         let sources = &self.sources;
@@ -558,6 +630,10 @@ impl Loader {
             problems.push(problem);
         });
         let unset = std::mem::take(&mut interpolator.unset);
+        // Whole results first, so that `${A}:${B}` is shown as written when it can be.
+        let mut substituted = std::mem::take(&mut interpolator.substituted);
+        substituted.sort_by_key(|(_, value, _)| std::cmp::Reverse(value.len()));
+        self.substituted.extend(substituted);
         self.problems.extend(problems);
         for (name, span) in unset {
             let mut warned = self.warned_variables.borrow_mut();
@@ -779,9 +855,11 @@ pub fn load_with_sections(
 ) -> Result<(Project, serde_json::Map<String, serde_json::Value>), ParseError> {
     let mut warnings = Vec::new();
     let invocation = resolve_invocation(options, &mut warnings)?;
+    // As 1.29.2's `get_project_name`: an empty `-p ''` is no name at all.
     let project_name: String = options
         .project_name
         .clone()
+        .filter(|name| !name.is_empty())
         .or_else(|| {
             invocation
                 .environment
@@ -872,7 +950,10 @@ impl Loader {
             }
         }
         if !self.problems.is_empty() {
-            ParseError::from_problems(std::mem::take(&mut self.problems))?;
+            let mut problems = std::mem::take(&mut self.problems);
+            self.redact(&mut problems);
+            self.redact(&mut problems);
+            ParseError::from_problems(problems)?;
         }
         let v1 = main.format == FileFormat::V1;
         // Merge the -f files service by service, in first-seen order.
@@ -927,13 +1008,23 @@ impl Loader {
         let read_env_file =
             move |path: &str| -> Result<IndexMap<String, Option<String>>, ProblemKind> {
                 let path_buf = PathBuf::from(path);
-                if path_buf.is_dir() {
-                    return Err(ProblemKind::InvalidValue {
-                        path: "env_file".to_owned(),
-                        reason: format!("`{path}` is not a file"),
-                    });
-                }
                 let text = read_text(&path_buf).map_err(|error| match error {
+                    ParseError::Read { source, .. }
+                        if source.kind() == std::io::ErrorKind::InvalidInput =>
+                    {
+                        ProblemKind::InvalidValue {
+                            path: "env_file".to_owned(),
+                            reason: format!("`{path}` is not a file"),
+                        }
+                    }
+                    ParseError::Read { source, .. }
+                        if source.kind() == std::io::ErrorKind::FileTooLarge =>
+                    {
+                        ProblemKind::InvalidValue {
+                            path: "env_file".to_owned(),
+                            reason: format!("`{path}` is {source}"),
+                        }
+                    }
                     ParseError::NotUtf8 { offset, .. } => ProblemKind::InvalidValue {
                         path: "env_file".to_owned(),
                         reason: format!(
@@ -963,6 +1054,7 @@ impl Loader {
             let service = finalizer.finalize(&name, span, dict, &mut problems);
             services.insert(ServiceName::new(name), service);
         }
+        self.redact(&mut problems);
         ParseError::from_problems(problems)?;
         let mut sections = serde_json::Map::new();
         for file in &loaded {

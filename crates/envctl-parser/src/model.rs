@@ -19,6 +19,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::error::ParseWarning;
+use crate::excerpt::Excerpt;
 
 /// The name of a service, as written in the compose file.
 ///
@@ -96,6 +97,26 @@ pub struct SourceFile {
     /// The path as it is shown to users (as given, or as discovered).
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Where each line starts, made on the first excerpt (so that a thousand problems
+    /// in a large file do not each count its lines).
+    line_starts: std::sync::OnceLock<Arc<[usize]>>,
+}
+
+impl SourceFile {
+    /// The byte offset of the start of every line.
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.text
+                        .bytes()
+                        .enumerate()
+                        .filter(|&(_, byte)| byte == b'\n')
+                        .map(|(index, _)| index + 1),
+                )
+                .collect()
+        })
+    }
 }
 
 /// Every file read while loading a project, so that any [`Span`] can be rendered.
@@ -107,7 +128,11 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
-        self.files.push(SourceFile { path, text });
+        self.files.push(SourceFile {
+            path,
+            text,
+            line_starts: std::sync::OnceLock::new(),
+        });
         id
     }
 
@@ -115,13 +140,30 @@ impl SourceMap {
         self.files.get(id.0 as usize)
     }
 
-    /// The file of `span` as a miette source, named by its path.
-    pub fn named_source(&self, span: Span) -> Option<miette::NamedSource<Arc<str>>> {
+    /// `file:line:column` of `span`, for messages printed without an excerpt.
+    pub fn location(&self, span: Span) -> String {
+        self.get(span.file).map_or_else(String::new, |file| {
+            let starts = file.line_starts();
+            let line = starts.partition_point(|&start| start <= span.offset).max(1);
+            let column = file
+                .text
+                .get(starts[line - 1]..span.offset)
+                .map_or(1, |prefix| prefix.chars().count() + 1);
+            format!("{}:{line}:{column}", file.path.display())
+        })
+    }
+
+    /// The lines of `span`'s file around it, as a miette source named by the file's
+    /// path, and the span's place in them (bounded: see [`Excerpt`]).
+    pub fn excerpt(&self, span: Span) -> Option<(Excerpt, miette::SourceSpan)> {
         let file = self.get(span.file)?;
-        Some(
-            miette::NamedSource::new(file.path.display().to_string(), Arc::clone(&file.text))
-                .with_language("yaml"),
-        )
+        Some(Excerpt::new(
+            file.path.display().to_string(),
+            &file.text,
+            file.line_starts(),
+            span.offset,
+            span.len,
+        ))
     }
 }
 
@@ -160,7 +202,32 @@ pub struct Project {
     pub warnings: Vec<ParseWarning>,
 }
 
+/// A setting the engine would refuse, where it was written (see [`Service::refusals`]).
+/// The reason never holds the value (it may be interpolated from `.env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `service.key`, or `service.key[index]`.
+    pub path: String,
+    pub reason: String,
+    pub span: Span,
+}
+
 impl Project {
+    /// `file:line:column` of `span`, for messages printed without an excerpt.
+    pub fn location(&self, span: Span) -> String {
+        self.sources
+            .get(span.file)
+            .map_or_else(String::new, |file| {
+                let starts = file.line_starts();
+                let line = starts.partition_point(|&start| start <= span.offset).max(1);
+                let column = file
+                    .text
+                    .get(starts[line - 1]..span.offset)
+                    .map_or(1, |prefix| prefix.chars().count() + 1);
+                format!("{}:{line}:{column}", file.path.display())
+            })
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.get(name)
     }
@@ -264,6 +331,11 @@ pub struct Service {
     /// How many containers `up` makes without `--scale`: `scale`, or v3's
     /// `deploy.replicas` (1.29.2 `get_service_scale`); `None` is one.
     pub scale: Option<u32>,
+    /// Settings the engine would refuse (`mem_limit: 64x`, `ports: ["99999:80"]`,
+    /// `restart: sometimes`): 1.29.2's `config` passes them, so `config` warns; the
+    /// planner refuses them before anything is created (`up`, `run`, `--dry-run`).
+    #[serde(skip)]
+    pub refusals: Vec<Refusal>,
     /// `options` as 1.29.2 hands them to the container (`Project.from_config`): v3's
     /// `deploy` turned into `restart`, `mem_limit`, `cpus` and `mem_reservation`,
     /// `credential_spec` into `security_opt`, `configs` dropped. `None` when that
@@ -342,6 +414,7 @@ impl Service {
             secrets: Vec::new(),
             scale: None,
             translated_options: None,
+            refusals: Vec::new(),
             ignored_deploy_keys: Vec::new(),
             dependencies: Vec::new(),
         }

@@ -143,57 +143,7 @@ impl Finalizer<'_> {
         dict.remove("extends");
         self.check_constraints(name, name_span, &dict, problems);
 
-        // environment: env_files first, then `environment`, bare keys resolved.
-        if dict.contains_key("environment") || dict.contains_key("env_file") {
-            let mut resolved: IndexMap<String, (Json, Option<String>)> = IndexMap::new();
-            if let Some(env_files) = dict.get("env_file") {
-                for path_node in nodes(env_files) {
-                    let Some(path) = path_node.as_str() else {
-                        continue;
-                    };
-                    match (self.read_env_file)(path) {
-                        Ok(values) => {
-                            for (key, value) in values {
-                                let json = value.clone().map_or(Json::Null, Json::String);
-                                resolved.insert(key, (json, value));
-                            }
-                        }
-                        Err(kind) => problems.push(self.problem(path_node.span, kind)),
-                    }
-                }
-            }
-            let environment = parse_mapping_form("environment", dict.get("environment"));
-            for entry in environment.entries {
-                let typed = match &entry.value.value {
-                    Value::Null => None,
-                    _ => entry.value.scalar_to_string(),
-                };
-                let json = match &entry.value.value {
-                    Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Null => {
-                        node_to_json(&entry.value)
-                    }
-                    _ => Json::String(typed.clone().unwrap_or_default()),
-                };
-                resolved.insert(entry.key, (json, typed));
-            }
-            let mut json_environment = Map::new();
-            for (key, (json, typed)) in resolved {
-                let (json, typed) = if typed.is_none() {
-                    match self.environment.get(&key) {
-                        Some(value) => (Json::String(value.clone()), Some(value.clone())),
-                        None => (Json::Null, None),
-                    }
-                } else {
-                    (json, typed)
-                };
-                json_environment.insert(key.clone(), json);
-                service.environment.insert(key, typed);
-            }
-            dict.remove("env_file");
-            service
-                .options
-                .insert("environment".to_owned(), Json::Object(json_environment));
-        }
+        self.environment(&mut dict, &mut service, problems);
 
         let mut logging: Option<Logging> = None;
         for entry in &dict.entries {
@@ -276,281 +226,31 @@ impl Finalizer<'_> {
                     service.options.insert(key.to_owned(), Json::Object(json));
                 }
                 "ports" => {
-                    let mut json = Vec::new();
-                    for item in nodes(node) {
-                        match parse_port_spec(item) {
-                            Ok(ports) => {
-                                for port in ports {
-                                    let published =
-                                        port.published.as_ref().map_or(Json::Null, |published| {
-                                            published.parse::<u32>().map_or_else(
-                                                |_| Json::String(published.clone()),
-                                                Json::from,
-                                            )
-                                        });
-                                    let mode = match &item.value {
-                                        Value::Mapping(long) => {
-                                            long.get("mode").map_or(Json::Null, node_to_json)
-                                        }
-                                        _ => Json::Null,
-                                    };
-                                    // 1.29.2's `ServicePort` namedtuple, as JSON.
-                                    json.push(Json::Array(vec![
-                                        Json::from(port.target),
-                                        published,
-                                        port.protocol.clone().map_or(Json::Null, Json::String),
-                                        mode,
-                                        port.host_ip.clone().map_or(Json::Null, Json::String),
-                                    ]));
-                                    service.ports.push(Port {
-                                        target: u16::try_from(port.target).unwrap_or(u16::MAX),
-                                        published: port.published,
-                                        host_ip: port.host_ip,
-                                        protocol: port.protocol.unwrap_or_else(|| "tcp".to_owned()),
-                                    });
-                                }
-                            }
-                            Err(reason) => problems.push(self.problem(
-                                item.span,
-                                ProblemKind::InvalidValue {
-                                    path: format!("{name}.ports"),
-                                    reason,
-                                },
-                            )),
-                        }
-                    }
-                    service.options.insert(key.to_owned(), Json::Array(json));
+                    self.ports(name, key, node, &mut service, problems);
                 }
                 "expose" => {
-                    for item in nodes(node) {
-                        let text = item.scalar_to_string().unwrap_or_default();
-                        if !is_valid_expose(&text) {
-                            problems.push(self.problem(
-                                item.span,
-                                ProblemKind::InvalidValue {
-                                    path: format!("{name}.expose"),
-                                    reason: format!(
-                                        "`{text}` should be of the format `PORT[/PROTOCOL]`"
-                                    ),
-                                },
-                            ));
-                        }
-                        service.expose.push(text);
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
+                    self.expose(name, key, node, &mut service, problems);
                 }
                 "links" => {
-                    for item in nodes(node) {
-                        let text = item.scalar_to_string().unwrap_or_default();
-                        let (target, alias) = match text.split_once(':') {
-                            Some((target, alias)) => (target.to_owned(), Some(alias.to_owned())),
-                            None => (text.clone(), None),
-                        };
-                        if target == name {
-                            problems.push(self.problem(
-                                item.span,
-                                ProblemKind::SelfLink {
-                                    service: name.to_owned(),
-                                },
-                            ));
-                        } else if !self.service_names.contains(target.as_str()) {
-                            problems.push(self.problem(
-                                item.span,
-                                ProblemKind::UndefinedLink {
-                                    service: name.to_owned(),
-                                    target: target.clone(),
-                                },
-                            ));
-                        }
-                        service.dependencies.push(Dependency {
-                            target: ServiceName::new(target.clone()),
-                            kind: DependencyKind::Link,
-                            span: item.span,
-                        });
-                        service.links.push(Link {
-                            target: ServiceName::new(target),
-                            alias,
-                        });
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
+                    self.links(name, key, node, &mut service, problems);
                 }
                 "volumes_from" => {
-                    let mut json = Vec::new();
-                    for item in nodes(node) {
-                        let text = item.scalar_to_string().unwrap_or_default();
-                        match self.volumes_from(&text) {
-                            Ok(volumes_from) => {
-                                let (kind, source) = match &volumes_from.source {
-                                    VolumesFromSource::Service(service_name) => {
-                                        service.dependencies.push(Dependency {
-                                            target: service_name.clone(),
-                                            kind: DependencyKind::VolumesFrom,
-                                            span: item.span,
-                                        });
-                                        ("service", service_name.as_str().to_owned())
-                                    }
-                                    VolumesFromSource::Container(container) => {
-                                        ("container", container.clone())
-                                    }
-                                };
-                                // 1.29.2's `VolumeFromSpec(source, mode, type)`.
-                                json.push(serde_json::json!([source, volumes_from.mode, kind]));
-                                service.volumes_from.push(volumes_from);
-                            }
-                            Err(reason) => problems.push(self.problem(
-                                item.span,
-                                ProblemKind::InvalidValue {
-                                    path: format!("{name}.volumes_from"),
-                                    reason,
-                                },
-                            )),
-                        }
-                    }
-                    service.options.insert(key.to_owned(), Json::Array(json));
+                    self.volumes_from_key(name, key, node, &mut service, problems);
                 }
                 "net" | "network_mode" => {
-                    let text = node.scalar_to_string().unwrap_or_default();
-                    let mode = if key == "net" {
-                        mode_ref(&text, self.service_names)
-                    } else {
-                        match text.strip_prefix("container:") {
-                            Some(container) => ModeRef::Container(container.to_owned()),
-                            None => mode_ref(&text, self.service_names),
-                        }
-                    };
-                    let printed = match &mode {
-                        ModeRef::Service(target) => format!("service:{target}"),
-                        _ => text.clone(),
-                    };
-                    self.mode_dependency(
-                        name,
-                        key,
-                        DependencyKind::NetworkMode,
-                        &mode,
-                        node.span,
-                        &mut service,
-                        problems,
-                    );
-                    service.network_mode = Some(mode);
-                    service
-                        .options
-                        .insert("network_mode".to_owned(), Json::String(printed));
+                    self.network_mode(name, key, node, &mut service, problems);
                 }
                 "pid" | "ipc" => {
-                    if let Some(text) = node.as_str() {
-                        let mode = match text.strip_prefix("container:") {
-                            Some(container) => ModeRef::Container(container.to_owned()),
-                            None => mode_ref(text, self.service_names),
-                        };
-                        let kind = if key == "pid" {
-                            DependencyKind::Pid
-                        } else {
-                            DependencyKind::Ipc
-                        };
-                        self.mode_dependency(
-                            name,
-                            key,
-                            kind,
-                            &mode,
-                            node.span,
-                            &mut service,
-                            problems,
-                        );
-                        if key == "pid" {
-                            service.pid = Some(mode);
-                        } else {
-                            service.ipc = Some(mode);
-                        }
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
+                    self.namespace_mode(name, key, node, &mut service, problems);
                 }
                 "depends_on" => {
-                    let depends_on = parse_mapping_form("depends_on", Some(node));
-                    for dependency in &depends_on.entries {
-                        if !self.service_names.contains(dependency.key.as_str()) {
-                            problems.push(self.problem(
-                                dependency.key_span,
-                                ProblemKind::UndefinedService {
-                                    service: name.to_owned(),
-                                    key: "depends_on",
-                                    target: dependency.key.clone(),
-                                },
-                            ));
-                        }
-                        service.dependencies.push(Dependency {
-                            target: ServiceName::new(dependency.key.clone()),
-                            kind: DependencyKind::DependsOn,
-                            span: dependency.key_span,
-                        });
-                    }
-                    service.options.insert(
-                        key.to_owned(),
-                        node_to_json(&Node::new(Value::Mapping(depends_on), node.span)),
-                    );
+                    self.depends_on(name, key, node, &mut service, problems);
                 }
                 "volumes" => {
-                    let mut json = Vec::new();
-                    for item in nodes(node) {
-                        let Some(text) = item.as_str() else {
-                            json.push(node_to_json(item));
-                            continue;
-                        };
-                        match parse_volume(text) {
-                            Ok(volume) => {
-                                // 1.29.2's `VolumeSpec(external, internal, mode)`.
-                                json.push(serde_json::json!([
-                                    volume.source,
-                                    volume.target,
-                                    volume.mode.as_deref().unwrap_or("rw")
-                                ]));
-                                service.volumes.push(volume);
-                            }
-                            Err(reason) => problems.push(self.problem(
-                                item.span,
-                                ProblemKind::InvalidValue {
-                                    path: format!("{name}.volumes"),
-                                    reason,
-                                },
-                            )),
-                        }
-                    }
-                    service.options.insert(key.to_owned(), Json::Array(json));
+                    self.volumes(name, key, node, &mut service, problems);
                 }
                 "restart" => {
-                    let text = node.scalar_to_string().unwrap_or_default();
-                    if node.is_null() || text.is_empty() {
-                        // `parse_restart_spec`: no policy at all (printed as '').
-                        service.options.insert(key.to_owned(), Json::Null);
-                        continue;
-                    }
-                    let parts: Vec<&str> = text.split(':').collect();
-                    match parts.as_slice() {
-                        [policy] => {
-                            service.restart = Some(RestartPolicy {
-                                name: (*policy).to_owned(),
-                                maximum_retry_count: None,
-                            });
-                        }
-                        [policy, count] => match count.parse::<i64>() {
-                            Ok(count) => {
-                                service.restart = Some(RestartPolicy {
-                                    name: (*policy).to_owned(),
-                                    maximum_retry_count: Some(count),
-                                });
-                            }
-                            Err(_) => problems.push(self.restart_problem(name, &text, node.span)),
-                        },
-                        _ => problems.push(self.restart_problem(name, &text, node.span)),
-                    }
-                    if let Some(restart) = &service.restart {
-                        service.options.insert(
-                            key.to_owned(),
-                            serde_json::json!({
-                                "Name": restart.name,
-                                "MaximumRetryCount": restart.maximum_retry_count.unwrap_or(0),
-                            }),
-                        );
-                    }
+                    self.restart(name, key, node, &mut service, problems);
                 }
                 "log_driver" => {
                     logging
@@ -715,6 +415,7 @@ impl Finalizer<'_> {
         if !self.v1 {
             self.translate_deploy(name, &mut service, &dict, problems);
         }
+        service.refusals = crate::engine_values::check(name, &dict);
         service
     }
 
@@ -883,6 +584,407 @@ impl Finalizer<'_> {
             service.ignored_deploy_keys = ignored;
         }
         service.translated_options = Some(options);
+    }
+
+    /// the `ports` items as 1.29.2's `ServicePort`s (docker-py `split_port`).
+    fn ports(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let mut json = Vec::new();
+        for item in nodes(node) {
+            match parse_port_spec(item) {
+                Ok(ports) => {
+                    for port in ports {
+                        let published = port.published.as_ref().map_or(Json::Null, |published| {
+                            published
+                                .parse::<u32>()
+                                .map_or_else(|_| Json::String(published.clone()), Json::from)
+                        });
+                        let mode = match &item.value {
+                            Value::Mapping(long) => {
+                                long.get("mode").map_or(Json::Null, node_to_json)
+                            }
+                            _ => Json::Null,
+                        };
+                        // 1.29.2's `ServicePort` namedtuple, as JSON.
+                        json.push(Json::Array(vec![
+                            Json::from(port.target),
+                            published,
+                            port.protocol.clone().map_or(Json::Null, Json::String),
+                            mode,
+                            port.host_ip.clone().map_or(Json::Null, Json::String),
+                        ]));
+                        service.ports.push(Port {
+                            target: u16::try_from(port.target).unwrap_or(u16::MAX),
+                            published: port.published,
+                            host_ip: port.host_ip,
+                            protocol: port.protocol.unwrap_or_else(|| "tcp".to_owned()),
+                        });
+                    }
+                }
+                Err(reason) => problems.push(self.problem(
+                    item.span,
+                    ProblemKind::InvalidValue {
+                        path: format!("{name}.ports"),
+                        reason,
+                    },
+                )),
+            }
+        }
+        service.options.insert(key.to_owned(), Json::Array(json));
+    }
+
+    /// `expose`: `PORT[/PROTOCOL]` items.
+    fn expose(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        for item in nodes(node) {
+            let text = item.scalar_to_string().unwrap_or_default();
+            if !is_valid_expose(&text) {
+                problems.push(self.problem(
+                    item.span,
+                    ProblemKind::InvalidValue {
+                        path: format!("{name}.expose"),
+                        reason: format!("`{text}` should be of the format `PORT[/PROTOCOL]`"),
+                    },
+                ));
+            }
+            service.expose.push(text);
+        }
+        service.options.insert(key.to_owned(), node_to_json(node));
+    }
+
+    /// `links`: each a dependency, pointing at its item.
+    fn links(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        for item in nodes(node) {
+            let text = item.scalar_to_string().unwrap_or_default();
+            let (target, alias) = match text.split_once(':') {
+                Some((target, alias)) => (target.to_owned(), Some(alias.to_owned())),
+                None => (text.clone(), None),
+            };
+            if target == name {
+                problems.push(self.problem(
+                    item.span,
+                    ProblemKind::SelfLink {
+                        service: name.to_owned(),
+                    },
+                ));
+            } else if !self.service_names.contains(target.as_str()) {
+                problems.push(self.problem(
+                    item.span,
+                    ProblemKind::UndefinedLink {
+                        service: name.to_owned(),
+                        target: target.clone(),
+                    },
+                ));
+            }
+            service.dependencies.push(Dependency {
+                target: ServiceName::new(target.clone()),
+                kind: DependencyKind::Link,
+                span: item.span,
+            });
+            service.links.push(Link {
+                target: ServiceName::new(target),
+                alias,
+            });
+        }
+        service.options.insert(key.to_owned(), node_to_json(node));
+    }
+
+    /// `volumes_from`: a service (a dependency) or a container, with a mode.
+    fn volumes_from_key(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let mut json = Vec::new();
+        for item in nodes(node) {
+            let text = item.scalar_to_string().unwrap_or_default();
+            match self.volumes_from(&text) {
+                Ok(volumes_from) => {
+                    let (kind, source) = match &volumes_from.source {
+                        VolumesFromSource::Service(service_name) => {
+                            service.dependencies.push(Dependency {
+                                target: service_name.clone(),
+                                kind: DependencyKind::VolumesFrom,
+                                span: item.span,
+                            });
+                            ("service", service_name.as_str().to_owned())
+                        }
+                        VolumesFromSource::Container(container) => ("container", container.clone()),
+                    };
+                    // 1.29.2's `VolumeFromSpec(source, mode, type)`.
+                    json.push(serde_json::json!([source, volumes_from.mode, kind]));
+                    service.volumes_from.push(volumes_from);
+                }
+                Err(reason) => problems.push(self.problem(
+                    item.span,
+                    ProblemKind::InvalidValue {
+                        path: format!("{name}.volumes_from"),
+                        reason,
+                    },
+                )),
+            }
+        }
+        service.options.insert(key.to_owned(), Json::Array(json));
+    }
+
+    /// `net` (v1) and `network_mode`: `service:`/`container:` or a mode.
+    fn network_mode(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let text = node.scalar_to_string().unwrap_or_default();
+        let mode = if key == "net" {
+            mode_ref(&text, self.service_names)
+        } else {
+            match text.strip_prefix("container:") {
+                Some(container) => ModeRef::Container(container.to_owned()),
+                None => mode_ref(&text, self.service_names),
+            }
+        };
+        let printed = match &mode {
+            ModeRef::Service(target) => format!("service:{target}"),
+            _ => text.clone(),
+        };
+        self.mode_dependency(
+            name,
+            key,
+            DependencyKind::NetworkMode,
+            &mode,
+            node.span,
+            service,
+            problems,
+        );
+        service.network_mode = Some(mode);
+        service
+            .options
+            .insert("network_mode".to_owned(), Json::String(printed));
+    }
+
+    /// `pid` and `ipc`: `service:`/`container:` or a mode.
+    fn namespace_mode(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        if let Some(text) = node.as_str() {
+            let mode = match text.strip_prefix("container:") {
+                Some(container) => ModeRef::Container(container.to_owned()),
+                None => mode_ref(text, self.service_names),
+            };
+            let kind = if key == "pid" {
+                DependencyKind::Pid
+            } else {
+                DependencyKind::Ipc
+            };
+            self.mode_dependency(name, key, kind, &mode, node.span, service, problems);
+            if key == "pid" {
+                service.pid = Some(mode);
+            } else {
+                service.ipc = Some(mode);
+            }
+        }
+        service.options.insert(key.to_owned(), node_to_json(node));
+    }
+
+    /// `depends_on`: each a dependency, pointing at its key.
+    fn depends_on(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let depends_on = parse_mapping_form("depends_on", Some(node));
+        for dependency in &depends_on.entries {
+            if !self.service_names.contains(dependency.key.as_str()) {
+                problems.push(self.problem(
+                    dependency.key_span,
+                    ProblemKind::UndefinedService {
+                        service: name.to_owned(),
+                        key: "depends_on",
+                        target: dependency.key.clone(),
+                    },
+                ));
+            }
+            service.dependencies.push(Dependency {
+                target: ServiceName::new(dependency.key.clone()),
+                kind: DependencyKind::DependsOn,
+                span: dependency.key_span,
+            });
+        }
+        service.options.insert(
+            key.to_owned(),
+            node_to_json(&Node::new(Value::Mapping(depends_on), node.span)),
+        );
+    }
+
+    /// `volumes`: short syntax as 1.29.2's `VolumeSpec`s, long syntax kept.
+    fn volumes(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let mut json = Vec::new();
+        for item in nodes(node) {
+            let Some(text) = item.as_str() else {
+                json.push(node_to_json(item));
+                continue;
+            };
+            match parse_volume(text) {
+                Ok(volume) => {
+                    // 1.29.2's `VolumeSpec(external, internal, mode)`.
+                    json.push(serde_json::json!([
+                        volume.source,
+                        volume.target,
+                        volume.mode.as_deref().unwrap_or("rw")
+                    ]));
+                    service.volumes.push(volume);
+                }
+                Err(reason) => problems.push(self.problem(
+                    item.span,
+                    ProblemKind::InvalidValue {
+                        path: format!("{name}.volumes"),
+                        reason,
+                    },
+                )),
+            }
+        }
+        service.options.insert(key.to_owned(), Json::Array(json));
+    }
+
+    /// `restart`: `mode[:max_retry]` as the engine's restart policy.
+    fn restart(
+        &self,
+        name: &str,
+        key: &str,
+        node: &Node,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let text = node.scalar_to_string().unwrap_or_default();
+        if node.is_null() || text.is_empty() {
+            // `parse_restart_spec`: no policy at all (printed as '').
+            service.options.insert(key.to_owned(), Json::Null);
+            return;
+        }
+        let parts: Vec<&str> = text.split(':').collect();
+        match parts.as_slice() {
+            [policy] => {
+                service.restart = Some(RestartPolicy {
+                    name: (*policy).to_owned(),
+                    maximum_retry_count: None,
+                });
+            }
+            [policy, count] => match count.parse::<i64>() {
+                Ok(count) => {
+                    service.restart = Some(RestartPolicy {
+                        name: (*policy).to_owned(),
+                        maximum_retry_count: Some(count),
+                    });
+                }
+                Err(_) => problems.push(self.restart_problem(name, &text, node.span)),
+            },
+            _ => problems.push(self.restart_problem(name, &text, node.span)),
+        }
+        if let Some(restart) = &service.restart {
+            service.options.insert(
+                key.to_owned(),
+                serde_json::json!({
+                    "Name": restart.name,
+                    "MaximumRetryCount": restart.maximum_retry_count.unwrap_or(0),
+                }),
+            );
+        }
+    }
+
+    /// `env_file`s folded into `environment` (the files first, then `environment`;
+    /// a bare key takes the shell's or `.env`'s value), as 1.29.2's
+    /// `resolve_environment`; the files are removed from the dictionary.
+    fn environment(&self, dict: &mut Mapping, service: &mut Service, problems: &mut Vec<Problem>) {
+        if !(dict.contains_key("environment") || dict.contains_key("env_file")) {
+            return;
+        }
+        let mut resolved: IndexMap<String, (Json, Option<String>)> = IndexMap::new();
+        if let Some(env_files) = dict.get("env_file") {
+            for path_node in nodes(env_files) {
+                let Some(path) = path_node.as_str() else {
+                    continue;
+                };
+                match (self.read_env_file)(path) {
+                    Ok(values) => {
+                        for (key, value) in values {
+                            let json = value.clone().map_or(Json::Null, Json::String);
+                            resolved.insert(key, (json, value));
+                        }
+                    }
+                    Err(kind) => problems.push(self.problem(path_node.span, kind)),
+                }
+            }
+        }
+        let environment = parse_mapping_form("environment", dict.get("environment"));
+        for entry in environment.entries {
+            let typed = match &entry.value.value {
+                Value::Null => None,
+                _ => entry.value.scalar_to_string(),
+            };
+            let json = match &entry.value.value {
+                Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Null => {
+                    node_to_json(&entry.value)
+                }
+                _ => Json::String(typed.clone().unwrap_or_default()),
+            };
+            resolved.insert(entry.key, (json, typed));
+        }
+        let mut json_environment = Map::new();
+        for (key, (json, typed)) in resolved {
+            let (json, typed) = if typed.is_none() {
+                match self.environment.get(&key) {
+                    Some(value) => (Json::String(value.clone()), Some(value.clone())),
+                    None => (Json::Null, None),
+                }
+            } else {
+                (json, typed)
+            };
+            json_environment.insert(key.clone(), json);
+            service.environment.insert(key, typed);
+        }
+        dict.remove("env_file");
+        service
+            .options
+            .insert("environment".to_owned(), Json::Object(json_environment));
     }
 
     fn restart_problem(&self, name: &str, text: &str, span: Span) -> Problem {

@@ -34,9 +34,29 @@ pub(crate) enum Kind {
     Ulimits,
     /// v1 `build` (a path or URL); v2+ also accepts the object form.
     Build,
+    /// A list of strings or mappings (v2+ `volumes`, `secrets`, `configs`).
+    List,
+    /// A list of strings, numbers or mappings (v2+ `ports`).
+    ListOfPortsOrMappings,
+    /// A list of strings or numbers (`group_add`).
+    ListOfStringsOrNumbers,
+    /// A list of strings or a mapping (`networks`, `depends_on`).
+    ListOrObject,
+    /// A mapping of these keys (and `x-` extensions) only (`logging`, `healthcheck`).
+    ObjectOf(&'static [&'static str]),
     /// v2+ keys envctl passes through without a deeper check yet.
     Any,
 }
+
+const LOGGING_KEYS: &[&str] = &["driver", "options"];
+const HEALTHCHECK_KEYS: &[&str] = &[
+    "disable",
+    "interval",
+    "retries",
+    "test",
+    "timeout",
+    "start_period",
+];
 
 pub(crate) const V1_KEYS: &[(&str, Kind)] = &[
     ("build", Kind::String),
@@ -94,29 +114,29 @@ pub(crate) const V1_KEYS: &[(&str, Kind)] = &[
 /// `net`, `dockerfile`, `log_driver`, `log_opt`.
 pub(crate) const SPEC_ONLY_KEYS: &[(&str, Kind)] = &[
     ("blkio_config", Kind::Object),
-    ("configs", Kind::Any),
-    ("cpu_count", Kind::Any),
-    ("cpu_percent", Kind::Any),
-    ("cpu_period", Kind::Any),
-    ("cpu_rt_period", Kind::Any),
-    ("cpu_rt_runtime", Kind::Any),
-    ("cpus", Kind::Any),
+    ("configs", Kind::List),
+    ("cpu_count", Kind::NumberOrString),
+    ("cpu_percent", Kind::NumberOrString),
+    ("cpu_period", Kind::NumberOrString),
+    ("cpu_rt_period", Kind::NumberOrString),
+    ("cpu_rt_runtime", Kind::NumberOrString),
+    ("cpus", Kind::NumberOrString),
     ("credential_spec", Kind::Object),
-    ("depends_on", Kind::Any),
+    ("depends_on", Kind::ListOrObject),
     ("deploy", Kind::Any),
     ("device_cgroup_rules", Kind::ListOfStrings),
     ("dns_opt", Kind::ListOfStrings),
-    ("group_add", Kind::Any),
-    ("healthcheck", Kind::Object),
-    ("init", Kind::Any),
+    ("group_add", Kind::ListOfStringsOrNumbers),
+    ("healthcheck", Kind::ObjectOf(HEALTHCHECK_KEYS)),
+    ("init", Kind::Boolean),
     ("isolation", Kind::String),
-    ("logging", Kind::Object),
+    ("logging", Kind::ObjectOf(LOGGING_KEYS)),
     ("mem_reservation", Kind::NumberOrString),
     ("network_mode", Kind::String),
-    ("networks", Kind::Any),
+    ("networks", Kind::ListOrObject),
     ("oom_kill_disable", Kind::Boolean),
     ("oom_score_adj", Kind::Integer),
-    ("pids_limit", Kind::Any),
+    ("pids_limit", Kind::NumberOrString),
     ("platform", Kind::String),
     ("profiles", Kind::ListOfStrings),
     ("pull_policy", Kind::String),
@@ -128,8 +148,8 @@ pub(crate) const SPEC_ONLY_KEYS: &[(&str, Kind)] = &[
     ("sysctls", Kind::ListOrDict),
     ("tmpfs", Kind::StringOrList),
     ("userns_mode", Kind::String),
-    ("volumes", Kind::Any),
-    ("ports", Kind::Any),
+    ("volumes", Kind::List),
+    ("ports", Kind::ListOfPortsOrMappings),
     ("build", Kind::Build),
 ];
 
@@ -598,13 +618,63 @@ pub(crate) fn check_kind(
                 problems.push(problem);
             }
         }
-        (Kind::Any | Kind::Object, Value::Mapping(_))
+        (Kind::Any | Kind::Object | Kind::ListOrObject, Value::Mapping(_))
         | (Kind::String | Kind::StringOrList | Kind::Build | Kind::Extends, Value::String(_))
         | (Kind::StringOrNull, Value::String(_) | Value::Null)
         | (Kind::Boolean, Value::Bool(_))
         | (Kind::Integer, Value::Int(_))
         | (Kind::NumberOrString, Value::String(_) | Value::Int(_) | Value::Float(_))
         | (Kind::Any, _) => {}
+        (Kind::ObjectOf(keys), Value::Mapping(mapping)) => {
+            for entry in mapping.iter() {
+                if !keys.contains(&entry.key.as_str()) && !entry.key.starts_with("x-") {
+                    let mut problem = Problem::new(
+                        sources,
+                        entry.key_span,
+                        ProblemKind::InvalidValue {
+                            path: path.to_owned(),
+                            reason: format!("unsupported option `{}`", entry.key),
+                        },
+                    )
+                    .with_label("unknown option");
+                    if let Some(hint) = did_you_mean(&entry.key, keys) {
+                        problem = problem.with_help(format!("did you mean `{hint}`?"));
+                    }
+                    problems.push(problem);
+                }
+            }
+        }
+        (
+            Kind::List
+            | Kind::ListOfPortsOrMappings
+            | Kind::ListOfStringsOrNumbers
+            | Kind::ListOrObject,
+            Value::Sequence(items),
+        ) => {
+            for (index, item) in items.iter().enumerate() {
+                let (fits, expected) = match (kind, &item.value) {
+                    (Kind::List, Value::String(_) | Value::Mapping(_))
+                    | (
+                        Kind::ListOfPortsOrMappings,
+                        Value::String(_) | Value::Int(_) | Value::Mapping(_),
+                    )
+                    | (Kind::ListOfStringsOrNumbers, Value::String(_) | Value::Int(_))
+                    | (Kind::ListOrObject, Value::String(_)) => (true, ""),
+                    (Kind::List, _) => (false, "a string or a mapping"),
+                    (Kind::ListOfPortsOrMappings, _) => (false, "a string, number or mapping"),
+                    (Kind::ListOfStringsOrNumbers, _) => (false, "a string or number"),
+                    _ => (false, "a string"),
+                };
+                if !fits {
+                    problems.push(wrong_type(
+                        sources,
+                        &format!("{path}[{index}]"),
+                        expected,
+                        item,
+                    ));
+                }
+            }
+        }
         (
             Kind::StringOrList
             | Kind::ListOfStrings
@@ -773,11 +843,14 @@ pub(crate) fn check_kind(
                 Kind::StringOrNull => "a string or null",
                 Kind::StringOrList => "a string or a list of strings",
                 Kind::ListOfStrings => "a list of strings",
-                Kind::ListOrDict | Kind::Environment | Kind::Labels => "a list or a mapping",
+                Kind::ListOrDict | Kind::Environment | Kind::Labels | Kind::ListOrObject => {
+                    "a list or a mapping"
+                }
                 Kind::Boolean => "a boolean",
                 Kind::NumberOrString => "a number or a string",
                 Kind::Integer => "an integer",
-                Kind::Object | Kind::Ulimits | Kind::Any => "a mapping",
+                Kind::Object | Kind::Ulimits | Kind::Any | Kind::ObjectOf(_) => "a mapping",
+                Kind::List | Kind::ListOfPortsOrMappings | Kind::ListOfStringsOrNumbers => "a list",
                 Kind::ListOfPorts => "a list of strings or numbers",
             };
             problems.push(wrong_type(sources, path, expected, node));
@@ -801,5 +874,83 @@ mod tests {
         ] {
             assert_eq!(parse_duration_nanoseconds(text), expected, "for {text}");
         }
+    }
+}
+
+/// For every key of the service schema, a value of each YAML type is either refused
+/// with a location on the key's line, or kept in the service (never dropped without
+/// a word). See: #19.
+#[cfg(test)]
+mod wrong_types {
+    use super::*;
+
+    /// Keys that the finalised service holds under another name, or folds away.
+    fn kept_as(key: &str) -> &[&str] {
+        match key {
+            "net" => &["network_mode"],
+            "log_driver" | "log_opt" => &["logging"],
+            "dockerfile" => &["build"],
+            "env_file" => &["environment"],
+            _ => &[],
+        }
+    }
+
+    #[test]
+    fn a_value_of_each_wrong_type_is_refused_with_a_location_or_kept() {
+        const VALUES: &[(&str, &str)] = &[
+            ("a number", "42"),
+            ("a float", "-.inf"),
+            ("a string", "word"),
+            ("a boolean", "true"),
+            ("null", "null"),
+            ("a list", "[word]"),
+            ("a mapping", "{a: b}"),
+        ];
+        let mut failures = Vec::new();
+        for v1 in [true, false] {
+            for key in all_keys(v1) {
+                if matches!(key, "extends" | "build" | "image" | "dockerfile") {
+                    continue; // each decides whether the service loads at all
+                }
+                for (what, value) in VALUES {
+                    let text = if v1 {
+                        format!("web:\n  image: busybox\n  {key}: {value}\n")
+                    } else {
+                        format!(
+                            "version: \"2.4\"\nservices:\n  web:\n    image: busybox\n    {key}: {value}\n"
+                        )
+                    };
+                    let line = if v1 { 3 } else { 5 };
+                    match crate::parse_str("docker-compose.yml", &text) {
+                        Err(error) => {
+                            let problems = error.problems();
+                            let located = problems.iter().any(|problem| {
+                                let before = &text[..problem.span.offset.min(text.len())];
+                                before.matches('\n').count() + 1 == line
+                            });
+                            if problems.is_empty() || !located {
+                                failures.push(format!(
+                                    "v1={v1} `{key}: {value}` ({what}): refused without a location on line {line}: {error}"
+                                ));
+                            }
+                        }
+                        Ok(project) => {
+                            let service = &project.services["web"];
+                            let kept = service.options.contains_key(key)
+                                || kept_as(key)
+                                    .iter()
+                                    .any(|other| service.options.contains_key(*other))
+                                || *value == "null";
+                            if !kept {
+                                failures.push(format!(
+                                    "v1={v1} `{key}: {value}` ({what}): accepted and dropped"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

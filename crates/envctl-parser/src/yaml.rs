@@ -9,6 +9,7 @@
 //!
 //! Spans are decided here, once: every later error takes its span from a `Node`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
@@ -18,9 +19,15 @@ use crate::model::{FileId, Span};
 
 mod flow_indent;
 
-/// How many nodes (aliases expanded) one document may hold: a "billion laughs" file
-/// is refused long before it costs memory.
-const NODE_BUDGET: usize = 200_000;
+/// How many nodes aliases may add to one document when they are expanded: a "billion
+/// laughs" file is refused long before it costs memory. Nodes written out in the file
+/// do not count (a plain file of any size within [`MAX_DEPTH`] and the file size limit
+/// is fine).
+pub const ALIAS_BUDGET: usize = 200_000;
+
+/// How deeply sequences and mappings (block or flow, in any mix) may nest. Every later
+/// phase walks the tree recursively; a compose file needs a handful of levels.
+pub const MAX_DEPTH: usize = 128;
 
 /// A YAML value with the span of the text that wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,20 +235,44 @@ fn indentation_tab(text: &str, from: usize) -> Option<usize> {
 
 /// Parses one YAML document. An empty file or a file of several documents is an error.
 pub fn parse(file: FileId, text: &str) -> Result<Node, YamlError> {
-    match parse_document(file, text) {
+    parse_noting_duplicates(file, text, &mut Vec::new())
+}
+
+/// [`parse`], noting each key written twice in a mapping (its name and the span of
+/// its second writing) in `duplicates`: PyYAML keeps the last value silently,
+/// Compose v2 refuses; envctl keeps the last and warns.
+pub fn parse_noting_duplicates(
+    file: FileId,
+    text: &str,
+    duplicates: &mut Vec<(String, Span)>,
+) -> Result<Node, YamlError> {
+    match parse_document(file, text, duplicates) {
         // PyYAML takes flow collections below their key's indentation; yaml-rust2
         // does not. Read such a file again with those lines indented. See: #18
         Err(error) if error.message.contains("indentation") => match flow_indent::pad(text) {
-            Some(padded) => parse_document(file, &padded.text)
-                .map(|node| padded.restore(node))
-                .map_err(|later| padded.restore_error(later)),
+            Some(padded) => {
+                let mut found = Vec::new();
+                let result = parse_document(file, &padded.text, &mut found)
+                    .map(|node| padded.restore(node))
+                    .map_err(|later| padded.restore_error(later));
+                duplicates.extend(
+                    found
+                        .into_iter()
+                        .map(|(key, span)| (key, padded.span(span))),
+                );
+                result
+            }
             None => Err(error),
         },
         result => result,
     }
 }
 
-fn parse_document(file: FileId, text: &str) -> Result<Node, YamlError> {
+fn parse_document(
+    file: FileId,
+    text: &str,
+    duplicates: &mut Vec<(String, Span)>,
+) -> Result<Node, YamlError> {
     check_printable(file, text)?;
     let positions = Positions::new(text);
     let mut builder = Builder {
@@ -251,11 +282,26 @@ fn parse_document(file: FileId, text: &str) -> Result<Node, YamlError> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         documents: Vec::new(),
-        budget: NODE_BUDGET,
+        budget: ALIAS_BUDGET,
         error: None,
+        duplicates: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
-    if let Err(scan_error) = parser.load(&mut builder, true) {
+    // Events are pulled one by one: yaml-rust2's `load` recurses once per level of
+    // nesting and would overflow the stack on a deep file before we could refuse it.
+    let scanned = loop {
+        match parser.next_token() {
+            Err(scan_error) => break Err(scan_error),
+            Ok((Event::StreamEnd, _)) => break Ok(()),
+            Ok((event, marker)) => {
+                builder.on_event(event, marker);
+                if builder.error.is_some() {
+                    break Ok(());
+                }
+            }
+        }
+    };
+    if let Err(scan_error) = scanned {
         let mut offset = positions.offset(scan_error.marker()).min(text.len());
         // At the end of the file there is no line to show: point at the last
         // character instead (an unclosed `[` or quote is reported there).
@@ -288,6 +334,7 @@ fn parse_document(file: FileId, text: &str) -> Result<Node, YamlError> {
     if let Some(error) = builder.error {
         return Err(error);
     }
+    duplicates.append(&mut builder.duplicates);
     // yaml-rust2 lets a later anchor replace an earlier one of the same name; PyYAML
     // refuses ("found duplicate anchor"). Only files with an `&` pay for this scan.
     if text.contains('&') {
@@ -405,21 +452,44 @@ fn check_duplicate_anchors(
 }
 
 /// Converts yaml-rust2 markers (1-based line, 0-based column in characters) to byte
-/// offsets.
+/// offsets, in time independent of the line's length (a file may be one line of
+/// megabytes, with a marker for every item on it).
 struct Positions<'text> {
     text: &'text str,
     line_starts: Vec<usize>,
+    /// Per line, how many of its first bytes are ASCII (where columns are bytes).
+    ascii_prefix: Vec<usize>,
+    /// The last lookup past an ASCII prefix: (line, column, byte offset), to go on
+    /// from when the next marker is further along the same line.
+    cursor: Cell<(usize, usize, usize)>,
 }
 
 impl<'text> Positions<'text> {
     fn new(text: &'text str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.char_indices()
-                .filter(|&(_, character)| character == '\n')
-                .map(|(index, _)| index + 1),
-        );
-        Self { text, line_starts }
+        let mut ascii_prefix = Vec::new();
+        let mut prefix_done = false;
+        for (index, byte) in text.bytes().enumerate() {
+            if byte == b'\n' {
+                if !prefix_done {
+                    ascii_prefix.push(index - line_starts[line_starts.len() - 1]);
+                }
+                line_starts.push(index + 1);
+                prefix_done = false;
+            } else if !byte.is_ascii() && !prefix_done {
+                ascii_prefix.push(index - line_starts[line_starts.len() - 1]);
+                prefix_done = true;
+            }
+        }
+        if !prefix_done {
+            ascii_prefix.push(text.len() - line_starts[line_starts.len() - 1]);
+        }
+        Self {
+            text,
+            line_starts,
+            ascii_prefix,
+            cursor: Cell::new((usize::MAX, 0, 0)),
+        }
     }
 
     fn offset(&self, marker: &Marker) -> usize {
@@ -427,15 +497,38 @@ impl<'text> Positions<'text> {
         let Some(&start) = self.line_starts.get(line) else {
             return self.text.len();
         };
-        let rest = &self.text[start..];
-        // Columns count characters: on an ASCII prefix they are bytes.
         let column = marker.col();
-        if rest.as_bytes().get(..column).is_some_and(<[u8]>::is_ascii) {
+        let ascii = self.ascii_prefix.get(line).copied().unwrap_or(0);
+        if column <= ascii {
             return start + column;
         }
-        rest.char_indices()
-            .nth(marker.col())
-            .map_or(self.text.len(), |(index, _)| start + index)
+        let (cursor_line, cursor_column, cursor_offset) = self.cursor.get();
+        let (mut at_column, mut at_offset) =
+            if cursor_line == line && (ascii..=column).contains(&cursor_column) {
+                (cursor_column, cursor_offset)
+            } else {
+                (ascii, start + ascii)
+            };
+        let mut characters = self.text[at_offset..].chars();
+        while at_column < column {
+            match characters.next() {
+                Some(character) => {
+                    at_offset += character.len_utf8();
+                    at_column += 1;
+                }
+                None => return self.text.len(),
+            }
+        }
+        self.cursor.set((line, at_column, at_offset));
+        at_offset
+    }
+
+    /// The byte offset of the start of the line holding `offset`.
+    fn line_start(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(line) => self.line_starts[line],
+            Err(next) => self.line_starts[next.saturating_sub(1)],
+        }
     }
 }
 
@@ -464,6 +557,8 @@ struct Builder<'a> {
     documents: Vec<Node>,
     budget: usize,
     error: Option<YamlError>,
+    /// Keys written twice in one mapping (kept: the last value wins, as PyYAML).
+    duplicates: Vec<(String, Span)>,
 }
 
 impl MarkedEventReceiver for Builder<'_> {
@@ -489,7 +584,15 @@ impl Builder<'_> {
                 let len = scalar_len(self.text, offset, &value, style);
                 if tag.is_some() {
                     // The event starts at the value: the tag is the last `!…` before it.
-                    let line_start = self.text[..offset].rfind('\n').map_or(0, |at| at + 1);
+                    // A tag is short and just before its value: look back a little
+                    // only, so that a long line of tagged values is not quadratic.
+                    let mut line_start = self
+                        .positions
+                        .line_start(offset)
+                        .max(offset.saturating_sub(1024));
+                    while !self.text.is_char_boundary(line_start) {
+                        line_start += 1;
+                    }
                     let tag_start = self.text[line_start..offset]
                         .rfind('!')
                         .and_then(|at| {
@@ -505,7 +608,6 @@ impl Builder<'_> {
                 let resolved =
                     resolve_scalar(value, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let node = Node::new(resolved, self.span(offset, len));
-                self.spend(1, node.span)?;
                 self.finish(node, anchor);
                 Ok(())
             }
@@ -528,6 +630,7 @@ impl Builder<'_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_tag(tag.as_ref(), self.span(offset, 1))?;
+                self.check_depth(offset)?;
                 self.stack.push(Frame::Sequence {
                     anchor,
                     start: offset,
@@ -537,6 +640,7 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, tag) => {
                 check_tag(tag.as_ref(), self.span(offset, 1))?;
+                self.check_depth(offset)?;
                 self.stack.push(Frame::Mapping {
                     anchor,
                     start: offset,
@@ -558,7 +662,6 @@ impl Builder<'_> {
                         Value::Sequence(items),
                         self.span(start, end.saturating_sub(start)),
                     );
-                    self.spend(1, node.span)?;
                     self.finish(node, anchor);
                     Ok(())
                 }
@@ -575,9 +678,8 @@ impl Builder<'_> {
                         .last()
                         .map_or(start + 1, |(_, value)| value.span.offset + value.span.len);
                     let span = self.span(start, end.saturating_sub(start));
-                    let mapping = build_mapping(entries)?;
+                    let mapping = build_mapping(entries, &mut self.duplicates)?;
                     let node = Node::new(Value::Mapping(mapping), span);
-                    self.spend(1, span)?;
                     self.finish(node, anchor);
                     Ok(())
                 }
@@ -591,11 +693,38 @@ impl Builder<'_> {
         }
     }
 
+    fn check_depth(&self, offset: usize) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                message: format!("sequences and mappings nest more than {MAX_DEPTH} levels deep"),
+                span: self.span(self.collection_start(offset), 1),
+                label: "too deep",
+            });
+        }
+        Ok(())
+    }
+
+    /// Where the collection whose event is marked at `offset` starts: a block
+    /// mapping's event is marked at its first key's `:`, a block sequence's may be at
+    /// the end of its parent's line.
+    fn collection_start(&self, offset: usize) -> usize {
+        let Some(rest) = self.text.get(offset..) else {
+            return offset;
+        };
+        if rest.starts_with(':') {
+            let line_start = self.text[..offset].rfind('\n').map_or(0, |at| at + 1);
+            return self.text[line_start..offset]
+                .find(|c: char| !c.is_whitespace() && c != '-')
+                .map_or(offset, |at| line_start + at);
+        }
+        offset + rest.find(|c: char| !c.is_whitespace()).unwrap_or(0)
+    }
+
     fn spend(&mut self, nodes: usize, span: Span) -> Result<(), YamlError> {
         if nodes > self.budget {
             return Err(YamlError {
                 message: format!(
-                    "the document expands to more than {NODE_BUDGET} nodes through aliases (a YAML bomb?)"
+                    "the document expands to more than {ALIAS_BUDGET} nodes through aliases (a YAML bomb?)"
                 ),
                 span,
                 label: "expanding this alias went over the limit",
@@ -628,7 +757,10 @@ impl Builder<'_> {
 /// Builds a mapping as PyYAML's `SafeConstructor` does: `<<` merges come first (the
 /// first listed mapping winning among them), explicit keys win over merged ones, a
 /// repeated key keeps its first position and its last value.
-fn build_mapping(entries: Vec<(Node, Node)>) -> Result<Mapping, YamlError> {
+fn build_mapping(
+    entries: Vec<(Node, Node)>,
+    duplicates: &mut Vec<(String, Span)>,
+) -> Result<Mapping, YamlError> {
     let mut merged: Vec<(String, Span, Node)> = Vec::new();
     let mut explicit: Vec<(String, Span, Node)> = Vec::new();
     for (key, value) in entries {
@@ -677,42 +809,48 @@ fn build_mapping(entries: Vec<(Node, Node)>) -> Result<Mapping, YamlError> {
             explicit.push((key_text, key_span, value));
         }
     }
-    // `Mapping::insert` semantics (first position, last value).
+    // `Mapping::insert` semantics (first position, last value). A key written twice
+    // (not one a `<<` merge brought) is noted for a warning.
     let count = merged.len() + explicit.len();
     let mut entries: Vec<Entry> = Vec::with_capacity(count);
-    if count <= SMALL_MAPPING {
-        // A service's mapping: a scan is cheaper than hashing every key.
-        for (key, key_span, value) in merged.into_iter().chain(explicit) {
-            let entry = Entry {
-                key,
-                key_span,
-                value,
-            };
-            if let Some(existing) = entries.iter_mut().find(|e| e.key == entry.key) {
-                *existing = entry;
-            } else {
-                entries.push(entry);
-            }
-        }
-        return Ok(Mapping { entries });
-    }
-    // With an index, so that a top level of a thousand services is not quadratic.
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(count);
-    for (key, key_span, value) in merged.into_iter().chain(explicit) {
+    let mut written: Vec<bool> = Vec::with_capacity(count);
+    let tagged = merged
+        .into_iter()
+        .map(|entry| (entry, false))
+        .chain(explicit.into_iter().map(|entry| (entry, true)));
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for ((key, key_span, value), is_written) in tagged {
         let entry = Entry {
             key,
             key_span,
             value,
         };
-        if let Some(&position) = index.get(&entry.key) {
+        // A service's mapping: a scan is cheaper than hashing every key; with an
+        // index past that, so that a top level of a thousand services is not quadratic.
+        let position = if count <= SMALL_MAPPING {
+            entries.iter().position(|e| e.key == entry.key)
+        } else {
+            index.get(&entry.key).copied()
+        };
+        if let Some(position) = position {
+            if is_written && written[position] && duplicates.len() < MAX_DUPLICATES {
+                duplicates.push((entry.key.clone(), entry.key_span));
+            }
+            written[position] = is_written;
             entries[position] = entry;
         } else {
-            index.insert(entry.key.clone(), entries.len());
+            if count > SMALL_MAPPING {
+                index.insert(entry.key.clone(), entries.len());
+            }
             entries.push(entry);
+            written.push(is_written);
         }
     }
     Ok(Mapping { entries })
 }
+
+/// At most this many repeated keys are noted per file.
+const MAX_DUPLICATES: usize = 100;
 
 /// Up to this many entries, `build_mapping` finds repeated keys by scanning.
 const SMALL_MAPPING: usize = 16;

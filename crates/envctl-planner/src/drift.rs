@@ -11,11 +11,9 @@
 //! The executor inspects the resource and hands the engine's answer over as plain
 //! data ([`ObservedNetwork`], [`ObservedVolume`]); the decision is made here.
 
-use std::sync::Arc;
-
 use envctl_parser::{IpamPool, Project, Span};
 use indexmap::IndexMap;
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 use crate::resources::{NetworkResource, VolumeResource};
@@ -276,7 +274,7 @@ pub struct ResourceChanged {
     #[help]
     pub help: String,
     #[source_code]
-    pub source_code: Option<NamedSource<Arc<str>>>,
+    pub source_code: Option<envctl_parser::excerpt::Excerpt>,
     #[label("`{key}` is defined here")]
     pub span: Option<SourceSpan>,
 }
@@ -331,10 +329,7 @@ impl ResourceChanged {
         help: String,
         span: Option<Span>,
     ) -> Self {
-        let source_code = span.and_then(|span| project.sources.named_source(span));
-        let span = span
-            .filter(|_| source_code.is_some())
-            .map(Span::to_source_span);
+        let (source_code, span) = span.and_then(|span| project.sources.excerpt(span)).unzip();
         Self {
             kind,
             name: name.to_owned(),

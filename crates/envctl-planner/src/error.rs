@@ -1,9 +1,7 @@
 //! Why a plan cannot be made.
 
-use std::sync::Arc;
-
 use envctl_parser::{DependencyKind, Project, ServiceName, Span};
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -20,6 +18,18 @@ pub enum PlanError {
         path: Vec<ServiceName>,
         #[related]
         edges: Vec<CycleEdge>,
+    },
+
+    /// Settings the engine would refuse (`mem_limit: 64x`, `ports: ["99999:80"]`),
+    /// found before anything is created.
+    #[error("{} setting(s) the engine would refuse: {}", settings.len(), settings.iter().map(|setting| format!("`{}`", setting.path)).collect::<Vec<_>>().join(", "))]
+    #[diagnostic(
+        code(envctl::invalid_setting),
+        help("nothing was created; correct the file and run the command again")
+    )]
+    RefusedSettings {
+        #[related]
+        settings: Vec<crate::refusals::RefusedSetting>,
     },
 
     /// Services whose image is not on the engine; found before anything is created.
@@ -99,7 +109,7 @@ pub struct CycleEdge {
     pub to: ServiceName,
     pub kind: DependencyKind,
     #[source_code]
-    pub source_code: Option<NamedSource<Arc<str>>>,
+    pub source_code: Option<envctl_parser::excerpt::Excerpt>,
     #[label("`{from}` needs `{to}` here")]
     pub span: Option<SourceSpan>,
 }
@@ -112,8 +122,7 @@ impl CycleEdge {
         kind: DependencyKind,
         span: Span,
     ) -> Self {
-        let source_code = project.sources.named_source(span);
-        let span = source_code.as_ref().map(|_| span.to_source_span());
+        let (source_code, span) = project.sources.excerpt(span).unzip();
         Self {
             from,
             to,
@@ -124,11 +133,30 @@ impl CycleEdge {
     }
 }
 
+/// A cycle longer than this is shown by its first and last few services, and only
+/// its first references point into the file: a ring of 10,000 services is reported
+/// in a few lines.
+pub const MAX_CYCLE_SHOWN: usize = 10;
+
 fn render_path(path: &[ServiceName]) -> String {
-    path.iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(" -> ")
+    let quoted = |names: &[ServiceName]| {
+        names
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    };
+    if path.len() <= MAX_CYCLE_SHOWN + 1 {
+        return quoted(path);
+    }
+    let half = MAX_CYCLE_SHOWN / 2;
+    format!(
+        "{} -> … {} more … -> {} ({} services, the first {MAX_CYCLE_SHOWN} references shown)",
+        quoted(&path[..half]),
+        path.len() - 2 * half,
+        quoted(&path[path.len() - half..]),
+        path.len() - 1,
+    )
 }
 
 fn render_missing(missing: &[(ServiceName, String)]) -> String {

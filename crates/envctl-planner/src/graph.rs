@@ -283,6 +283,7 @@ impl DependencyGraph {
         let path = cycle.iter().map(|&node| self.graph[node].clone()).collect();
         let edges = cycle
             .windows(2)
+            .take(crate::error::MAX_CYCLE_SHOWN)
             .filter_map(|pair| {
                 let edge = self.graph.find_edge(pair[0], pair[1])?;
                 let (kind, span) = self.graph[edge];

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod observed;
 pub mod plan;
 pub mod profiles;
+pub mod refusals;
 pub mod render;
 pub mod resources;
 pub mod secrets;
@@ -36,6 +37,7 @@ pub use plan::{
     UpOptions, image_reference, plan_down, plan_stop, plan_up,
 };
 pub use profiles::enabled_for_profiles;
+pub use refusals::{RefusedSetting, check_refusals};
 pub use render::GraphFormat;
 pub use resources::{
     Attachment, NetworkResource, Resources, VolumeResource, network_name, project_resources,

@@ -307,6 +307,7 @@ pub fn plan_up(
         done_steps[node.index()] = steps;
         replaced[node.index()] = was_replaced;
     }
+    crate::refusals::check_plan(project, &plan)?;
     crate::secrets::check_plan(project, &plan)?;
     Ok(plan)
 }

@@ -51,6 +51,9 @@ pub struct VolumeResource {
 /// What `up` makes before any container and `down` removes after the last one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resources {
+    /// The project's name: a volume is the project's only when it carries it as
+    /// its `com.docker.compose.project` label.
+    pub project: String,
     /// In the order services first name them.
     pub networks: Vec<NetworkResource>,
     /// In file order.
@@ -124,6 +127,7 @@ pub fn project_resources(project: &Project) -> Resources {
         })
         .collect();
     Resources {
+        project: project.name.clone(),
         networks: networks.into_values().collect(),
         volumes,
         remove_volumes: false,

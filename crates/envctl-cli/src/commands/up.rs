@@ -150,6 +150,12 @@ fn up_options(args: &UpArgs) -> Result<UpOptions, Failure> {
             "`--force-recreate` and `--no-recreate` cannot be combined",
         ));
     }
+    if args.no_start && args.detach {
+        // 1.29.2: "--no-start and --detach cannot be combined."
+        return Err(Failure::usage(
+            "`--no-start` and `--detach` cannot be combined",
+        ));
+    }
     if args.renew_anon_volumes && args.no_recreate {
         return Err(Failure::usage(
             "`--renew-anon-volumes` and `--no-recreate` cannot be combined",

@@ -352,10 +352,12 @@ impl Drop for ProjectGuard {
 }
 
 /// The project's lock files (`<project>-<16 hex>.lock` under the temporary
-/// directory's `envctl/`, where `Test` runs put them). envctl removes its own when
-/// it lets go; one that exited at once (a second Ctrl-C) leaves it behind.
+/// directory's `envctl-<uid>/`, where `Test` runs put them, `XDG_RUNTIME_DIR` being
+/// unset). envctl removes its own when it lets go; one that exited at once (a second
+/// Ctrl-C) leaves it behind.
 pub fn lock_files(project: &str) -> Vec<PathBuf> {
-    let directory = std::env::temp_dir().join("envctl");
+    let directory =
+        std::env::temp_dir().join(format!("envctl-{}", rustix::process::getuid().as_raw()));
     let Ok(entries) = std::fs::read_dir(&directory) else {
         return Vec::new();
     };

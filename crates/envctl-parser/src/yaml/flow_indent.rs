@@ -193,7 +193,7 @@ impl Padded {
         offset - removed
     }
 
-    fn span(&self, span: Span) -> Span {
+    pub(super) fn span(&self, span: Span) -> Span {
         let start = self.original(span.offset);
         let end = self.original(span.offset + span.len);
         Span::new(span.file, start, end.saturating_sub(start))
@@ -286,7 +286,7 @@ mod tests {
         let text = "web:\n  command: [\n  a,\n \"b\"\n  ]\n  image: x\n";
         let file = crate::model::FileId(0);
         assert!(
-            super::super::parse_document(file, text).is_err(),
+            super::super::parse_document(file, text, &mut Vec::new()).is_err(),
             "yaml-rust2 refuses it"
         );
         let node = crate::yaml::parse(file, text).expect("PyYAML reads it");
