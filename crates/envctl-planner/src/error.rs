@@ -197,7 +197,7 @@ pub struct UndefinedNetwork {
     pub service: String,
     pub network: String,
     #[source_code]
-    pub source_code: Option<NamedSource<Arc<str>>>,
+    pub source_code: Option<envctl_parser::excerpt::Excerpt>,
     #[label("this service")]
     pub span: Option<SourceSpan>,
 }
@@ -211,8 +211,7 @@ pub fn check_networks(project: &Project) -> Result<(), PlanError> {
             .keys()
             .find(|name| name.as_str() != "default" && !project.networks.contains_key(*name))
         {
-            let source_code = project.sources.named_source(service.span);
-            let span = source_code.as_ref().map(|_| service.span.to_source_span());
+            let (source_code, span) = project.sources.excerpt(service.span).unzip();
             return Err(PlanError::UndefinedNetwork(Box::new(UndefinedNetwork {
                 service: service.name.to_string(),
                 network: network.clone(),

@@ -57,7 +57,6 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
 pub async fn create(invocation: &Invocation, args: CreateArgs) -> Result<(), Failure> {
     let up_args = UpArgs {
         no_start: true,
-        detach: true,
         force_recreate: args.force_recreate,
         no_recreate: args.no_recreate,
         build: args.build,
