@@ -79,13 +79,15 @@ pub async fn filtered_services(
         .collect())
 }
 
-/// The dependency graph of the services, rendered (`graph`).
+/// The dependency graph of the services, rendered (`graph`). Like `config`, it reads
+/// the file without making the project: a service's undefined network does not
+/// stop it.
 pub fn graph(
     target: &Target,
     format: envctl_planner::GraphFormat,
     events: &dyn Events,
 ) -> Result<String, OpsError> {
-    let project = session::load_project(target, events)?;
+    let project = session::read_project(target, events)?;
     Ok(DependencyGraph::new(&project)?.render(format, &project.name))
 }
 

@@ -14,8 +14,15 @@ use crate::target::Target;
 /// makes the project (every command but `config`), a service's network must be
 /// defined.
 pub(crate) fn load_project(target: &Target, events: &dyn Events) -> Result<Project, OpsError> {
-    let project = load(&target.load)?;
+    let project = read_project(target, events)?;
     envctl_planner::check_networks(&project)?;
+    Ok(project)
+}
+
+/// Loads the project without making it, as `config` reads it: for `graph`, which
+/// only shows the file (the undefined-network check is 1.29.2's `Project`'s).
+pub(crate) fn read_project(target: &Target, events: &dyn Events) -> Result<Project, OpsError> {
+    let project = load(&target.load)?;
     for warning in &project.warnings {
         events.warning(&warning.to_string());
     }
