@@ -30,9 +30,9 @@ fn completions_cover_every_subcommand_for_each_shell() {
 }
 
 #[test]
-fn an_unknown_shell_is_a_usage_error() {
+fn an_unknown_shell_is_a_usage_error_exit_1_as_1_29_2() {
     let output = Test::new().envctl(&["completions", "tcsh"]);
-    assert_eq!(output.code, Some(2), "{}", output.render());
+    assert_eq!(output.code, Some(1), "{}", output.render());
 }
 
 #[test]
