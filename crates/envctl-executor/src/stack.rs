@@ -131,6 +131,7 @@ pub async fn service_status(
     baseline: u64,
     stale_update: Option<&str>,
     one_shot: bool,
+    awaiting_update: bool,
 ) -> Result<StackServiceStatus, ExecutorError> {
     let services = stack_services(engine, Some(stack)).await?;
     let Some(service) = services.iter().find(|service| service.name == name) else {
@@ -160,6 +161,7 @@ pub async fn service_status(
             .collect(),
         one_shot,
         health_checked: false,
+        awaiting_update,
     })
 }
 

@@ -246,6 +246,8 @@ async fn wait(
                 before.map_or(0, |before| before.version),
                 before.and_then(|before| before.update_started.as_deref()),
                 service.one_shot,
+                matches!(&service.action, StackAction::Update { changed }
+                    if changed.iter().any(|path| path.starts_with("TaskTemplate"))),
             )
             .await?;
             let state = convergence(&status);

@@ -242,12 +242,23 @@ pub fn plan_stack(
             continue;
         };
         let mut desired = spec::service_spec(project, service, stack, &secret_names, &link_aliases);
+        let one_shot = desired["TaskTemplate"]["RestartPolicy"]["Condition"] == "none";
+        if one_shot && !spec::sets_failure_action(service) {
+            // A one-shot task that completes is a failure to the manager's
+            // updater: its update goes on (docs/swarm.md).
+            desired["UpdateConfig"]["FailureAction"] = Value::from("continue");
+        }
         let name = scoped(stack, service_name.as_str());
         let existing = observed.services.iter().find(|found| found.name == name);
         let action = match existing {
             None => StackAction::Create,
             Some(existing) => {
-                adopt_observed(&mut desired, &existing.spec, service);
+                if !one_shot {
+                    adopt_observed(&mut desired, &existing.spec, service);
+                } else {
+                    desired["TaskTemplate"]["ForceUpdate"] =
+                        existing.spec["TaskTemplate"]["ForceUpdate"].clone();
+                }
                 let mut wanted = spec::with_defaults(&desired);
                 if !existing.healthcheck_known
                     && let Some(container) = wanted["TaskTemplate"]["ContainerSpec"].as_object_mut()
@@ -271,7 +282,6 @@ pub fn plan_stack(
             .filter(|(_, condition)| **condition != DependsOnCondition::Started)
             .map(|(target, _)| scoped(stack, target.as_str()))
             .collect();
-        let one_shot = desired["TaskTemplate"]["RestartPolicy"]["Condition"] == "none";
         services.push(StackService {
             service: service_name.to_string(),
             name,
@@ -634,6 +644,9 @@ pub struct StackServiceStatus {
     pub one_shot: bool,
     /// The service has a health check: running tasks must be healthy.
     pub health_checked: bool,
+    /// This deploy changed its task template: the manager starts a rolling
+    /// update, which must be seen (its status fresh) before it can be over.
+    pub awaiting_update: bool,
 }
 
 /// Where a service stands.
@@ -680,7 +693,7 @@ pub fn convergence(status: &StackServiceStatus) -> Convergence {
     let updating = matches!(
         status.update_state.as_deref(),
         Some("updating" | "rollback_started")
-    );
+    ) || (status.awaiting_update && status.update_state.is_none());
     let active: Vec<&StackTaskState> = status
         .tasks
         .iter()

@@ -167,10 +167,12 @@ pub(crate) fn service_spec(
     });
     container.insert("Secrets".into(), Value::Array(secrets));
     container.insert("Isolation".into(), json!("default"));
+    // As docker's: an empty `Privileges` is sent (the engine shows its fields).
+    container.insert("Privileges".into(), json!({}));
 
     let mut task = Map::new();
     task.insert("ContainerSpec".into(), Value::Object(container));
-    task.insert("Resources".into(), resources(service, &deploy));
+    task.insert("Resources".into(), pruned(resources(service, &deploy)));
     task.insert("RestartPolicy".into(), restart_policy(service, &deploy));
     task.insert("Placement".into(), placement(&deploy));
     task.insert(
@@ -383,6 +385,20 @@ fn resources(service: &Service, deploy: &Map<String, Value>) -> Value {
         },
         "Reservations": {"MemoryBytes": service.mem_reservation},
     })
+}
+
+/// `Limits` and `Reservations` only when they hold something, as docker sends
+/// them.
+fn pruned(resources: Value) -> Value {
+    let mut kept = Map::new();
+    if let Value::Object(resources) = resources {
+        for (key, value) in resources {
+            if !is_empty(&normalized(&value)) {
+                kept.insert(key, normalized(&value));
+            }
+        }
+    }
+    Value::Object(kept)
 }
 
 /// `deploy.restart_policy`, or `restart:` translated as docker's
