@@ -253,11 +253,11 @@ pub fn plan_stack(
         let action = match existing {
             None => StackAction::Create,
             Some(existing) => {
-                if !one_shot {
-                    adopt_observed(&mut desired, &existing.spec, service);
-                } else {
+                if one_shot {
                     desired["TaskTemplate"]["ForceUpdate"] =
                         existing.spec["TaskTemplate"]["ForceUpdate"].clone();
+                } else {
+                    adopt_observed(&mut desired, &existing.spec, service);
                 }
                 let mut wanted = spec::with_defaults(&desired);
                 if !existing.healthcheck_known
@@ -610,10 +610,13 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
 /// The sha256 (hex) of a secret's content, for [`SECRET_DIGEST_LABEL`].
 pub fn content_digest(data: &[u8]) -> String {
     use sha2::Digest as _;
+    use std::fmt::Write as _;
     sha2::Sha256::digest(data)
         .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 fn is_under(source: &str, directory: &std::path::Path) -> bool {

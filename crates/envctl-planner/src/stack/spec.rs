@@ -339,7 +339,7 @@ fn bytes(value: Option<&Value>) -> Option<i64> {
                 'g' => (&text[..text.len() - 1], 1 << 30),
                 _ => (text, 1),
             };
-            #[allow(clippy::cast_possible_truncation)]
+            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
             digits
                 .trim()
                 .parse::<f64>()
