@@ -751,6 +751,91 @@ pub fn service_names(project: &Project, stack: &str) -> Vec<(ServiceName, String
 mod tests {
     use super::*;
 
+    fn project(text: &str) -> Project {
+        envctl_parser::parse_str("docker-compose.yml", text).expect("loads")
+    }
+
+    fn options(stack: &str) -> StackOptions {
+        StackOptions {
+            stack: stack.into(),
+            ..StackOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_new_stack_is_created_in_dependency_order() {
+        let project = project(
+            "web:\n  image: busybox\n  links: [\"db:database\"]\n  mem_limit: 64m\ndb:\n  image: busybox\n  restart: \"no\"\n",
+        );
+        let plan =
+            plan_stack(&project, &StackObserved::default(), &options("shop")).expect("plans");
+        assert_eq!(
+            plan.to_string(),
+            "network shop_default: create\nservice shop_db: create\nservice shop_web: create\n"
+        );
+        let db = &plan.services[0];
+        assert!(db.one_shot, "`restart: no` is a one-shot service");
+        assert_eq!(
+            db.spec["TaskTemplate"]["Networks"],
+            serde_json::json!([{"Aliases": ["database", "db"], "Target": "shop_default"}])
+        );
+        assert_eq!(
+            plan.services[1].spec["TaskTemplate"]["Resources"],
+            serde_json::json!({"Limits": {"MemoryBytes": 67_108_864}})
+        );
+    }
+
+    #[test]
+    fn an_unchanged_service_is_kept_and_a_changed_one_names_its_keys() {
+        let text = "version: \"3.8\"\nservices:\n  web:\n    image: busybox\n    environment: {A: \"1\"}\n";
+        let first =
+            plan_stack(&project(text), &StackObserved::default(), &options("s")).expect("plans");
+        let observed = StackObserved {
+            services: vec![ObservedStackService {
+                name: "s_web".into(),
+                id: "id".into(),
+                version: 7,
+                update_started: None,
+                healthcheck_known: true,
+                spec: first.services[0].spec.clone(),
+            }],
+            networks: vec![ObservedStackObject {
+                name: "s_default".into(),
+                id: "n".into(),
+                labels: BTreeMap::new(),
+            }],
+            ..StackObserved::default()
+        };
+        let again = plan_stack(&project(text), &observed, &options("s")).expect("plans");
+        assert!(again.is_noop(), "{again}");
+        let changed =
+            plan_stack(&project(&text.replace('1', "2")), &observed, &options("s")).expect("plans");
+        assert_eq!(
+            changed.services[0].action,
+            StackAction::Update {
+                changed: vec!["TaskTemplate.ContainerSpec.Env".into()]
+            }
+        );
+        assert_eq!(changed.services[0].version, Some(7));
+    }
+
+    #[test]
+    fn every_refusal_is_reported_at_once() {
+        let project = project(
+            "a:\n  image: busybox\n  privileged: true\n  ports: [\"127.0.0.1:80:80\"]\nb:\n  build: .\n",
+        );
+        let Err(PlanError::StackRefused { settings }) =
+            plan_stack(&project, &StackObserved::default(), &options("s"))
+        else {
+            panic!("refused");
+        };
+        let paths: Vec<&str> = settings
+            .iter()
+            .map(|setting| setting.path.as_str())
+            .collect();
+        assert_eq!(paths, ["a.privileged", "a.ports", "b.build"]);
+    }
+
     fn task(desired: &str, state: &str) -> StackTaskState {
         StackTaskState {
             desired: desired.into(),
