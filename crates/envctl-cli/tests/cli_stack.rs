@@ -442,3 +442,36 @@ fn v1_links_become_aliases_on_the_stack_network() {
     );
     assert_eq!(spec["TaskTemplate"]["RestartPolicy"]["MaxAttempts"], 3);
 }
+
+#[test]
+fn a_service_healthy_dependency_converges_before_its_dependent_is_created() {
+    let stack = stack_name("swarm-healthy");
+    let _guard = StackGuard(stack.clone());
+    let test = Test::new().file(
+        "docker-compose.yml",
+        "version: \"2.4\"\nservices:\n  db:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3; touch /tmp/ready; while :; do sleep 1; done\"]\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/ready\"]\n      interval: 1s\n  web:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    depends_on:\n      db:\n        condition: service_healthy\n",
+    );
+    let dry = envctl(&test, &["stack", "deploy", "--dry-run", &stack]);
+    assert!(
+        dry.stdout.contains(&format!(
+            "service {stack}_web: create, after {stack}_db is healthy"
+        )),
+        "{}",
+        dry.render()
+    );
+    let output = envctl(&test, &["stack", "deploy", "--timeout", "60", &stack]);
+    assert_success(&output, "deploy");
+    let converged = output
+        .stderr
+        .find(&format!("service {stack}_db: converged"))
+        .expect("db converged");
+    let created = output
+        .stderr
+        .find(&format!("Creating service {stack}_web"))
+        .expect("web created");
+    assert!(
+        converged < created,
+        "db healthy before web is made: {}",
+        output.render()
+    );
+}
