@@ -140,6 +140,8 @@ demo: images
 bench: require-engine images
     cargo build --release --locked -p envctl-cli -p envctl-bench
     target/release/envctl-bench --trace --tls
+    # envctl stack deploy against docker stack deploy --detach=false (target/bench/swarm.md)
+    target/release/envctl-bench --swarm
     cargo bench --locked -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3
     cargo bench --locked -p envctl-planner --bench plan -- --warm-up-time 1 --measurement-time 3
     @echo "report: target/bench/report.md"

@@ -475,3 +475,111 @@ fn a_service_healthy_dependency_converges_before_its_dependent_is_created() {
         output.render()
     );
 }
+
+/// The seed platform (fixtures/demo: v1, `extends`, `.env`, `links`, a data-only
+/// container used through `volumes_from`) deployed as it is: the data-only
+/// service becomes a named volume, `db` is pinned to the manager, and the front
+/// page answers through the cluster's ingress.
+#[test]
+fn the_seed_v1_platform_deploys_as_it_is() {
+    let stack = stack_name("swarm-seed");
+    let _guard = StackGuard(stack.clone());
+    let demo = support::repo_root().join("fixtures/demo");
+    let read = |name: &str| std::fs::read_to_string(demo.join(name)).expect("the demo's file");
+    let test = Test::new()
+        .file("docker-compose.yml", &read("docker-compose.yml"))
+        .file("common.yml", &read("common.yml"))
+        .file(
+            ".env",
+            &read(".env").replace("FRONT_PORT=18080", "FRONT_PORT=18090"),
+        );
+    let dry = envctl(&test, &["stack", "deploy", "--dry-run", &stack]);
+    assert_success(&dry, "dry-run of the demo");
+    assert!(
+        dry.stdout.contains(&format!(
+            "data-only service dbdata: not deployed; its volumes: {stack}_dbdata_0 at /var/lib/demo-db"
+        )),
+        "{}",
+        dry.render()
+    );
+    let output = envctl(&test, &["stack", "deploy", "--timeout", "120", &stack]);
+    assert_success(&output, "deploy of the demo");
+    let db = format!("{stack}_db");
+    let spec = docker_lines(&["service", "inspect", "--format", "{{json .Spec}}", &db]).join("");
+    let spec: serde_json::Value = serde_json::from_str(&spec).expect("a JSON spec");
+    let manager_id = docker_lines(&["info", "--format", "{{.Swarm.NodeID}}"]).join("");
+    assert_eq!(
+        spec["TaskTemplate"]["Placement"]["Constraints"],
+        serde_json::json!([format!("node.id=={manager_id}")])
+    );
+    assert_eq!(
+        spec["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Source"],
+        format!("{stack}_dbdata_0")
+    );
+    let web1 = format!("{stack}_web1");
+    let web1 = docker_lines(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.TaskTemplate.Resources}}",
+        &web1,
+    ])
+    .join("");
+    assert!(
+        web1.contains("67108864"),
+        "mem_limit from common.yml: {web1}"
+    );
+    // From front's container, on whichever node it runs: the link names resolve
+    // on the stack's network, and web1 answers across the overlay. (Through its
+    // task address: this machine's kernel has no IPVS, which the ingress routing
+    // mesh and service VIPs need; docs/swarm.md, "The test cluster".)
+    let front = format!("{stack}_front");
+    let task = docker_lines(&[
+        "service",
+        "ps",
+        &front,
+        "-q",
+        "--filter",
+        "desired-state=running",
+    ]);
+    let task = task.first().expect("a running front task");
+    let placed = docker_lines(&[
+        "inspect",
+        "--format",
+        "{{.NodeID}} {{.Status.ContainerStatus.ContainerID}}",
+        task,
+    ])
+    .join("");
+    let (node, container) = placed.split_once(' ').expect("node and container");
+    let host = if node == manager_id {
+        manager().to_owned()
+    } else {
+        manager().replace("node0", "node1")
+    };
+    let exec = |command: &str| {
+        let output = std::process::Command::new("docker")
+            .args(["exec", container, "sh", "-c", command])
+            .env("DOCKER_HOST", &host)
+            .output()
+            .expect("docker exec runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    for name in ["web1", "web2", "db"] {
+        assert!(
+            exec(&format!("nslookup {name}")).contains("Address"),
+            "{name} resolves"
+        );
+    }
+    let mut page = String::new();
+    for _ in 0..20 {
+        page = exec("timeout 5 wget -qO- http://tasks.web1/cgi-bin/hello");
+        if page.contains("Hello from web1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(
+        page.contains("Hello from web1"),
+        "web1 answers front: {page}"
+    );
+}

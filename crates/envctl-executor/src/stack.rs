@@ -60,6 +60,27 @@ pub async fn swarm_nodes(engine: &Engine) -> Result<BTreeMap<String, SwarmNode>,
         .collect())
 }
 
+/// The manager's own node id (what `volumes_from` pins to), and the volume
+/// paths each of `images` declares.
+pub async fn swarm_facts(
+    engine: &Engine,
+    images: &[String],
+) -> Result<(Option<String>, indexmap::IndexMap<String, Vec<String>>), ExecutorError> {
+    let node = engine
+        .swarm_node_id()
+        .await
+        .map_err(swarm_error("describe", "the engine"))?;
+    let mut volumes = indexmap::IndexMap::new();
+    for image in images {
+        let paths = engine
+            .image_volume_paths(image)
+            .await
+            .map_err(swarm_error("inspect image", image))?;
+        volumes.insert(image.clone(), paths);
+    }
+    Ok((node, volumes))
+}
+
 /// Creates the network unless the plan keeps it.
 pub async fn apply_network(engine: &Engine, network: &StackNetwork) -> Result<(), ExecutorError> {
     match network.action {

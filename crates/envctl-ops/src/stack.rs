@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use envctl_executor::stack::{
     SwarmNode, SwarmService, SwarmTask, apply_network, apply_secret, apply_service, observe_stack,
-    remove_stack, service_status, stack_services, stack_tasks, swarm_nodes,
+    remove_stack, service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
 use envctl_planner::stack::{StackService, content_digest};
@@ -116,6 +116,25 @@ fn secret_contents(project: &Project) -> IndexMap<String, Vec<u8>> {
     contents
 }
 
+/// The images of the services other services take `volumes_from`: the volumes
+/// they declare are shared (docs/swarm.md, "Translations").
+fn volumes_from_images(project: &Project) -> Vec<String> {
+    let mut images = Vec::new();
+    for service in project.services.values() {
+        for from in &service.volumes_from {
+            if let envctl_parser::VolumesFromSource::Service(source) = &from.source
+                && let Some(image) = project
+                    .service(source.as_str())
+                    .and_then(|source| source.image.clone())
+                && !images.contains(&image)
+            {
+                images.push(image);
+            }
+        }
+    }
+    images
+}
+
 /// Deploys the project as the stack.
 pub async fn stack_deploy(
     target: &Target,
@@ -137,8 +156,15 @@ pub async fn stack_deploy(
             .iter()
             .map(|(key, data)| (key.clone(), content_digest(data)))
             .collect(),
+        ..StackOptions::default()
     };
     let engine = session::connect(target).await?;
+    let (pin_node, image_volumes) = swarm_facts(&engine, &volumes_from_images(&project)).await?;
+    let options = StackOptions {
+        pin_node,
+        image_volumes,
+        ..options
+    };
     let observed = observe_stack(&engine, &stack).await?;
     let plan = plan_stack(&project, &observed, &options)?;
     if request.dry_run {

@@ -9,6 +9,7 @@
 //! re-deploy restarts nothing that did not change. The rules are in docs/swarm.md.
 
 mod spec;
+mod volumes_from;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -79,6 +80,12 @@ pub struct StackOptions {
     /// The sha256 (hex) of each secret file, by the key of its definition; read by
     /// the caller (the planner reads no file).
     pub secret_digests: IndexMap<String, String>,
+    /// The volumes each image declares (`VOLUME`), by image as the file names it,
+    /// read by the caller: a `volumes_from` source's volumes include them.
+    pub image_volumes: IndexMap<String, Vec<String>>,
+    /// The node `volumes_from` sources and consumers are pinned to (the manager
+    /// deployed through); `node.role==manager` when unknown.
+    pub pin_node: Option<String>,
 }
 
 /// What happens to one object of the stack.
@@ -161,6 +168,9 @@ pub struct StackPlan {
     pub networks: Vec<StackNetwork>,
     pub secrets: Vec<StackSecret>,
     pub services: Vec<StackService>,
+    /// Data-only services (`volumes_from` sources nothing else uses), not
+    /// deployed: `(service, [(volume, path)])`.
+    pub data_only: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl StackPlan {
@@ -188,6 +198,17 @@ impl fmt::Display for StackPlan {
         }
         for secret in &self.secrets {
             writeln!(formatter, "secret {}: {}", secret.name, secret.action)?;
+        }
+        for (service, volumes) in &self.data_only {
+            let volumes: Vec<String> = volumes
+                .iter()
+                .map(|(name, target)| format!("{name} at {target}"))
+                .collect();
+            writeln!(
+                formatter,
+                "data-only service {service}: not deployed; its volumes: {}",
+                volumes.join(", ")
+            )?;
         }
         for service in &self.services {
             write!(formatter, "service {}: {}", service.name, service.action)?;
@@ -235,13 +256,28 @@ pub fn plan_stack(
     let networks = plan_networks(project, observed, stack);
     let (secrets, secret_names) = plan_secrets(project, observed, options);
     let link_aliases = link_aliases(project);
+    let shared = volumes_from::translate(project, stack, &options.image_volumes);
 
     let mut services = Vec::new();
     for service_name in &order {
         let Some(service) = project.service(service_name.as_str()) else {
             continue;
         };
+        if shared
+            .data_only
+            .iter()
+            .any(|name| name == service_name.as_str())
+        {
+            continue;
+        }
         let mut desired = spec::service_spec(project, service, stack, &secret_names, &link_aliases);
+        volumes_from::apply(
+            &shared,
+            service,
+            stack,
+            options.pin_node.as_deref(),
+            &mut desired,
+        );
         let one_shot = desired["TaskTemplate"]["RestartPolicy"]["Condition"] == "none";
         if one_shot && !spec::sets_failure_action(service) {
             // A one-shot task that completes is a failure to the manager's
@@ -309,11 +345,23 @@ pub fn plan_stack(
             }
         }
     }
+    let data_only = shared
+        .data_only
+        .iter()
+        .map(|name| {
+            let volumes = shared.sources[name]
+                .iter()
+                .map(|volume| (volume.name.clone(), volume.target.clone()))
+                .collect();
+            (name.clone(), volumes)
+        })
+        .collect();
     Ok(StackPlan {
         stack: stack.to_owned(),
         networks,
         secrets,
         services,
+        data_only,
     })
 }
 
@@ -573,20 +621,21 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 );
                 continue;
             };
-            if service.scale.unwrap_or(1) > 1
-                || project
-                    .service(source.as_str())
-                    .is_some_and(|source| source.scale.unwrap_or(1) > 1)
-            {
-                add(
-                    "volumes_from",
-                    format!("`{source}`'s volumes cannot be shared by replicas on several nodes"),
-                );
-            } else {
+            let global = |name: &str| {
+                project.service(name).is_some_and(|service| {
+                    service
+                        .options
+                        .get("deploy")
+                        .and_then(|deploy| deploy.get("mode"))
+                        .and_then(Value::as_str)
+                        == Some("global")
+                })
+            };
+            if global(service.name.as_str()) || global(source.as_str()) {
                 add(
                     "volumes_from",
                     format!(
-                        "`volumes_from: {source}` is not translated yet: name a volume both services mount"
+                        "`{source}`'s volumes cannot be shared by a global service's tasks on several nodes"
                     ),
                 );
             }

@@ -598,6 +598,34 @@ impl Engine {
         }
     }
 
+    /// The id of the node this engine is (in the swarm); `None` outside one.
+    pub async fn swarm_node_id(&self) -> Result<Option<String>, EngineError> {
+        let info = traced("info", "swarm", self.client.info()).await?;
+        let json = to_json!(&info);
+        Ok(json["Swarm"]["NodeID"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned))
+    }
+
+    /// The paths an image declares as volumes (`VOLUME`); none when the engine
+    /// does not have the image.
+    pub async fn image_volume_paths(&self, image: &str) -> Result<Vec<String>, EngineError> {
+        match traced("inspect_image", image, self.client.inspect_image(image)).await {
+            Ok(details) => {
+                let json = to_json!(&details);
+                let mut paths: Vec<String> = json["Config"]["Volumes"]
+                    .as_object()
+                    .map(|volumes| volumes.keys().cloned().collect())
+                    .unwrap_or_default();
+                paths.sort();
+                Ok(paths)
+            }
+            Err(error) if status(&error) == Some(404) => Ok(Vec::new()),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Creates a config holding `data` (not used by `stack deploy` yet).
     #[allow(dead_code)]
     pub(crate) async fn create_swarm_config(
