@@ -640,6 +640,16 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 );
             }
         }
+        if service
+            .options
+            .get("configs")
+            .is_some_and(|configs| configs.as_array().is_some_and(|list| !list.is_empty()))
+        {
+            add(
+                "configs",
+                "`configs` are not deployed by envctl yet; `docker stack deploy` can deploy this file".into(),
+            );
+        }
         for secret in &service.secrets {
             if matches!(secret.definition, SecretSource::File { present: false, .. }) {
                 add(
@@ -873,6 +883,17 @@ mod tests {
         let project = project(
             "a:\n  image: busybox\n  privileged: true\n  ports: [\"127.0.0.1:80:80\"]\nb:\n  build: .\n",
         );
+        let with_configs = envctl_parser::parse_str(
+            "docker-compose.yml",
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    configs: [site]\nconfigs:\n  site:\n    file: ./site.conf\n",
+        )
+        .expect("loads");
+        let Err(PlanError::StackRefused { settings }) =
+            plan_stack(&with_configs, &StackObserved::default(), &options("s"))
+        else {
+            panic!("configs refused");
+        };
+        assert_eq!(settings[0].path, "c.configs");
         let Err(PlanError::StackRefused { settings }) =
             plan_stack(&project, &StackObserved::default(), &options("s"))
         else {
