@@ -282,7 +282,8 @@ fn differential_specs_equal_docker_stack_deploy() {
     assert_success(&docker(&["stack", "rm", &theirs]), "docker stack rm");
     let theirs_specs = {
         // Deployed again, inspected, removed: the ports would clash otherwise.
-        let _ = wait_gone(&theirs);
+        let left = wait_gone(&theirs);
+        assert!(left.is_empty(), "docker stack rm left {left:?}");
         assert_success(
             &docker(&[
                 "stack",
@@ -298,7 +299,8 @@ fn differential_specs_equal_docker_stack_deploy() {
         );
         let specs = masked_specs(&theirs);
         docker(&["stack", "rm", &theirs]);
-        let _ = wait_gone(&theirs);
+        let left = wait_gone(&theirs);
+        assert!(left.is_empty(), "docker stack rm left {left:?}");
         specs
     };
     let output = envctl(&test, &["stack", "deploy", "--detach", &ours]);

@@ -105,10 +105,11 @@ pub fn stack_objects(stack: &str) -> Vec<String> {
     objects
 }
 
-/// Waits (up to 30 s) until the stack has no object left.
+/// Waits (up to 60 s: a loaded machine's vfs engines take their time) until the
+/// stack has no object left; returns what is left.
 pub fn wait_gone(stack: &str) -> Vec<String> {
     let mut left = stack_objects(stack);
-    for _ in 0..60 {
+    for _ in 0..120 {
         if left.is_empty() {
             break;
         }
