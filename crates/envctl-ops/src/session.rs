@@ -23,6 +23,12 @@ pub(crate) fn load_project(target: &Target, events: &dyn Events) -> Result<Proje
 /// only shows the file (the undefined-network check is 1.29.2's `Project`'s).
 pub(crate) fn read_project(target: &Target, events: &dyn Events) -> Result<Project, OpsError> {
     let project = load(&target.load)?;
+    let files: Vec<String> = project
+        .config_files
+        .iter()
+        .map(|file| file.display().to_string())
+        .collect();
+    events.debug(&format!("Using configuration files: {}", files.join(",")));
     for warning in &project.warnings {
         events.warning(&warning.to_string());
     }

@@ -35,7 +35,7 @@ pub(crate) struct Finalizer<'a> {
     pub service_names: &'a IndexSet<String>,
     /// Reads an `env_file` (through the crate's one read function).
     pub read_env_file: &'a EnvFileReader,
-    /// `false` for `--no-interpolate`: the build path and env files are still read.
+    /// Whether a `build` context must exist (`LoadOptions::check_build_paths`).
     pub check_build_paths: bool,
     /// Paths under it are shown relative to it in messages (the project directory).
     pub display_root: &'a Path,
