@@ -105,7 +105,7 @@ pub(crate) fn parse_bytes(node: &Node) -> Option<i64> {
 }
 
 /// Python's `float(value)` of a number or a numeric string.
-fn float_of(node: &Node) -> Option<f64> {
+pub(crate) fn float_of(node: &Node) -> Option<f64> {
     match &node.value {
         #[allow(clippy::cast_precision_loss)]
         Value::Int(number) => Some(*number as f64),
@@ -295,29 +295,10 @@ impl Finalizer<'_> {
                     service.options.insert(key.to_owned(), node_to_json(node));
                 }
                 "sysctls" => {
-                    // `build_string_dict(parse_sysctls(...))`: every value as Python's
-                    // `str()`, null and a bare list item as ''.
-                    let mut json = Map::new();
-                    match &node.value {
-                        Value::Sequence(items) => {
-                            for item in items {
-                                let text = item.scalar_to_string().unwrap_or_default();
-                                let (name, value) = text.split_once('=').unwrap_or((&text, ""));
-                                json.insert(name.to_owned(), Json::String(value.to_owned()));
-                            }
-                        }
-                        Value::Mapping(entries) => {
-                            for entry in entries.iter() {
-                                let value = if entry.value.is_null() {
-                                    String::new()
-                                } else {
-                                    entry.value.scalar_to_string().unwrap_or_default()
-                                };
-                                json.insert(entry.key.clone(), Json::String(value));
-                            }
-                        }
-                        _ => {}
-                    }
+                    let json = crate::host_settings::sysctls(node)
+                        .into_iter()
+                        .map(|(name, value)| (name, Json::String(value)))
+                        .collect();
                     service.options.insert(key.to_owned(), Json::Object(json));
                 }
                 "extra_hosts" => {
@@ -412,6 +393,7 @@ impl Finalizer<'_> {
             }
             service.logging = Some(logging);
         }
+        service.host = crate::host_settings::read(&dict);
         if !self.v1 {
             self.translate_deploy(name, &mut service, &dict, problems);
         }
@@ -551,6 +533,7 @@ impl Finalizer<'_> {
                 if let Some(cpus) = limits.get("cpus") {
                     match float_of(cpus) {
                         Some(cpus) => {
+                            service.host.nano_cpus = crate::host_settings::deploy_cpus(cpus);
                             options.insert(
                                 "cpus".to_owned(),
                                 serde_json::Number::from_f64(cpus).map_or(Json::Null, Json::Number),
