@@ -132,7 +132,7 @@ fn yaml_files(directory: &Path, found: &mut Vec<PathBuf>) {
             .file_name()
             .and_then(|name| name.to_str())
             .is_some_and(|name| {
-                std::path::Path::new(name)
+                Path::new(name)
                     .extension()
                     .is_some_and(|extension| extension == "yml" || extension == "yaml")
                     && !name.contains(".expected.")
