@@ -264,3 +264,103 @@ services:
     assert_same(Path::new("v3"), worker);
     assert_eq!(worker.host.nano_cpus, Some(500_000_000));
 }
+
+/// Whether `key`'s typed setting holds a value.
+fn is_set(host: &HostSettings, key: &str) -> bool {
+    match key {
+        "init" => host.init.is_some(),
+        "sysctls" => !host.sysctls.is_empty(),
+        "tmpfs" => !host.tmpfs.is_empty(),
+        "userns_mode" => host.userns_mode.is_some(),
+        "pids_limit" => host.pids_limit.is_some(),
+        "oom_score_adj" => host.oom_score_adj.is_some(),
+        "oom_kill_disable" => host.oom_kill_disable.is_some(),
+        "group_add" => !host.group_add.is_empty(),
+        "dns_opt" => !host.dns_opt.is_empty(),
+        "cpus" => host.nano_cpus.is_some(),
+        "cpu_period" => host.cpu_period.is_some(),
+        "cpu_rt_period" => host.cpu_rt_period.is_some(),
+        "cpu_rt_runtime" => host.cpu_rt_runtime.is_some(),
+        "cpu_count" => host.cpu_count.is_some(),
+        "cpu_percent" => host.cpu_percent.is_some(),
+        "runtime" => host.runtime.is_some(),
+        "device_cgroup_rules" => !host.device_cgroup_rules.is_empty(),
+        "storage_opt" => !host.storage_opt.is_empty(),
+        "blkio_config" | "isolation" | "stop_grace_period" => {
+            host.not_applied.contains(&key.to_owned())
+        }
+        other => panic!("no typed setting for `{other}`"),
+    }
+}
+
+/// The property #19 asks of the typed model, for the host settings: a value of any
+/// YAML type is either refused (by the schema, with a location, or as a located
+/// refusal the planner stops on) or read into its typed field; never accepted and
+/// then left out of the container.
+#[test]
+fn a_host_setting_of_any_type_is_refused_or_typed_never_dropped() {
+    const KEYS: &[&str] = &[
+        "init",
+        "sysctls",
+        "tmpfs",
+        "userns_mode",
+        "pids_limit",
+        "oom_score_adj",
+        "oom_kill_disable",
+        "group_add",
+        "dns_opt",
+        "cpus",
+        "cpu_period",
+        "cpu_rt_period",
+        "cpu_rt_runtime",
+        "cpu_count",
+        "cpu_percent",
+        "runtime",
+        "device_cgroup_rules",
+        "storage_opt",
+        "blkio_config",
+        "isolation",
+        "stop_grace_period",
+    ];
+    const VALUES: &[&str] = &[
+        "42",
+        "-3",
+        "1.5",
+        "-.inf",
+        "word",
+        "\"12\"",
+        "\"1.5\"",
+        "true",
+        "[word]",
+        "[a=b]",
+        "[1]",
+        "{a: b}",
+        "{a: 1}",
+        "{weight: 300}",
+        "10s",
+    ];
+    let mut failures = Vec::new();
+    let mut read = 0;
+    for key in KEYS {
+        for value in VALUES {
+            let text = format!(
+                "version: \"2.4\"\nservices:\n  web:\n    image: busybox\n    {key}: {value}\n"
+            );
+            let Ok(project) = envctl_parser::parse_str("docker-compose.yml", &text) else {
+                continue; // refused by the schema, with a location (schema.rs tests)
+            };
+            let service = &project.services["web"];
+            if !service.refusals.is_empty() {
+                continue; // a located refusal: `up` stops before creating anything
+            }
+            if is_set(&service.host, key) {
+                read += 1;
+            } else {
+                failures.push(format!("`{key}: {value}` was accepted and not read"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every key took at least one of the values.
+    assert!(read >= KEYS.len(), "only {read} values were accepted");
+}
