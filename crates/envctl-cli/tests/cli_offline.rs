@@ -54,6 +54,30 @@ fn help_prints_1_29_2_usage_lines_and_unknown_commands_exit_1() {
     );
 }
 
+/// `--log-level debug` names the files in use, as 1.29.2 (`config` too); an
+/// unknown level is 1.29.2's usage error, before anything is read.
+#[test]
+fn log_level_debug_names_the_files_and_an_unknown_level_exits_1() {
+    let test = Test::new().file("docker-compose.yml", V1);
+    let output = test.envctl(&["--log-level", "debug", "config", "-q"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(
+        output.stderr.contains("Using configuration files: ")
+            && output.stderr.contains("docker-compose.yml"),
+        "{}",
+        output.render()
+    );
+    let output = test.envctl(&["--log-level", "warning", "config", "-q"]);
+    assert_eq!(output.stderr, "", "{}", output.render());
+    let output = test.envctl(&["--log-level", "chatty", "config"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert_eq!(
+        output.stderr.trim_end(),
+        "Invalid value for --log-level. Expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    );
+    assert_eq!(output.stdout, "", "{}", output.render());
+}
+
 /// `help <command>` and `<command> --help` list the global options first, in the
 /// order of `envctl --help`, then the command's own, then `-h, --help` (#18).
 #[test]
