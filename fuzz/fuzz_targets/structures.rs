@@ -64,7 +64,11 @@ fn build(recipe: &mut Recipe<'_>) -> String {
         ),
         6 => {
             // A ring through one kind of edge.
-            let kinds = ["links: [s{}]", "volumes_from: [s{}]", "net: \"container:s{}\""];
+            let kinds = [
+                "links: [s{}]",
+                "volumes_from: [s{}]",
+                "net: \"container:s{}\"",
+            ];
             let kind = kinds[depth % kinds.len()];
             let count = depth.min(20_000).max(2);
             let mut text = String::new();
