@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args as ClapArgs, Parser, Subcommand};
+use clap::{Args as ClapArgs, CommandFactory as _, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,6 +20,51 @@ pub struct Args {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// First of a command's own options in its help: after every global option.
+const COMMAND_OPTIONS_ORDER: usize = 1000;
+
+/// The command line with each command's help listing the global options first,
+/// then the command's own (as `docker-compose help <command>` reads: the usage
+/// line, then the options a user already knows). Clap numbers the options of each
+/// command from 0, so a command's own are moved after the globals, which keep the
+/// order they are declared in.
+pub fn command() -> clap::Command {
+    Args::command().mut_subcommands(|subcommand| {
+        let mut next = COMMAND_OPTIONS_ORDER;
+        subcommand
+            .mut_args(|argument| {
+                if argument.is_positional() {
+                    return argument;
+                }
+                next += 1;
+                argument.display_order(next)
+            })
+            // `-h, --help` last, after the command's own options.
+            .disable_help_flag(true)
+            .arg(
+                clap::Arg::new("help")
+                    .short('h')
+                    .long("help")
+                    .help("Print help")
+                    .action(clap::ArgAction::Help)
+                    .display_order(usize::MAX),
+            )
+    })
+}
+
+/// Parses the process's arguments with [`command`] (after [`compose_file_short`]).
+///
+/// # Errors
+///
+/// clap's: a usage error, or `--help`/`--version` to print.
+pub fn parse() -> Result<Args, clap::Error> {
+    let mut command = command();
+    let arguments = compose_file_short(std::env::args_os().collect());
+    let matches = command.try_get_matches_from_mut(arguments)?;
+    <Args as clap::FromArgMatches>::from_arg_matches(&matches)
+        .map_err(|error| error.format(&mut command))
 }
 
 #[derive(Debug, Clone, ClapArgs)]

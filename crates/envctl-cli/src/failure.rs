@@ -47,7 +47,10 @@ impl Failure {
     }
 
     pub fn render(self) -> ExitCode {
-        if let Some(report) = self.report {
+        if let Some(report) = self
+            .report
+            .filter(|_| crate::progress::shows(crate::progress::Level::Error))
+        {
             eprintln!("{}", shown(report));
         }
         ExitCode::from(self.code)
@@ -209,7 +212,9 @@ pub fn report_all(errors: Vec<ExecutorError>) -> Failure {
     let mut errors = errors.into_iter();
     let last = errors.next_back();
     for error in errors {
-        eprintln!("{}", shown(miette::Report::new(error)));
+        if crate::progress::shows(crate::progress::Level::Error) {
+            eprintln!("{}", shown(miette::Report::new(error)));
+        }
     }
     match last {
         Some(error) => Failure::from(error),

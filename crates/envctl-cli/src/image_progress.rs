@@ -49,9 +49,11 @@ impl ImageProgress {
     /// `quiet`: nothing but errors.
     pub fn new(quiet: bool) -> Self {
         let (mode, _) = report::progress_mode();
-        let bars = (mode == ProgressMode::Tty && !quiet).then(|| {
-            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
-        });
+        // Bars are status lines: not drawn above `--log-level info`.
+        let bars = (mode == ProgressMode::Tty && !quiet && report::shows(report::Level::Info))
+            .then(|| {
+                indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
+            });
         Self { mode, quiet, bars }
     }
 

@@ -68,6 +68,7 @@ impl Invocation {
             environment: self.environment.clone(),
             cwd,
             interpolate: true,
+            check_build_paths: true,
         })
     }
 

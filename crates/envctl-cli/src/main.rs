@@ -24,16 +24,21 @@ mod terminal;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 fn main() -> ExitCode {
-    let args =
-        match args::Args::try_parse_from(args::compose_file_short(std::env::args_os().collect())) {
-            Ok(args) => args,
-            Err(error) => return usage_error(&error),
-        };
-    progress::install(&args.global);
+    let args = match args::parse() {
+        Ok(args) => args,
+        Err(error) => return usage_error(&error),
+    };
+    let level = match progress::Level::of(&args.global) {
+        Ok(level) => level,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    progress::install(&args.global, level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -49,8 +49,63 @@ fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
 
-/// Sets the miette hook (once), the `--verbose` log level and the progress mode.
-pub fn install(global: &GlobalArgs) {
+/// What is shown on stderr, as docker-compose 1.29.2's `--log-level` sets its
+/// console handler's level: `Debug` adds `Using configuration files: …` (and
+/// envctl's own debug log, as `--verbose`); `Info` (the default) shows status lines
+/// (`Building web`, `Creating network …`); `Warning` only warnings and errors;
+/// `Error` only errors; `Critical` nothing (the exit code still tells). Progress
+/// lines of containers (`Creating web_1 ... done`) and the output of commands are
+/// not log lines: 1.29.2 writes them at every level, and so does envctl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Level {
+    /// `--log-level`'s value, in any case; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_uppercase().as_str() {
+            "DEBUG" => Some(Self::Debug),
+            "INFO" => Some(Self::Info),
+            "WARNING" => Some(Self::Warning),
+            "ERROR" => Some(Self::Error),
+            "CRITICAL" => Some(Self::Critical),
+            _ => None,
+        }
+    }
+
+    /// The level of `global`: `--log-level`, else debug with `--verbose`, else info.
+    ///
+    /// # Errors
+    ///
+    /// `--log-level` names no level: 1.29.2's message.
+    pub fn of(global: &GlobalArgs) -> Result<Self, String> {
+        match &global.log_level {
+            Some(text) => Self::parse(text).ok_or_else(|| {
+                "Invalid value for --log-level. Expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+                    .to_owned()
+            }),
+            None if global.verbose => Ok(Self::Debug),
+            None => Ok(Self::Info),
+        }
+    }
+}
+
+/// The level [`install`] set.
+static LEVEL: OnceLock<Level> = OnceLock::new();
+
+/// Whether lines of `level` are shown.
+pub fn shows(level: Level) -> bool {
+    level >= LEVEL.get().copied().unwrap_or(Level::Info)
+}
+
+/// Sets the miette hook (once), the log level and the progress mode.
+pub fn install(global: &GlobalArgs, level: Level) {
+    let _ = LEVEL.set(level);
     let no_ansi = global.no_ansi;
     let terminal = io::stderr().is_terminal();
     // `tty` draws only on a terminal whose width is known: indicatif hides its
@@ -84,7 +139,7 @@ pub fn install(global: &GlobalArgs) {
     // bollard logs every request body at debug level, environment values included:
     // `--verbose` keeps it at info so that no value is printed (docs/reliability.md).
     // `ENVCTL_LOG=debug` still shows everything, on purpose.
-    let level = if global.verbose {
+    let level = if level == Level::Debug {
         "debug,bollard=info"
     } else {
         "warn"
@@ -107,13 +162,25 @@ pub fn print_line(text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A status line on stderr, where docker-compose writes its progress.
+/// A status line on stderr, where docker-compose writes its progress (an info
+/// line: not shown above `--log-level info`).
 pub fn print_status(line: &str) {
-    eprintln!("{line}");
+    if shows(Level::Info) {
+        eprintln!("{line}");
+    }
+}
+
+/// A debug line (`--log-level debug`, `--verbose`).
+pub fn print_debug(line: &str) {
+    if shows(Level::Debug) {
+        eprintln!("{line}");
+    }
 }
 
 pub fn print_warning(message: &str) {
-    eprintln!("warning: {message}");
+    if shows(Level::Warning) {
+        eprintln!("warning: {message}");
+    }
 }
 
 /// Progress of a run in the `--progress` mode (see [`install`]).
@@ -343,6 +410,10 @@ impl Events for Terminal {
         print_status(line);
     }
 
+    fn debug(&self, line: &str) {
+        print_debug(line);
+    }
+
     fn waiting_for_lock(&self, project: &str) {
         print_status(&format!(
             "waiting for another envctl working on project `{project}`"
@@ -387,6 +458,9 @@ macro_rules! terminal_events {
         }
         fn status(&self, line: &str) {
             self.terminal.status(line);
+        }
+        fn debug(&self, line: &str) {
+            self.terminal.debug(line);
         }
         fn waiting_for_lock(&self, project: &str) {
             self.terminal.waiting_for_lock(project);

@@ -362,3 +362,172 @@ services:
     );
     assert!(!output.stderr.contains("envctl::"), "{}", output.render());
 }
+
+/// Removes the images a test built, even when it fails.
+struct ImageGuard(Vec<String>);
+
+impl Drop for ImageGuard {
+    fn drop(&mut self) {
+        for image in &self.0 {
+            let _ = std::process::Command::new("docker")
+                .args(["rmi", "-f", image])
+                .output();
+        }
+    }
+}
+
+/// `--log-level`, as 1.29.2's acceptance test `test_build_log_level` uses it:
+/// `warning` hides the `Building` status lines (the build's log is on stdout),
+/// `critical` even the error, `debug` adds `Using configuration files`; an unknown
+/// level is 1.29.2's usage error.
+#[test]
+fn log_level_chooses_what_stderr_shows() {
+    let project = unique_project("loglevel");
+    let image = format!("{project}_simple");
+    let _images = ImageGuard(vec![image.clone()]);
+    let guard = ProjectGuard::new(&project);
+    let good = Test::new()
+        .file("docker-compose.yml", "simple:\n  build: .\n")
+        .file(
+            "Dockerfile",
+            "FROM envctl-test/busybox:latest\nLABEL envctl.test=log-level\nCMD echo success\n",
+        );
+    let run = |test: &Test, level: &str| {
+        test.envctl(&[
+            "-p",
+            guard.name.as_str(),
+            "--log-level",
+            level,
+            "build",
+            "simple",
+        ])
+    };
+    let output = run(&good, "warning");
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert_eq!(output.stderr, "", "{}", output.render());
+    let output = run(&good, "DEBUG");
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(
+        output.stderr.contains("Building simple"),
+        "{}",
+        output.render()
+    );
+    assert!(
+        output.stderr.contains("Using configuration files: "),
+        "{}",
+        output.render()
+    );
+
+    let bad = Test::new()
+        .file("docker-compose.yml", "simple:\n  build: .\n")
+        .file(
+            "Dockerfile",
+            "FROM envctl-test/busybox:latest\nRUN exit 1\n",
+        );
+    let output = run(&bad, "critical");
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert_eq!(output.stderr, "", "{}", output.render());
+    let output = run(&bad, "debug");
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output.stderr.contains("Building simple"),
+        "{}",
+        output.render()
+    );
+    assert!(
+        output.stderr.contains("non-zero code"),
+        "{}",
+        output.render()
+    );
+
+    let output = run(&good, "loud");
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert_eq!(
+        output.stderr.trim_end(),
+        "Invalid value for --log-level. Expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    );
+}
+
+/// `up -d` with a `service_healthy` dependency that was healthy when its dependent
+/// was created and is unhealthy now: every container is up-to-date, yet `up` fails
+/// (exit 1) naming the dependency, as 1.29.2 (`for app  Container "…" is
+/// unhealthy.`). With `--no-deps` the dependency is not this `up`'s: no check.
+#[test]
+fn up_fails_when_an_up_to_date_service_healthy_dependency_is_unhealthy() {
+    let env = Env {
+        test: Test::new().file(
+            "docker-compose.yml",
+            r#"
+version: "2.1"
+services:
+  db:
+    image: envctl-test/busybox:latest
+    command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+    healthcheck:
+      test: test -f /tmp/healthy
+      interval: 1s
+      timeout: 1s
+      retries: 1
+  app:
+    image: envctl-test/busybox:latest
+    command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+    depends_on:
+      db:
+        condition: service_healthy
+"#,
+        ),
+        guard: ProjectGuard::new(&unique_project("turnedsick")),
+    };
+    let db = format!("{}_db_1", env.guard.name);
+    env.ok(&["up", "-d", "db"]);
+    support::docker_lines(&["exec", db.as_str(), "touch", "/tmp/healthy"]);
+    env.ok(&["up", "-d"]);
+    assert_eq!(env.running("app"), 1);
+    support::docker_lines(&["exec", db.as_str(), "rm", "/tmp/healthy"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while inspect(&db, "{{.State.Health.Status}}") != "unhealthy" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "db never turned unhealthy"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = env.envctl(&["up", "-d"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output
+            .stderr
+            .contains("for app  dependency `db` is unhealthy"),
+        "{}",
+        output.render()
+    );
+    env.ok(&["up", "-d", "--no-deps", "app"]);
+}
+
+/// `up --no-build` does not need the build context to exist, as 1.29.2,
+/// which checks it only when it may build; `up` without the flag still refuses.
+#[test]
+fn up_no_build_does_not_need_the_build_context() {
+    let env = Env {
+        test: Test::new().file(
+            "docker-compose.yml",
+            r#"
+services:
+  web:
+    build: ./missing
+    image: envctl-test/busybox:latest
+    command: sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+"#,
+        ),
+        guard: ProjectGuard::new(&unique_project("nobuild")),
+    };
+    let output = env.envctl(&["up", "-d"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert!(
+        output.stderr.contains("either does not exist"),
+        "{}",
+        output.render()
+    );
+    env.ok(&["up", "-d", "--no-build"]);
+    assert_eq!(env.running("web"), 1);
+}

@@ -54,6 +54,91 @@ fn help_prints_1_29_2_usage_lines_and_unknown_commands_exit_1() {
     );
 }
 
+/// `--log-level debug` names the files in use, as 1.29.2 (`config` too); an
+/// unknown level is 1.29.2's usage error, before anything is read.
+#[test]
+fn log_level_debug_names_the_files_and_an_unknown_level_exits_1() {
+    let test = Test::new().file("docker-compose.yml", V1);
+    let output = test.envctl(&["--log-level", "debug", "config", "-q"]);
+    assert_eq!(output.code, Some(0), "{}", output.render());
+    assert!(
+        output.stderr.contains("Using configuration files: ")
+            && output.stderr.contains("docker-compose.yml"),
+        "{}",
+        output.render()
+    );
+    let output = test.envctl(&["--log-level", "warning", "config", "-q"]);
+    assert_eq!(output.stderr, "", "{}", output.render());
+    let output = test.envctl(&["--log-level", "chatty", "config"]);
+    assert_eq!(output.code, Some(1), "{}", output.render());
+    assert_eq!(
+        output.stderr.trim_end(),
+        "Invalid value for --log-level. Expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    );
+    assert_eq!(output.stdout, "", "{}", output.render());
+}
+
+/// `help <command>` and `<command> --help` list the global options first, in the
+/// order of `envctl --help`, then the command's own, then `-h, --help` (#18).
+#[test]
+fn command_help_lists_global_options_before_the_command_s_own() {
+    let options = |output: &str| -> Vec<String> {
+        output
+            .lines()
+            .skip_while(|line| *line != "Options:")
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            // An option's line, not the wrapped rest of a description.
+            .filter(|line| line.len() - line.trim_start().len() < 10)
+            .filter_map(|line| {
+                line.split_whitespace()
+                    .find(|word| word.starts_with("--"))
+                    .map(|word| word.trim_end_matches(',').to_owned())
+            })
+            .collect()
+    };
+    let overview = Test::new().args(&["--help"]).run();
+    let globals: Vec<String> = options(&overview.stdout)
+        .into_iter()
+        .filter(|option| option != "--help" && option != "--version")
+        .collect();
+    assert!(
+        globals.contains(&"--log-level".to_owned()),
+        "{}",
+        overview.stdout
+    );
+    for args in [
+        ["help", "ps"],
+        ["ps", "--help"],
+        ["help", "up"],
+        ["run", "--help"],
+    ] {
+        let help = Test::new().args(&args).run();
+        assert_eq!(help.code, Some(0), "{}", help.render());
+        let listed = options(&help.stdout);
+        // A command's own option may hide a global one (`run -p` is `--publish`).
+        let shown_globals: Vec<&String> = globals
+            .iter()
+            .filter(|global| listed.contains(global))
+            .collect();
+        assert!(
+            shown_globals.len() + 1 >= globals.len(),
+            "{args:?}: {listed:?}"
+        );
+        let first: Vec<&String> = listed.iter().take(shown_globals.len()).collect();
+        assert_eq!(first, shown_globals, "{args:?}: {listed:?}");
+        assert_eq!(
+            listed.last().map(String::as_str),
+            Some("--help"),
+            "{args:?}: {listed:?}"
+        );
+        assert!(
+            listed.len() > shown_globals.len() + 1,
+            "{args:?}: {listed:?}"
+        );
+    }
+}
+
 #[test]
 fn host_and_context_are_mutually_exclusive() {
     let output = Test::new()

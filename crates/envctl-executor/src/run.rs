@@ -131,6 +131,11 @@ pub async fn run(
         project: project.clone(),
         containers: Mutex::new(RunContainers::new(observed)),
         progress: Arc::clone(&progress),
+        planned: plan
+            .steps
+            .iter()
+            .map(|step| step.service.to_string())
+            .collect(),
     });
     let semaphore = Arc::new(Semaphore::new(options.parallel_limit.max(1)));
     let steps: IndexMap<StepId, &Step> = plan.steps.iter().map(|step| (step.id, step)).collect();
@@ -343,6 +348,8 @@ struct StepContext {
     project: Project,
     containers: Mutex<RunContainers>,
     progress: Progress,
+    /// The services with a step in the plan.
+    planned: HashSet<String>,
 }
 
 impl StepContext {
@@ -466,7 +473,21 @@ impl StepContext {
                 self.update(|containers| containers.set_running(service, &container.id, true));
                 Ok(())
             }
-            Op::UpToDate { .. } => Ok(()),
+            Op::UpToDate { .. } => {
+                // An up-to-date container's `depends_on` conditions still hold, or
+                // `up` fails: 1.29.2 checks them for every service it brings up,
+                // changed or not (a dependency that became unhealthy, #18). As
+                // there, only for dependencies this `up` is about (not `--no-deps`).
+                if let Some(definition) = self.project.service(service) {
+                    let mut within = definition.clone();
+                    within
+                        .depends_on
+                        .retain(|dependency, _| self.planned.contains(dependency.as_str()));
+                    crate::health::wait_for_dependencies(&self.engine, &within, &self.containers)
+                        .await?;
+                }
+                Ok(())
+            }
             Op::Stop { container, timeout } => {
                 self.engine
                     .stop_container(&container.id, *timeout)

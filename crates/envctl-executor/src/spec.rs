@@ -163,7 +163,7 @@ pub struct HostSpec {
     pub log_config: Option<LogConfig>,
     pub cgroup_parent: Option<String>,
     pub volume_driver: Option<String>,
-    /// The v2/v3 keys read from the service's options (`extra_host`).
+    /// The v2/v3 host settings, from the parser's typed `Service::host`.
     pub extra: ExtraHost,
 }
 
@@ -514,14 +514,8 @@ fn links(project: &Project, service: &Service, lookup: &dyn ContainerLookup) -> 
 /// A merge (`extends`, several files) makes a mapping of either form (1.29.2
 /// `merge_mapping('extra_hosts', parse_extra_hosts)`).
 fn extra_hosts(service: &Service) -> Vec<String> {
-    if let Some(serde_json::Value::Array(items)) = service.options.get("extra_hosts") {
-        return items
-            .iter()
-            .map(|item| match item {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            })
-            .collect();
+    if let Some(listed) = &service.host.extra_hosts_listed {
+        return listed.clone();
     }
     let mut hosts: Vec<String> = service
         .extra_hosts
@@ -602,100 +596,41 @@ fn mode_ref(
     }
 }
 
-/// Keys of the v2/v3 formats that 1.29.2 uses and envctl does not yet: a service
-/// that sets one still runs, without it, and `up` says so rather than drop it
-/// silently.
-/// (`isolation` is for Windows engines.)
-const NOT_APPLIED: &[&str] = &["blkio_config", "isolation", "stop_grace_period"];
-
-/// The v2/v3 host settings of `service`, from its options (as `config` prints
-/// them), converted as docker-py converts them.
+/// The v2/v3 host settings of `service`, as the parser read them
+/// (`Service::host`).
 fn extra_host(service: &Service) -> ExtraHost {
-    use serde_json::Value;
-    let option = |key: &str| service.container_options().get(key);
-    let text = |value: &Value| match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    let string = |key: &str| option(key).map(text);
-    let integer = |key: &str| {
-        option(key).and_then(|value| match value {
-            Value::Number(number) => number.as_i64(),
-            Value::String(text) => text.trim().parse().ok(),
-            _ => None,
-        })
-    };
-    let boolean = |key: &str| option(key).and_then(Value::as_bool);
-    let strings = |key: &str| -> Vec<String> {
-        match option(key) {
-            Some(Value::Array(items)) => items.iter().map(text).collect(),
-            Some(Value::Null) | None => Vec::new(),
-            Some(other) => vec![text(other)],
-        }
-    };
-    let mapping = |key: &str| -> IndexMap<String, String> {
-        match option(key) {
-            Some(Value::Object(entries)) => entries
-                .iter()
-                .map(|(name, value)| (name.clone(), text(value)))
-                .collect(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    let item = text(item);
-                    match item.split_once('=') {
-                        Some((name, value)) => (name.to_owned(), value.to_owned()),
-                        None => (item, String::new()),
-                    }
-                })
-                .collect(),
-            _ => IndexMap::new(),
-        }
-    };
-    #[allow(clippy::cast_possible_truncation)]
-    let nano_cpus = option("cpus")
-        .and_then(|value| match value {
-            Value::Number(number) => number.as_f64(),
-            Value::String(text) => text.trim().parse().ok(),
-            _ => None,
-        })
-        .map(|cpus| (cpus * 1e9) as i64);
+    let host = &service.host;
     ExtraHost {
-        // `init: /path` (an init binary) turns init on; engines ignore the path.
-        init: option("init").map(|value| value.as_bool().unwrap_or(true)),
-        sysctls: mapping("sysctls"),
-        tmpfs: strings("tmpfs")
-            .into_iter()
-            .map(|mount| match mount.split_once(':') {
-                Some((path, options)) => (path.to_owned(), options.to_owned()),
-                None => (mount, String::new()),
-            })
-            .collect(),
-        userns_mode: string("userns_mode"),
-        pids_limit: integer("pids_limit"),
-        oom_score_adj: integer("oom_score_adj"),
-        oom_kill_disable: boolean("oom_kill_disable"),
-        group_add: strings("group_add"),
-        dns_opt: strings("dns_opt"),
-        nano_cpus,
+        init: host.init,
+        sysctls: host.sysctls.clone(),
+        tmpfs: host.tmpfs.clone(),
+        userns_mode: host.userns_mode.clone(),
+        pids_limit: host.pids_limit,
+        oom_score_adj: host.oom_score_adj,
+        oom_kill_disable: host.oom_kill_disable,
+        group_add: host.group_add.clone(),
+        dns_opt: host.dns_opt.clone(),
+        nano_cpus: host.nano_cpus,
         memory_reservation: service.mem_reservation,
-        cpu_period: integer("cpu_period"),
-        cpu_rt_period: integer("cpu_rt_period"),
-        cpu_rt_runtime: integer("cpu_rt_runtime"),
-        cpu_count: integer("cpu_count"),
-        cpu_percent: integer("cpu_percent"),
-        runtime: string("runtime"),
-        device_cgroup_rules: strings("device_cgroup_rules"),
-        storage_opt: mapping("storage_opt"),
+        cpu_period: host.cpu_period,
+        cpu_rt_period: host.cpu_rt_period,
+        cpu_rt_runtime: host.cpu_rt_runtime,
+        cpu_count: host.cpu_count,
+        cpu_percent: host.cpu_percent,
+        runtime: host.runtime.clone(),
+        device_cgroup_rules: host.device_cgroup_rules.clone(),
+        storage_opt: host.storage_opt.clone(),
     }
 }
 
-/// One warning per key of `NOT_APPLIED` that `service` sets, and one for the
-/// `deploy` keys that 1.29.2 ignores too (it warns the same way).
+/// One warning per key the service sets that envctl does not apply yet
+/// (`HostSettings::not_applied`), and one for the `deploy` keys that 1.29.2
+/// ignores too (it warns the same way).
 fn not_applied(service: &Service) -> Vec<String> {
-    let mut warnings: Vec<String> = NOT_APPLIED
+    let mut warnings: Vec<String> = service
+        .host
+        .not_applied
         .iter()
-        .filter(|key| service.options.contains_key(**key))
         .map(|key| {
             format!(
                 "service `{}`: `{key}` is not applied by envctl yet; the container is created without it",
@@ -920,12 +855,7 @@ mod tests {
     #[test]
     fn keys_not_applied_yet_are_named_in_a_warning_not_dropped_silently() {
         let mut web = service("web");
-        web.options.insert(
-            "blkio_config".to_owned(),
-            serde_json::json!({"weight": 300}),
-        );
-        web.options
-            .insert("stop_grace_period".to_owned(), serde_json::json!("5s"));
+        web.host.not_applied = vec!["blkio_config".to_owned(), "stop_grace_period".to_owned()];
         web.ignored_deploy_keys = vec!["labels".to_owned(), "restart_policy.delay".to_owned()];
         let project = project(vec![web]);
         let (_, warnings) = container_spec(
@@ -1039,10 +969,7 @@ mod tests {
         let mut web = service("web");
         web.extra_hosts.insert("z".to_owned(), "1.1.1.1".to_owned());
         web.extra_hosts.insert("a".to_owned(), "2.2.2.2".to_owned());
-        web.options.insert(
-            "extra_hosts".to_owned(),
-            serde_json::json!(["z:1.1.1.1", "a:2.2.2.2"]),
-        );
+        web.host.extra_hosts_listed = Some(vec!["z:1.1.1.1".to_owned(), "a:2.2.2.2".to_owned()]);
         web.mac_address = Some("02:42:ac:11:65:43".to_owned());
         let project = project(vec![web]);
         let (spec, _) = container_spec(

@@ -70,6 +70,7 @@ async fn main() -> ExitCode {
             environment: indexmap::IndexMap::new(),
             cwd: fixture,
             interpolate: true,
+            check_build_paths: true,
         },
         engine: EngineTarget {
             settings,

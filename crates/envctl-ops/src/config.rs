@@ -55,6 +55,7 @@ pub async fn config(
 ) -> Result<ConfigOutput, OpsError> {
     let interpolate = target.load.interpolate;
     let (project, sections) = load_with_sections(&target.load)?;
+    session::using_files(&project, events);
     for warning in &project.warnings {
         events.warning(&warning.to_string());
     }

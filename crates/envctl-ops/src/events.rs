@@ -23,6 +23,11 @@ pub trait Events: Send + Sync {
         let _ = line;
     }
 
+    /// A debug line: `Using configuration files: …` (1.29.2's `--log-level debug`).
+    fn debug(&self, line: &str) {
+        let _ = line;
+    }
+
     /// Another envctl holds the project's lock; this operation waits for it.
     fn waiting_for_lock(&self, project: &str) {
         let _ = project;

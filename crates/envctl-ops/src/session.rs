@@ -23,10 +23,21 @@ pub(crate) fn load_project(target: &Target, events: &dyn Events) -> Result<Proje
 /// only shows the file (the undefined-network check is 1.29.2's `Project`'s).
 pub(crate) fn read_project(target: &Target, events: &dyn Events) -> Result<Project, OpsError> {
     let project = load(&target.load)?;
+    using_files(&project, events);
     for warning in &project.warnings {
         events.warning(&warning.to_string());
     }
     Ok(project)
+}
+
+/// `Using configuration files: …`, a debug line as in 1.29.2 (`--log-level debug`).
+pub(crate) fn using_files(project: &Project, events: &dyn Events) {
+    let files: Vec<String> = project
+        .config_files
+        .iter()
+        .map(|file| file.display().to_string())
+        .collect();
+    events.debug(&format!("Using configuration files: {}", files.join(",")));
 }
 
 /// One engine connection for the whole operation.

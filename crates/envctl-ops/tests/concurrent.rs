@@ -107,6 +107,7 @@ fn target(project: &str) -> Target {
             environment: indexmap::IndexMap::new(),
             cwd: fixture,
             interpolate: true,
+            check_build_paths: true,
         },
         engine: EngineTarget {
             settings,

@@ -259,7 +259,7 @@ fn is_bytes(node: &Node) -> bool {
     }
 }
 
-fn integer(node: &Node) -> Option<i64> {
+pub(crate) fn integer(node: &Node) -> Option<i64> {
     match &node.value {
         Value::Int(number) => Some(*number),
         Value::String(text) => text.trim().parse().ok(),

@@ -16,6 +16,7 @@ mod engine_values;
 pub mod error;
 pub mod excerpt;
 mod extends;
+mod host_settings;
 mod interpolate;
 pub mod load;
 mod merge;

@@ -45,6 +45,9 @@ pub struct LoadOptions {
     /// The text of standard input, for `-f -` (the CLI reads it; the parser never
     /// does). The file is shown as `<stdin>` and is not in `Project::config_files`.
     pub stdin: Option<String>,
+    /// Whether a `build` context must exist (`true`). 1.29.2 checks it only when the
+    /// command may build: not for `up --no-build`, `create --no-build` or `pull`.
+    pub check_build_paths: bool,
 }
 
 /// How `-f -` is named in messages.
@@ -66,6 +69,7 @@ impl Default for LoadOptions {
             cwd: PathBuf::new(),
             interpolate: true,
             stdin: None,
+            check_build_paths: true,
         }
     }
 }
@@ -228,6 +232,8 @@ pub(crate) struct Loader {
     /// a thousand services is resolved once.
     pub resolved_bases: HashMap<(PathBuf, String), Mapping>,
     warned_variables: RefCell<Vec<String>>,
+    /// [`LoadOptions::check_build_paths`].
+    pub check_build_paths: bool,
 }
 
 impl Loader {
@@ -257,6 +263,7 @@ impl Loader {
             resolved_bases: HashMap::new(),
             warned_variables: RefCell::new(Vec::new()),
             substituted: Vec::new(),
+            check_build_paths: true,
         }
     }
 
@@ -879,6 +886,7 @@ pub fn load_with_sections(
         options.interpolate,
     );
     loader.warnings = warnings;
+    loader.check_build_paths = options.check_build_paths;
     if let Some(text) = &options.stdin {
         loader.in_memory.insert(
             absolute(Path::new("/"), &options.cwd).join(STDIN_NAME),
@@ -1045,7 +1053,7 @@ impl Loader {
             environment: &self.environment,
             service_names: &service_names,
             read_env_file: &read_env_file,
-            check_build_paths: true,
+            check_build_paths: self.check_build_paths,
             display_root: &self.display_root,
         };
         let mut problems = std::mem::take(&mut self.problems);

@@ -346,6 +346,10 @@ pub struct Service {
     /// `restart_policy.delay`, …), for a warning at `up`.
     #[serde(skip)]
     pub ignored_deploy_keys: Vec<String>,
+    /// The v2/v3 host settings the container is made with, typed (see
+    /// [`HostSettings`]): the executor reads these, never `options`.
+    #[serde(skip)]
+    pub host: HostSettings,
 
     /// Every edge to another service of the project, with the span that made it.
     #[serde(skip)]
@@ -416,6 +420,7 @@ impl Service {
             translated_options: None,
             refusals: Vec::new(),
             ignored_deploy_keys: Vec::new(),
+            host: HostSettings::default(),
             dependencies: Vec::new(),
         }
     }
@@ -425,6 +430,47 @@ impl Service {
     pub fn container_options(&self) -> &serde_json::Map<String, serde_json::Value> {
         self.translated_options.as_ref().unwrap_or(&self.options)
     }
+}
+
+/// The v2/v3 container settings envctl hands to the engine as they are written
+/// (`init`, `sysctls`, `tmpfs`, `pids_limit`, `cpus`, …), each read once by the
+/// finalizer from the checked file (after v3's `deploy` is translated: its
+/// `resources.limits.cpus` is `nano_cpus`). The schema checked their types and
+/// shapes and `engine_values` the values the engine would refuse, each with its
+/// location; nothing downstream reads these settings from `Service::options`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostSettings {
+    /// `init: true/false`; any other value (an init binary's path) turns it on.
+    pub init: Option<bool>,
+    /// Name → value, every value as text.
+    pub sysctls: IndexMap<String, String>,
+    /// Path → mount options (docker-py `convert_tmpfs_mounts`).
+    pub tmpfs: IndexMap<String, String>,
+    pub userns_mode: Option<String>,
+    pub pids_limit: Option<i64>,
+    pub oom_score_adj: Option<i64>,
+    pub oom_kill_disable: Option<bool>,
+    pub group_add: Vec<String>,
+    pub dns_opt: Vec<String>,
+    /// `cpus` (or `deploy.resources.limits.cpus`) × 10⁹.
+    pub nano_cpus: Option<i64>,
+    /// Microseconds.
+    pub cpu_period: Option<i64>,
+    pub cpu_rt_period: Option<i64>,
+    pub cpu_rt_runtime: Option<i64>,
+    pub cpu_count: Option<i64>,
+    pub cpu_percent: Option<i64>,
+    pub runtime: Option<String>,
+    pub device_cgroup_rules: Vec<String>,
+    /// Name → value, every value as text.
+    pub storage_opt: IndexMap<String, String>,
+    /// `extra_hosts` written as a list in one file: its items in file order, as the
+    /// engine gets them (docker-py formats only a mapping). `None` for a mapping
+    /// (also after a merge): then `Service::extra_hosts`, sorted by host.
+    pub extra_hosts_listed: Option<Vec<String>>,
+    /// Keys of the v2/v3 formats the service sets that envctl does not apply yet
+    /// (`blkio_config`, `isolation`, `stop_grace_period`): `up` warns.
+    pub not_applied: Vec<String>,
 }
 
 /// `build:`; in v1 only a context path or URL (and the separate `dockerfile` key).

@@ -35,7 +35,7 @@ pub(crate) struct Finalizer<'a> {
     pub service_names: &'a IndexSet<String>,
     /// Reads an `env_file` (through the crate's one read function).
     pub read_env_file: &'a EnvFileReader,
-    /// `false` for `--no-interpolate`: the build path and env files are still read.
+    /// Whether a `build` context must exist (`LoadOptions::check_build_paths`).
     pub check_build_paths: bool,
     /// Paths under it are shown relative to it in messages (the project directory).
     pub display_root: &'a Path,
@@ -105,7 +105,7 @@ pub(crate) fn parse_bytes(node: &Node) -> Option<i64> {
 }
 
 /// Python's `float(value)` of a number or a numeric string.
-fn float_of(node: &Node) -> Option<f64> {
+pub(crate) fn float_of(node: &Node) -> Option<f64> {
     match &node.value {
         #[allow(clippy::cast_precision_loss)]
         Value::Int(number) => Some(*number as f64),
@@ -131,7 +131,9 @@ impl Finalizer<'_> {
     }
 
     /// `validate_service` + `finalize_service` for one merged, extends-resolved,
-    /// path-processed service.
+    /// path-processed service: each key goes to the function of its family, which
+    /// writes its typed fields, its entry of `options` (1.29.2's form) and its
+    /// dependencies.
     pub fn finalize(
         &self,
         name: &str,
@@ -155,117 +157,180 @@ impl Finalizer<'_> {
                     service.image = node.scalar_to_string();
                     service.options.insert(key.to_owned(), node_to_json(node));
                 }
-                "build" => {
-                    let build = self.build(node, dict.get("dockerfile"), problems);
-                    let mut json = Map::new();
-                    json.insert("context".to_owned(), Json::String(build.context.clone()));
-                    if let Some(dockerfile) = &build.dockerfile {
-                        json.insert("dockerfile".to_owned(), Json::String(dockerfile.clone()));
-                    }
-                    if !build.args.is_empty() {
-                        json.insert(
-                            "args".to_owned(),
-                            Json::Object(
-                                build
-                                    .args
-                                    .iter()
-                                    .map(|(k, v)| {
-                                        (k.clone(), v.clone().map_or(Json::Null, Json::String))
-                                    })
-                                    .collect(),
-                            ),
-                        );
-                    }
-                    if let Value::Mapping(build_map) = &node.value {
-                        for field in build_map.iter() {
-                            if !matches!(field.key.as_str(), "context" | "dockerfile" | "args") {
-                                json.insert(field.key.clone(), node_to_json(&field.value));
-                            }
-                        }
-                    }
-                    service
-                        .options
-                        .insert("build".to_owned(), Json::Object(json));
-                    service.build = Some(build);
-                }
-                "dockerfile" => {
-                    if !dict.contains_key("build") {
-                        // image + dockerfile: already an error; keep the value visible.
-                        service.options.insert(
-                            "build".to_owned(),
-                            serde_json::json!({ "dockerfile": node_to_json(node) }),
-                        );
-                    }
-                }
-                "command" | "entrypoint" => {
-                    let command = match &node.value {
-                        Value::Sequence(items) => {
-                            Command::Exec(items.iter().filter_map(Node::scalar_to_string).collect())
-                        }
-                        _ => Command::Shell(node.scalar_to_string().unwrap_or_default()),
-                    };
-                    if key == "command" {
-                        service.command = Some(command);
-                    } else {
-                        service.entrypoint = Some(command);
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
-                }
-                "labels" => {
-                    let labels = parse_mapping_form("labels", Some(node));
-                    let mut json = Map::new();
-                    for label in labels.entries {
-                        let value = if label.value.is_null() {
-                            String::new()
-                        } else {
-                            label.value.scalar_to_string().unwrap_or_default()
-                        };
-                        json.insert(label.key.clone(), Json::String(value.clone()));
-                        service.labels.insert(label.key, value);
-                    }
-                    service.options.insert(key.to_owned(), Json::Object(json));
-                }
-                "ports" => {
-                    self.ports(name, key, node, &mut service, problems);
-                }
-                "expose" => {
-                    self.expose(name, key, node, &mut service, problems);
-                }
-                "links" => {
-                    self.links(name, key, node, &mut service, problems);
-                }
-                "volumes_from" => {
-                    self.volumes_from_key(name, key, node, &mut service, problems);
-                }
+                "build" => self.build_key(node, &dict, &mut service, problems),
+                "dockerfile" => Self::dockerfile_key(node, &dict, &mut service),
+                "command" | "entrypoint" => Self::command_key(key, node, &mut service),
+                "labels" => Self::labels_key(key, node, &mut service),
+                "ports" => self.ports(name, key, node, &mut service, problems),
+                "expose" => self.expose(name, key, node, &mut service, problems),
+                "links" => self.links(name, key, node, &mut service, problems),
+                "volumes_from" => self.volumes_from_key(name, key, node, &mut service, problems),
                 "net" | "network_mode" => {
                     self.network_mode(name, key, node, &mut service, problems);
                 }
-                "pid" | "ipc" => {
-                    self.namespace_mode(name, key, node, &mut service, problems);
+                "pid" | "ipc" => self.namespace_mode(name, key, node, &mut service, problems),
+                "depends_on" => self.depends_on(name, key, node, &mut service, problems),
+                "volumes" => self.volumes(name, key, node, &mut service, problems),
+                "restart" => self.restart(name, key, node, &mut service, problems),
+                "log_driver" | "log_opt" | "logging" => {
+                    Self::logging_key(key, node, &mut logging, &mut service);
                 }
-                "depends_on" => {
-                    self.depends_on(name, key, node, &mut service, problems);
+                "sysctls" => {
+                    let json = crate::host_settings::sysctls(node)
+                        .into_iter()
+                        .map(|(name, value)| (name, Json::String(value)))
+                        .collect();
+                    service.options.insert(key.to_owned(), Json::Object(json));
                 }
-                "volumes" => {
-                    self.volumes(name, key, node, &mut service, problems);
+                "extra_hosts" => Self::extra_hosts_key(key, node, &mut service),
+                "ulimits" => Self::ulimits_key(key, node, &mut service),
+                "networks" => Self::networks_key(key, node, &mut service),
+                "healthcheck" => {
+                    service
+                        .options
+                        .insert(key.to_owned(), healthcheck_json(node));
                 }
-                "restart" => {
-                    self.restart(name, key, node, &mut service, problems);
+                "security_opt" => Self::security_opt_key(key, node, &mut service),
+                "secrets" => {
+                    let (secrets, json) = self.service_secrets(name, node, problems);
+                    service.secrets = secrets;
+                    service.options.insert(key.to_owned(), Json::Array(json));
                 }
-                "log_driver" => {
-                    logging
-                        .get_or_insert_with(|| Logging {
-                            driver: None,
-                            options: IndexMap::new(),
-                        })
-                        .driver = node.scalar_to_string();
+                "dns" | "dns_search" | "tmpfs" => Self::list_key(key, node, &mut service),
+                _ => {
+                    Self::simple_field(key, node, &mut service);
+                    service.options.insert(key.to_owned(), node_to_json(node));
                 }
-                "log_opt" => {
+            }
+        }
+        Self::finish_logging(logging, &dict, &mut service);
+        service.host = crate::host_settings::read(&dict);
+        if !self.v1 {
+            self.translate_deploy(name, &mut service, &dict, problems);
+        }
+        service.refusals = crate::engine_values::check(name, &dict);
+        service
+    }
+
+    /// `build` (with v1's separate `dockerfile`): the typed [`Build`] and its
+    /// options entry, the keys envctl does not read kept as written.
+    fn build_key(
+        &self,
+        node: &Node,
+        dict: &Mapping,
+        service: &mut Service,
+        problems: &mut Vec<Problem>,
+    ) {
+        let build = self.build(node, dict.get("dockerfile"), problems);
+        let mut json = Map::new();
+        json.insert("context".to_owned(), Json::String(build.context.clone()));
+        if let Some(dockerfile) = &build.dockerfile {
+            json.insert("dockerfile".to_owned(), Json::String(dockerfile.clone()));
+        }
+        if !build.args.is_empty() {
+            json.insert(
+                "args".to_owned(),
+                Json::Object(
+                    build
+                        .args
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone().map_or(Json::Null, Json::String)))
+                        .collect(),
+                ),
+            );
+        }
+        if let Value::Mapping(build_map) = &node.value {
+            for field in build_map.iter() {
+                if !matches!(field.key.as_str(), "context" | "dockerfile" | "args") {
+                    json.insert(field.key.clone(), node_to_json(&field.value));
+                }
+            }
+        }
+        service
+            .options
+            .insert("build".to_owned(), Json::Object(json));
+        service.build = Some(build);
+    }
+
+    /// v1's `dockerfile` beside `image` (already an error): kept visible.
+    fn dockerfile_key(node: &Node, dict: &Mapping, service: &mut Service) {
+        if !dict.contains_key("build") {
+            // image + dockerfile: already an error; keep the value visible.
+            service.options.insert(
+                "build".to_owned(),
+                serde_json::json!({ "dockerfile": node_to_json(node) }),
+            );
+        }
+    }
+
+    /// `command` / `entrypoint`: a string for the shell, or a list.
+    fn command_key(key: &str, node: &Node, service: &mut Service) {
+        let command = match &node.value {
+            Value::Sequence(items) => {
+                Command::Exec(items.iter().filter_map(Node::scalar_to_string).collect())
+            }
+            _ => Command::Shell(node.scalar_to_string().unwrap_or_default()),
+        };
+        if key == "command" {
+            service.command = Some(command);
+        } else {
+            service.entrypoint = Some(command);
+        }
+        service.options.insert(key.to_owned(), node_to_json(node));
+    }
+
+    /// `labels`, either form, every value as a string.
+    fn labels_key(key: &str, node: &Node, service: &mut Service) {
+        let labels = parse_mapping_form("labels", Some(node));
+        let mut json = Map::new();
+        for label in labels.entries {
+            let value = if label.value.is_null() {
+                String::new()
+            } else {
+                label.value.scalar_to_string().unwrap_or_default()
+            };
+            json.insert(label.key.clone(), Json::String(value.clone()));
+            service.labels.insert(label.key, value);
+        }
+        service.options.insert(key.to_owned(), Json::Object(json));
+    }
+
+    /// `log_driver` and `log_opt` (v1) and `logging`: gathered into one
+    /// [`Logging`], finished by [`Finalizer::finish_logging`].
+    fn logging_key(key: &str, node: &Node, logging: &mut Option<Logging>, service: &mut Service) {
+        match key {
+            "log_driver" => {
+                logging
+                    .get_or_insert_with(|| Logging {
+                        driver: None,
+                        options: IndexMap::new(),
+                    })
+                    .driver = node.scalar_to_string();
+            }
+            "log_opt" => {
+                let entry = logging.get_or_insert_with(|| Logging {
+                    driver: None,
+                    options: IndexMap::new(),
+                });
+                if let Value::Mapping(options) = &node.value {
+                    for option in options.iter() {
+                        entry.options.insert(
+                            option.key.clone(),
+                            option.value.scalar_to_string().unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+            _ => {
+                if let Value::Mapping(logging_map) = &node.value {
                     let entry = logging.get_or_insert_with(|| Logging {
                         driver: None,
                         options: IndexMap::new(),
                     });
-                    if let Value::Mapping(options) = &node.value {
+                    entry.driver = logging_map.get("driver").and_then(Node::scalar_to_string);
+                    if let Some(Value::Mapping(options)) =
+                        logging_map.get("options").map(|n| &n.value)
+                    {
                         for option in options.iter() {
                             entry.options.insert(
                                 option.key.clone(),
@@ -274,129 +339,13 @@ impl Finalizer<'_> {
                         }
                     }
                 }
-                "logging" => {
-                    if let Value::Mapping(logging_map) = &node.value {
-                        let entry = logging.get_or_insert_with(|| Logging {
-                            driver: None,
-                            options: IndexMap::new(),
-                        });
-                        entry.driver = logging_map.get("driver").and_then(Node::scalar_to_string);
-                        if let Some(Value::Mapping(options)) =
-                            logging_map.get("options").map(|n| &n.value)
-                        {
-                            for option in options.iter() {
-                                entry.options.insert(
-                                    option.key.clone(),
-                                    option.value.scalar_to_string().unwrap_or_default(),
-                                );
-                            }
-                        }
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
-                }
-                "sysctls" => {
-                    // `build_string_dict(parse_sysctls(...))`: every value as Python's
-                    // `str()`, null and a bare list item as ''.
-                    let mut json = Map::new();
-                    match &node.value {
-                        Value::Sequence(items) => {
-                            for item in items {
-                                let text = item.scalar_to_string().unwrap_or_default();
-                                let (name, value) = text.split_once('=').unwrap_or((&text, ""));
-                                json.insert(name.to_owned(), Json::String(value.to_owned()));
-                            }
-                        }
-                        Value::Mapping(entries) => {
-                            for entry in entries.iter() {
-                                let value = if entry.value.is_null() {
-                                    String::new()
-                                } else {
-                                    entry.value.scalar_to_string().unwrap_or_default()
-                                };
-                                json.insert(entry.key.clone(), Json::String(value));
-                            }
-                        }
-                        _ => {}
-                    }
-                    service.options.insert(key.to_owned(), Json::Object(json));
-                }
-                "extra_hosts" => {
-                    let hosts = parse_mapping_form("extra_hosts", Some(node));
-                    for host in hosts.entries {
-                        service
-                            .extra_hosts
-                            .insert(host.key, host.value.scalar_to_string().unwrap_or_default());
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
-                }
-                "ulimits" => {
-                    if let Value::Mapping(limits) = &node.value {
-                        for limit in limits.iter() {
-                            let (soft, hard) = if let Value::Mapping(bounds) = &limit.value.value {
-                                (
-                                    bounds.get("soft").and_then(int_of).unwrap_or_default(),
-                                    bounds.get("hard").and_then(int_of).unwrap_or_default(),
-                                )
-                            } else {
-                                let value = int_of(&limit.value).unwrap_or_default();
-                                (value, value)
-                            };
-                            service
-                                .ulimits
-                                .insert(limit.key.clone(), Ulimit { soft, hard });
-                        }
-                    }
-                    service.options.insert(key.to_owned(), node_to_json(node));
-                }
-                "networks" => {
-                    // `parse_networks`: the list form is a mapping of nulls.
-                    let json = match &node.value {
-                        Value::Sequence(items) => Json::Object(
-                            items
-                                .iter()
-                                .filter_map(Node::scalar_to_string)
-                                .map(|network| (network, Json::Null))
-                                .collect(),
-                        ),
-                        _ => node_to_json(node),
-                    };
-                    service.options.insert(key.to_owned(), json);
-                }
-                "healthcheck" => {
-                    service
-                        .options
-                        .insert(key.to_owned(), healthcheck_json(node));
-                }
-                "security_opt" => {
-                    service.security_opt = string_list(node);
-                    let items = service
-                        .security_opt
-                        .iter()
-                        .map(|value| serde_json::json!([value, null]))
-                        .collect();
-                    service.options.insert(key.to_owned(), Json::Array(items));
-                }
-                "secrets" => {
-                    let (secrets, json) = self.service_secrets(name, node, problems);
-                    service.secrets = secrets;
-                    service.options.insert(key.to_owned(), Json::Array(json));
-                }
-                "dns" | "dns_search" | "tmpfs" => {
-                    let list = string_list(node);
-                    if key == "dns" {
-                        service.dns.clone_from(&list);
-                    } else if key == "dns_search" {
-                        service.dns_search.clone_from(&list);
-                    }
-                    let items: Vec<Json> = nodes(node).into_iter().map(node_to_json).collect();
-                    service.options.insert(key.to_owned(), Json::Array(items));
-                }
-                _ => {
-                    Self::simple_field(key, node, &mut service);
-                    service.options.insert(key.to_owned(), node_to_json(node));
-                }
+                service.options.insert(key.to_owned(), node_to_json(node));
             }
         }
+    }
+
+    /// v1's `log_driver`/`log_opt` printed as `logging`, and the typed [`Logging`].
+    fn finish_logging(logging: Option<Logging>, dict: &Mapping, service: &mut Service) {
         if let Some(logging) = logging {
             if !dict.contains_key("logging") {
                 let mut json = Map::new();
@@ -412,11 +361,77 @@ impl Finalizer<'_> {
             }
             service.logging = Some(logging);
         }
-        if !self.v1 {
-            self.translate_deploy(name, &mut service, &dict, problems);
+    }
+
+    /// `extra_hosts`, either form (`host:ip` items or a mapping).
+    fn extra_hosts_key(key: &str, node: &Node, service: &mut Service) {
+        let hosts = parse_mapping_form("extra_hosts", Some(node));
+        for host in hosts.entries {
+            service
+                .extra_hosts
+                .insert(host.key, host.value.scalar_to_string().unwrap_or_default());
         }
-        service.refusals = crate::engine_values::check(name, &dict);
-        service
+        service.options.insert(key.to_owned(), node_to_json(node));
+    }
+
+    /// `ulimits`: a number for both limits, or `soft` and `hard`.
+    fn ulimits_key(key: &str, node: &Node, service: &mut Service) {
+        if let Value::Mapping(limits) = &node.value {
+            for limit in limits.iter() {
+                let (soft, hard) = if let Value::Mapping(bounds) = &limit.value.value {
+                    (
+                        bounds.get("soft").and_then(int_of).unwrap_or_default(),
+                        bounds.get("hard").and_then(int_of).unwrap_or_default(),
+                    )
+                } else {
+                    let value = int_of(&limit.value).unwrap_or_default();
+                    (value, value)
+                };
+                service
+                    .ulimits
+                    .insert(limit.key.clone(), Ulimit { soft, hard });
+            }
+        }
+        service.options.insert(key.to_owned(), node_to_json(node));
+    }
+
+    /// A service's `networks` as 1.29.2 prints them.
+    fn networks_key(key: &str, node: &Node, service: &mut Service) {
+        // `parse_networks`: the list form is a mapping of nulls.
+        let json = match &node.value {
+            Value::Sequence(items) => Json::Object(
+                items
+                    .iter()
+                    .filter_map(Node::scalar_to_string)
+                    .map(|network| (network, Json::Null))
+                    .collect(),
+            ),
+            _ => node_to_json(node),
+        };
+        service.options.insert(key.to_owned(), json);
+    }
+
+    /// `security_opt`, in the `[value, null]` pairs 1.29.2 hashes.
+    fn security_opt_key(key: &str, node: &Node, service: &mut Service) {
+        service.security_opt = string_list(node);
+        let items = service
+            .security_opt
+            .iter()
+            .map(|value| serde_json::json!([value, null]))
+            .collect();
+        service.options.insert(key.to_owned(), Json::Array(items));
+    }
+
+    /// `dns`, `dns_search` and `tmpfs`: a single value is a list of one.
+    fn list_key(key: &str, node: &Node, service: &mut Service) {
+        let list = string_list(node);
+        if key == "dns" {
+            service.dns.clone_from(&list);
+        } else if key == "dns_search" {
+            service.dns_search.clone_from(&list);
+        }
+        let items: Vec<Json> = nodes(node).into_iter().map(node_to_json).collect();
+        service.options.insert(key.to_owned(), Json::Array(items));
     }
 
     /// What 1.29.2's `Project.from_config` does to a v2/v3 service before it makes
@@ -551,6 +566,7 @@ impl Finalizer<'_> {
                 if let Some(cpus) = limits.get("cpus") {
                     match float_of(cpus) {
                         Some(cpus) => {
+                            service.host.nano_cpus = crate::host_settings::deploy_cpus(cpus);
                             options.insert(
                                 "cpus".to_owned(),
                                 serde_json::Number::from_f64(cpus).map_or(Json::Null, Json::Number),

@@ -9,7 +9,9 @@ use crate::invocation::Invocation;
 use crate::progress::{Terminal, print_warning};
 
 pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure> {
-    let target = invocation.target()?;
+    let mut target = invocation.target()?;
+    // As 1.29.2: pulling builds nothing, so a build context need not exist.
+    target.load.check_build_paths = false;
     let request = PullRequest {
         services: args.services,
         include_deps: args.include_deps,
@@ -25,11 +27,13 @@ pub async fn run(invocation: &Invocation, args: PullArgs) -> Result<(), Failure>
         }
         return Ok(());
     }
-    for error in failures {
-        eprintln!("{}", crate::failure::shown(miette::Report::new(error)));
+    if crate::progress::shows(crate::progress::Level::Error) {
+        for error in failures {
+            eprintln!("{}", crate::failure::shown(miette::Report::new(error)));
+        }
+        // The one command this hint fits: `up` and `run` cannot go on without the
+        // image, and `--ignore-pull-failures` was not given. See: #16
+        eprintln!("help: `envctl pull --ignore-pull-failures` pulls the other images and exits 0");
     }
-    // The one command this hint fits: `up` and `run` cannot go on without the
-    // image, and `--ignore-pull-failures` was not given. See: #16
-    eprintln!("help: `envctl pull --ignore-pull-failures` pulls the other images and exits 0");
     Err(Failure::exit(1))
 }

@@ -20,7 +20,9 @@ pub async fn run(invocation: &Invocation, args: UpArgs) -> Result<(), Failure> {
     let mut options = up_options(&args)?;
     options.profiles = invocation.profiles();
     options.ignore_orphans = invocation.ignore_orphans(args.remove_orphans)?;
-    let target = invocation.target()?;
+    let mut target = invocation.target()?;
+    // As 1.29.2: a build context need not exist when nothing will be built.
+    target.load.check_build_paths = !args.no_build;
     let request = UpRequest {
         options,
         images: ImageOptions {
