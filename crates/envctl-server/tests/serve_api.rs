@@ -1,0 +1,602 @@
+//! `envctl serve` against a real engine, through a real HTTP client on a real
+//! socket: create, same spec again, a changed spec, delete; bad requests that
+//! change nothing; expiry reaped, also by a restarted server, which lists what the
+//! first one made.
+
+#![cfg(feature = "docker-tests")]
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use envctl_ops::EngineTarget;
+use envctl_server::{Limits, Listen, ServerConfig, Tokens, discover_templates};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+const WRITER: &str = "writer-token-0123456789";
+const READER: &str = "reader-token-0123456789";
+const OTHER: &str = "other-token-0123456789";
+
+const WEB: &str = r#"version: "2.4"
+services:
+  web:
+    image: envctl-test/busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo started $$GREETING; httpd -f -p 8080 & wait"]
+    ports: ["8080"]
+    environment:
+      GREETING: ${GREETING:-hello}
+    volumes:
+      - data:/data
+volumes:
+  data: {}
+"#;
+
+/// Removes every container, network and volume of the environment when dropped,
+/// also when the test fails.
+struct Guard(Vec<String>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let label = format!("label=com.docker.compose.project={name}");
+            let ids = docker(&["ps", "-aq", "--filter", &label]);
+            if !ids.is_empty() {
+                let mut arguments = vec!["rm", "-fv"];
+                arguments.extend(ids.iter().map(String::as_str));
+                docker(&arguments);
+            }
+            for network in docker(&["network", "ls", "-q", "--filter", &label]) {
+                docker(&["network", "rm", &network]);
+            }
+            for volume in docker(&["volume", "ls", "-q", "--filter", &label]) {
+                docker(&["volume", "rm", &volume]);
+            }
+        }
+    }
+}
+
+fn docker(arguments: &[&str]) -> Vec<String> {
+    let output = Command::new("docker")
+        .args(arguments)
+        .output()
+        .expect("the docker CLI runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(ToOwned::to_owned)
+        .collect()
+}
+
+/// What the engine holds of project `name`: containers, networks, volumes.
+fn leftovers(name: &str) -> Vec<String> {
+    let label = format!("label=com.docker.compose.project={name}");
+    let mut found = docker(&["ps", "-aq", "--filter", &label]);
+    found.extend(docker(&["network", "ls", "-q", "--filter", &label]));
+    found.extend(docker(&["volume", "ls", "-q", "--filter", &label]));
+    found
+}
+
+fn container_ids(name: &str) -> Vec<String> {
+    let label = format!("label=com.docker.compose.project={name}");
+    docker(&["ps", "-aq", "--no-trunc", "--filter", &label])
+}
+
+fn unique(stem: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "serve-{stem}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn require_engine() {
+    let output = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output();
+    assert!(
+        output.is_ok_and(|output| output.status.success()),
+        "no Docker Engine answers: start dockerd (these tests never skip; `just test-offline` runs the rest)"
+    );
+    assert!(
+        !docker(&["images", "-q", "envctl-test/busybox"]).is_empty(),
+        "the image envctl-test/busybox is missing: run `just images`"
+    );
+}
+
+/// A directory of templates and a tokens file.
+struct Setup {
+    directory: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        require_engine();
+        let directory = tempfile::tempdir().unwrap();
+        let web = directory.path().join("templates/web");
+        std::fs::create_dir_all(&web).unwrap();
+        std::fs::write(web.join("docker-compose.yml"), WEB).unwrap();
+        Self { directory }
+    }
+
+    fn config(&self, reap_interval: Duration) -> ServerConfig {
+        let tokens = Tokens::parse(&format!(
+            "{WRITER} writer read,write,run\n{READER} reader read\n{OTHER} other read,write\n"
+        ))
+        .unwrap();
+        let settings = std::env::vars()
+            .filter(|(name, _)| name.starts_with("DOCKER_"))
+            .collect();
+        ServerConfig {
+            listen: Listen::parse("127.0.0.1:0").unwrap(),
+            templates: discover_templates(&self.directory.path().join("templates")).unwrap(),
+            tokens,
+            allow_inline: true,
+            allow_run: true,
+            allow_build: false,
+            publish_address: "127.0.0.1".to_owned(),
+            engine: EngineTarget {
+                settings,
+                home: std::env::var_os("HOME").map(PathBuf::from),
+                ..EngineTarget::default()
+            },
+            state_directory: self.directory.path().join("state"),
+            parallel: 4,
+            engine_parallel: 16,
+            default_ttl: Duration::from_secs(600),
+            max_ttl: Duration::from_secs(86_400),
+            limits: Limits::default(),
+            max_body: 64 * 1024,
+            request_timeout: Duration::from_secs(120),
+            reap_interval,
+            capabilities: Vec::new(),
+            audit: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// A server on a real socket, stopped when dropped.
+struct Running {
+    base: String,
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    async fn start(config: ServerConfig) -> Self {
+        let stop = CancellationToken::new();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let mut sender = Some(sender);
+                envctl_server::serve(config, stop, |bound| {
+                    if let (Some(sender), Listen::Tcp(address)) = (sender.take(), bound) {
+                        let _ = sender.send(*address);
+                    }
+                })
+                .await
+                .unwrap();
+            }
+        });
+        let address = receiver.await.expect("the server binds");
+        Self {
+            base: format!("http://{address}"),
+            stop,
+            task: Some(task),
+        }
+    }
+
+    async fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("not JSON ({error}), status {status}: {text}"));
+    (status, body)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Polls until `GET` of the environment answers `status` (and, for 200, `state`).
+async fn wait_for(server: &Running, name: &str, status: StatusCode, state: Option<&str>) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (found, body) = send(
+            client()
+                .get(server.url(&format!("/v1/environments/{name}")))
+                .bearer_auth(READER),
+        )
+        .await;
+        if found == status && state.is_none_or(|state| body["state"] == state) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "`{name}` never reached {status} {state:?}: last {found} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn create_same_spec_changed_spec_delete() {
+    let setup = Setup::new();
+    let name = unique("life");
+    let _guard = Guard(vec![name.clone()]);
+    let server = Running::start(setup.config(Duration::from_secs(3600))).await;
+    let url = server.url(&format!("/v1/environments/{name}"));
+
+    let (status, created) = send(
+        client()
+            .put(&url)
+            .bearer_auth(WRITER)
+            .json(&json!({"template": "web", "ttl": "10m", "wait": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["state"], "running", "{created}");
+    assert_eq!(created["owner"], "writer");
+    assert_eq!(created["services"]["web"]["running"], 1);
+    assert_eq!(created["services"]["web"]["desired"], 1);
+    let endpoint = &created["endpoints"][0];
+    assert_eq!(endpoint["service"], "web");
+    assert_eq!(endpoint["target"], "8080/tcp");
+    assert_eq!(endpoint["host"], "127.0.0.1");
+    // The endpoint answers (busybox httpd: a 404 for an empty directory is an answer).
+    let answered = client()
+        .get(endpoint["url"].as_str().unwrap())
+        .send()
+        .await
+        .expect("the published port answers");
+    assert!(answered.status().as_u16() < 500, "{}", answered.status());
+    let first_ids = container_ids(&name);
+    assert_eq!(first_ids.len(), 1);
+
+    // The same spec again: 200, nothing changes.
+    let (status, same) = send(
+        client()
+            .put(&url)
+            .bearer_auth(WRITER)
+            .json(&json!({"template": "web", "ttl": "10m", "wait": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    assert_eq!(same["spec_hash"], created["spec_hash"]);
+    assert_eq!(container_ids(&name), first_ids, "the same spec recreated");
+
+    // Another token may not touch it.
+    let (status, body) = send(
+        client()
+            .put(&url)
+            .bearer_auth(OTHER)
+            .json(&json!({"template": "web"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // A changed spec converges: the container is made again with the new value.
+    let (status, changed) = send(
+        client()
+            .put(&url)
+            .bearer_auth(WRITER)
+            .json(&json!({"template": "web", "env": {"GREETING": "bonjour"}, "wait": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_ne!(changed["spec_hash"], created["spec_hash"]);
+    assert_eq!(changed["created"], created["created"]);
+    assert_eq!(changed["state"], "running", "{changed}");
+    assert_ne!(
+        container_ids(&name),
+        first_ids,
+        "a changed spec was not applied"
+    );
+
+    // The logs, through envctl-ops' `logs`.
+    let logs = client()
+        .get(server.url(&format!("/v1/environments/{name}/logs?tail=10")))
+        .bearer_auth(READER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logs.status(), StatusCode::OK);
+    let text = logs.text().await.unwrap();
+    assert!(text.contains("started bonjour"), "{text}");
+
+    // A one-off command.
+    let (status, ran) = send(
+        client()
+            .post(server.url(&format!("/v1/environments/{name}/run")))
+            .bearer_auth(WRITER)
+            .json(&json!({"service": "web", "command": ["sh", "-c", "echo $GREETING; exit 3"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    assert_eq!(ran["exit_code"], 3);
+    assert_eq!(ran["output"], "bonjour\n");
+
+    // Delete: 202, twice (idempotent), then gone with its network and volume.
+    for _ in 0..2 {
+        let (status, body) = send(client().delete(&url).bearer_auth(WRITER)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    wait_for(&server, &name, StatusCode::NOT_FOUND, None).await;
+    assert_eq!(leftovers(&name), Vec::<String>::new(), "left behind");
+    let (status, body) = send(client().delete(&url).bearer_auth(WRITER)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_requests_get_json_errors_and_change_nothing() {
+    let setup = Setup::new();
+    let name = unique("bad");
+    let _guard = Guard(vec![name.clone()]);
+    let server = Running::start(setup.config(Duration::from_secs(3600))).await;
+    let url = server.url(&format!("/v1/environments/{name}"));
+    let spec = json!({"template": "web"});
+
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            "no token",
+            client().put(&url).json(&spec),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            "a wrong token",
+            client()
+                .put(&url)
+                .bearer_auth("not-a-token-at-all")
+                .json(&spec),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            "a token without the scope",
+            client().put(&url).bearer_auth(READER).json(&spec),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            "malformed JSON",
+            client()
+                .put(&url)
+                .bearer_auth(WRITER)
+                .header("content-type", "application/json")
+                .body("{\"template\": "),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "an unknown field",
+            client()
+                .put(&url)
+                .bearer_auth(WRITER)
+                .json(&json!({"template": "web", "tll": "1h"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an oversized body",
+            client()
+                .put(&url)
+                .bearer_auth(WRITER)
+                .json(&json!({"template": "web", "env": {"X": "x".repeat(100 * 1024)}})),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            "an invalid name",
+            client()
+                .put(server.url("/v1/environments/Not.Valid"))
+                .bearer_auth(WRITER)
+                .json(&spec),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an unknown template",
+            client()
+                .put(&url)
+                .bearer_auth(WRITER)
+                .json(&json!({"template": "nope"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+        ),
+        (
+            "a bad ttl",
+            client()
+                .put(&url)
+                .bearer_auth(WRITER)
+                .json(&json!({"template": "web", "ttl": "forever"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an unknown environment",
+            client().get(&url).bearer_auth(READER),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "PATCH of an unknown environment",
+            client()
+                .patch(&url)
+                .bearer_auth(WRITER)
+                .json(&json!({"ttl": "1h"})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let (found, body) = send(request).await;
+        assert_eq!(found, status, "{what}: {body}");
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+        assert!(body["error"]["message"].is_string(), "{what}: {body}");
+    }
+
+    // Forbidden keys: every problem at once, located.
+    let compose = "version: \"2.4\"\nservices:\n  a:\n    image: envctl-test/busybox\n    privileged: true\n    ports: [\"80:80\"]\n    volumes: [\"/var/run/docker.sock:/var/run/docker.sock\"]\n    network_mode: host\n    container_name: fixed\n    cap_add: [SYS_ADMIN]\n    labels: {com.docker.compose.project: other}\n    devices: [\"/dev/mem:/dev/mem\"]\nnetworks:\n  outside:\n    external: true\n";
+    let (status, body) = send(
+        client()
+            .put(&url)
+            .bearer_auth(WRITER)
+            .json(&json!({"compose": compose})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let problems = body["error"]["problems"].as_array().unwrap();
+    let located: Vec<(String, u64)> = problems
+        .iter()
+        .map(|problem| {
+            (
+                problem["path"].as_str().unwrap_or_default().to_owned(),
+                problem["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    for expected in [
+        ("a.privileged", 5),
+        ("a.ports", 6),
+        ("a.volumes", 7),
+        ("a.network_mode", 8),
+        ("a.container_name", 9),
+        ("a.cap_add", 10),
+        ("a.labels", 11),
+        ("a.devices", 12),
+        ("networks.outside.external", 15),
+    ] {
+        assert!(
+            located.contains(&(expected.0.to_owned(), expected.1)),
+            "{expected:?} not in {located:?}"
+        );
+    }
+    assert!(
+        problems
+            .iter()
+            .all(|problem| problem["file"] == "<stdin>" && problem["column"].is_u64())
+    );
+
+    // A path outside the template is refused before the loader reads it.
+    let (status, body) = send(
+        client().put(&url).bearer_auth(WRITER).json(&json!({
+            "compose": "version: \"2\"\nservices:\n  a:\n    image: envctl-test/busybox\n    env_file: /etc/shadow\n"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["problems"][0]["line"], 5, "{body}");
+
+    // An invalid file: the loader's problem, located.
+    let (status, body) = send(
+        client().put(&url).bearer_auth(WRITER).json(&json!({
+            "compose": "version: \"2\"\nservices:\n  a:\n    image: envctl-test/busybox\n    mem_limit: lots\n"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    assert_eq!(
+        leftovers(&name),
+        Vec::<String>::new(),
+        "a refused request made something"
+    );
+    let (status, body) = send(
+        client()
+            .get(server.url("/v1/environments"))
+            .bearer_auth(READER),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !body.to_string().contains(&name),
+        "a refused request is listed: {body}"
+    );
+    // No token needed for these.
+    for path in ["/healthz", "/v1/openapi.json"] {
+        let (status, _) = send(client().get(server.url(path))).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let (status, body) = send(client().get(server.url("/v1/environments"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expired_environments_are_reaped_also_after_a_restart() {
+    let setup = Setup::new();
+    let kept = unique("kept");
+    let short = unique("short");
+    let _guard = Guard(vec![kept.clone(), short.clone()]);
+    // The first server never reaps while it runs.
+    let first = Running::start(setup.config(Duration::from_secs(3600))).await;
+    for (name, ttl) in [(&kept, "1h"), (&short, "2s")] {
+        let (status, body) = send(
+            client()
+                .put(first.url(&format!("/v1/environments/{name}")))
+                .bearer_auth(WRITER)
+                .json(&json!({"template": "web", "ttl": ttl, "wait": true})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    first.stop().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // A new server lists both (the facts are labels), and reaps the expired one.
+    let second = Running::start(setup.config(Duration::from_secs(1))).await;
+    let kept_view = wait_for(&second, &kept, StatusCode::OK, Some("running")).await;
+    assert_eq!(kept_view["template"], "web");
+    assert_eq!(kept_view["owner"], "writer");
+    wait_for(&second, &short, StatusCode::NOT_FOUND, None).await;
+    assert_eq!(
+        leftovers(&short),
+        Vec::<String>::new(),
+        "the reaper left something"
+    );
+
+    // PATCH shortens the kept one's life; the reaper takes it within seconds.
+    let (status, body) = send(
+        client()
+            .patch(second.url(&format!("/v1/environments/{kept}")))
+            .bearer_auth(WRITER)
+            .json(&json!({"ttl": "1s"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_for(&second, &kept, StatusCode::NOT_FOUND, None).await;
+    assert_eq!(
+        leftovers(&kept),
+        Vec::<String>::new(),
+        "the reaper left something"
+    );
+    second.stop().await;
+}
