@@ -140,7 +140,7 @@ pub enum Command {
         after_help = "Examples:\n  envctl version              # envctl's, the engine's and the API versions\n  envctl version --short      # only envctl's version number"
     )]
     Version(VersionArgs),
-    /// Serve environments on demand over HTTP: PUT a template's name, get a running project (docs/serve.md)
+    /// Serve whole environments on demand over HTTP
     #[command(
         after_help = "Examples:\n  envctl serve --templates ./templates --tokens tokens.txt\n  envctl serve --listen 127.0.0.1:8080 --templates ./templates --tokens tokens.txt --allow-inline"
     )]

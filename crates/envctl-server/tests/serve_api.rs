@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use envctl_ops::EngineTarget;
 use envctl_server::{Limits, Listen, ServerConfig, Tokens, discover_templates};
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -252,6 +253,16 @@ async fn create_same_spec_changed_spec_delete() {
     let _guard = Guard(vec![name.clone()]);
     let server = Running::start(setup.config(Duration::from_secs(3600))).await;
     let url = server.url(&format!("/v1/environments/{name}"));
+    // Server-sent events, subscribed before the change.
+    let events = client()
+        .get(server.url("/v1/events"))
+        .bearer_auth(READER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut events = events.bytes_stream();
 
     let (status, created) = send(
         client()
@@ -277,6 +288,17 @@ async fn create_same_spec_changed_spec_delete() {
         .expect("the published port answers");
     assert!(answered.status().as_u16() < 500, "{}", answered.status());
     let first_ids = container_ids(&name);
+    let mut seen = String::new();
+    while !(seen.contains("event: created") && seen.contains("event: ready")) {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .unwrap_or_else(|_| panic!("no `created` and `ready` events: {seen}"))
+            .expect("the stream goes on")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains(&format!(r#""name":"{name}""#)), "{seen}");
+    drop(events);
     assert_eq!(first_ids.len(), 1);
 
     // The same spec again: 200, nothing changes.
