@@ -80,10 +80,18 @@ fn serves_on_a_unix_socket_with_mode_0600() {
         .expect("envctl serve starts");
     let deadline = Instant::now() + Duration::from_secs(20);
     while !socket.exists() {
-        assert!(Instant::now() < deadline, "no socket at {}", socket.display());
+        assert!(
+            Instant::now() < deadline,
+            "no socket at {}",
+            socket.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let mode = std::fs::metadata(&socket).expect("socket").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&socket)
+        .expect("socket")
+        .permissions()
+        .mode()
+        & 0o777;
     let request = |path: &str| {
         let mut stream = UnixStream::connect(&socket).expect("connects");
         write!(
