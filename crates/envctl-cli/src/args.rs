@@ -360,6 +360,15 @@ pub struct ServeArgs {
     /// Where project locks live; default `$XDG_RUNTIME_DIR/envctl-serve`, else the temporary directory's
     #[arg(long, value_name = "DIR")]
     pub state_directory: Option<PathBuf>,
+    /// Queue mode: also consume requests from an AMQP queue (`amqp://user:password@host:port/vhost`)
+    #[arg(long, value_name = "URL", requires = "queue")]
+    pub amqp: Option<String>,
+    /// The queue to consume (`NAME.dead` takes the messages that cannot be done)
+    #[arg(long, value_name = "NAME", requires = "amqp")]
+    pub queue: Option<String>,
+    /// The owner recorded on the environments the queue makes
+    #[arg(long, value_name = "NAME", default_value = "queue")]
+    pub queue_owner: String,
 }
 
 #[derive(Debug, ClapArgs)]

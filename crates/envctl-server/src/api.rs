@@ -264,7 +264,7 @@ async fn delete(
 ) -> Result<Response, ApiError> {
     let token = authorize(&server, &headers, Scope::Write)?;
     check_name(&name)?;
-    server.delete(&name, Some(&token), "deleted").await?;
+    server.delete(&name, Some(&token), "deleted", false).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "name": name, "state": "deleting" })),

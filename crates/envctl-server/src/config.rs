@@ -112,6 +112,8 @@ pub struct ServerConfig {
     /// Capabilities `cap_add` may name.
     pub capabilities: Vec<String>,
     pub audit: Audit,
+    /// Queue mode: also consume requests from this queue.
+    pub queue: Option<crate::queue::QueueConfig>,
 }
 
 /// A compose project on the server that environments are made from.

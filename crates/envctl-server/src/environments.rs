@@ -494,7 +494,9 @@ impl Server {
             if existing.owner != token.name {
                 return Err(forbidden_owner(name));
             }
-            if existing.spec_hash == resolved.spec_hash && existing.state != State::Failed {
+            // The same spec on a running environment changes nothing; on one that is
+            // not (a server killed part-way, a container gone), `up` converges it.
+            if existing.spec_hash == resolved.spec_hash && existing.state == State::Running {
                 return Ok(Applied {
                     status: StatusCode::OK,
                     view: existing.clone(),
@@ -685,6 +687,7 @@ impl Server {
         name: &str,
         by: Option<&Token>,
         event: &'static str,
+        wait: bool,
     ) -> Result<bool, ApiError> {
         let Some(view) = self.get(name).await? else {
             self.set_failure(name, None);
@@ -698,12 +701,8 @@ impl Server {
         if view.state == State::Deleting {
             return Ok(true);
         }
-        let lock = self.lock_of(name);
-        let server = Arc::clone(self);
-        let name = name.to_owned();
-        let by_name = by.map(|token| token.name.clone());
         self.set_busy(
-            &name,
+            name,
             Some(Busy {
                 state: State::Deleting,
                 view: view.clone(),
@@ -711,36 +710,51 @@ impl Server {
         );
         self.announce(
             "deleting",
-            &name,
+            name,
             Some(State::Deleting),
-            by_name.as_deref(),
+            by.map(|token| token.name.as_str()),
             None,
         );
-        tokio::spawn(async move {
-            let _guard = lock.lock().await;
-            let permit = server.permits.acquire().await;
-            // The current file: another request may have changed it meanwhile.
-            let document = match server.get(&name).await {
-                Ok(Some(current)) if !current.document.is_empty() => current.document,
-                _ => view.document.clone(),
-            };
-            let directory = server.directory_of(&view);
-            let result = server.run_down(&name, document, directory).await;
-            drop(permit);
-            server.set_busy(&name, None);
-            server.set_failure(&name, None);
-            match result {
-                Ok(()) => server.announce(event, &name, None, by_name.as_deref(), None),
-                Err(message) => server.announce(
-                    "failed",
-                    &name,
-                    Some(State::Failed),
-                    by_name.as_deref(),
-                    Some(message),
-                ),
-            }
-        });
+        let server = Arc::clone(self);
+        let by_name = by.map(|token| token.name.clone());
+        let name = name.to_owned();
+        let work = async move {
+            server
+                .finish_delete(&name, &view, by_name.as_deref(), event)
+                .await;
+        };
+        if wait {
+            work.await;
+        } else {
+            tokio::spawn(work);
+        }
         Ok(true)
+    }
+
+    async fn finish_delete(
+        &self,
+        name: &str,
+        view: &EnvironmentView,
+        by: Option<&str>,
+        event: &str,
+    ) {
+        let lock = self.lock_of(name);
+        let _guard = lock.lock().await;
+        let permit = self.permits.acquire().await;
+        // The current file: another request may have changed it meanwhile.
+        let document = match self.get(name).await {
+            Ok(Some(current)) if !current.document.is_empty() => current.document,
+            _ => view.document.clone(),
+        };
+        let directory = self.directory_of(view);
+        let result = self.run_down(name, document, directory).await;
+        drop(permit);
+        self.set_busy(name, None);
+        self.set_failure(name, None);
+        match result {
+            Ok(()) => self.announce(event, name, None, by, None),
+            Err(message) => self.announce("failed", name, Some(State::Failed), by, Some(message)),
+        }
     }
 
     /// `PATCH {ttl}`: a new expiry. Labels cannot change on a container, so the
@@ -1019,7 +1033,7 @@ impl Server {
                         && view.expires_at <= now
                         && view.state != State::Deleting
                     {
-                        let _ = self.delete(&view.name, None, "reaped").await;
+                        let _ = self.delete(&view.name, None, "reaped", false).await;
                     }
                 }
             }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod environments;
 pub mod error;
 pub mod policy;
+pub mod queue;
 pub mod spec;
 mod stream;
 pub mod tokens;
@@ -51,13 +52,28 @@ pub async fn serve(
     let server = Server::new(config);
     let router = api::router(Arc::clone(&server));
     let reaper = tokio::spawn(Arc::clone(&server).reap());
-    let stop = {
+    {
         let server = Arc::clone(&server);
-        let shutdown = shutdown.clone();
-        async move {
+        tokio::spawn(async move {
             shutdown.cancelled().await;
             server.shutdown.cancel();
-        }
+        });
+    }
+    // Queue mode: a consumer that cannot connect, or loses its connection, stops
+    // the server with its error.
+    let queue = server.config.queue.clone().map(|queue| {
+        let server = Arc::clone(&server);
+        tokio::spawn(async move {
+            let result = queue::consume(Arc::clone(&server), queue).await;
+            if result.is_err() {
+                server.shutdown.cancel();
+            }
+            result
+        })
+    });
+    let stop = {
+        let token = server.shutdown.clone();
+        async move { token.cancelled().await }
     };
     let result = match &listen {
         Listen::Tcp(address) => {
@@ -100,5 +116,10 @@ pub async fn serve(
     };
     server.shutdown.cancel();
     let _ = reaper.await;
+    if let Some(queue) = queue
+        && let Ok(Err(error)) = queue.await
+    {
+        return Err(error);
+    }
     result.map_err(ServerError::Serve)
 }

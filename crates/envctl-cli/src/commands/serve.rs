@@ -90,6 +90,15 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
         audit: Arc::new(|line: &serde_json::Value| {
             crate::progress::print_status(&line.to_string());
         }),
+        queue: match (&args.amqp, &args.queue) {
+            (Some(url), Some(queue)) => Some(envctl_server::queue::QueueConfig {
+                url: url.clone(),
+                queue: queue.clone(),
+                owner: args.queue_owner.clone(),
+            }),
+            (None, None) => None,
+            _ => return Err(Failure::usage("--amqp and --queue go together")),
+        },
     };
     let shutdown = crate::interrupt::shutdown();
     let mut announced = Ok(());

@@ -155,6 +155,7 @@ impl Setup {
             reap_interval,
             capabilities: Vec::new(),
             audit: Arc::new(|_| {}),
+            queue: None,
         }
     }
 }
