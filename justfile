@@ -137,9 +137,11 @@ demo: images
 bench: require-engine images
     cargo build --release --locked -p envctl-cli -p envctl-bench
     target/release/envctl-bench --trace --tls
+    # envctl serve: the API against `envctl up`, GET latency under 200 clients, 20 at once (docs/serve.md)
+    cargo run --release --locked -p envctl-server --example bench -- target/release/envctl target/bench/serve.md
     cargo bench --locked -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3
     cargo bench --locked -p envctl-planner --bench plan -- --warm-up-time 1 --measurement-time 3
-    @echo "report: target/bench/report.md"
+    @echo "report: target/bench/report.md, target/bench/serve.md"
 
 # A short benchmark run (N = 1 and 10) to check the harness; its figures are not the README's
 bench-quick: require-engine images

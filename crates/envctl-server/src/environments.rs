@@ -291,9 +291,17 @@ impl Server {
 
     /// Every environment this server made, from the engine's containers.
     pub async fn list(&self) -> Result<Vec<EnvironmentView>, ApiError> {
-        let containers = envctl_ops::labelled_containers(&self.config.engine, labels::OWNER)
+        self.list_by(labels::OWNER).await
+    }
+
+    /// The environments among the containers carrying `label`.
+    async fn list_by(&self, label: &str) -> Result<Vec<EnvironmentView>, ApiError> {
+        let containers = envctl_ops::labelled_containers(&self.config.engine, label)
             .await
             .map_err(|error| ApiError::internal(format!("the engine: {error}")))?;
+        let containers = containers
+            .into_iter()
+            .filter(|container| container.labels.contains_key(labels::OWNER));
         let mut by_project: BTreeMap<String, Vec<ContainerDetails>> = BTreeMap::new();
         for container in containers {
             if let Some(project) = container.labels.get(labels::PROJECT) {
@@ -336,8 +344,10 @@ impl Server {
 
     /// One environment.
     pub async fn get(&self, name: &str) -> Result<Option<EnvironmentView>, ApiError> {
+        // Only this project's containers: one environment's GET does not read all.
+        let label = format!("{}={name}", labels::PROJECT);
         Ok(self
-            .list()
+            .list_by(&label)
             .await?
             .into_iter()
             .find(|view| view.name == name))
@@ -444,6 +454,15 @@ impl Server {
                     Vec::new(),
                 ));
             }
+        }
+        if project.format == envctl_parser::Format::V1 {
+            // Its resolved file (1.29.2's `config`) is not a v1 file any more.
+            return Err(ApiError::refused(
+                "the compose file is refused",
+                vec![Problem::new(
+                    "a v1 file (no `version:` key) is not served: write it as `version: \"2\"` with its services under `services:`",
+                )],
+            ));
         }
         let document =
             envctl_parser::to_compose_yaml_with(&project, &envctl_parser::RenderOptions::default());
