@@ -271,3 +271,32 @@ async fn delete(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The description is JSON and names every route the router serves.
+    #[test]
+    fn openapi_describes_every_route() {
+        let description: serde_json::Value = serde_json::from_str(OPENAPI).expect("JSON");
+        assert_eq!(description["openapi"], "3.0.3");
+        let paths = description["paths"].as_object().expect("paths");
+        for (path, methods) in [
+            ("/healthz", &["get"][..]),
+            ("/v1/openapi.json", &["get"]),
+            ("/v1/environments", &["get"]),
+            (
+                "/v1/environments/{name}",
+                &["get", "put", "patch", "delete"],
+            ),
+            ("/v1/environments/{name}/logs", &["get"]),
+            ("/v1/environments/{name}/run", &["post"]),
+            ("/v1/events", &["get"]),
+        ] {
+            for method in methods {
+                assert!(paths[path].get(*method).is_some(), "{method} {path}");
+            }
+        }
+    }
+}

@@ -15,7 +15,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use common::{
-    Guard, OTHER, READER, Running, Setup, WRITER, client, container_ids, leftovers, send, unique,
+    Guard, LIMITED, OTHER, READER, Running, Setup, WRITER, client, container_ids, leftovers, send,
+    unique,
 };
 
 /// Polls until `GET` of the environment answers `status` (and, for 200, `state`).
@@ -73,12 +74,20 @@ async fn create_same_spec_changed_spec_delete() {
     assert_eq!(endpoint["service"], "web");
     assert_eq!(endpoint["target"], "8080/tcp");
     assert_eq!(endpoint["host"], "127.0.0.1");
-    // The endpoint answers (busybox httpd: a 404 for an empty directory is an answer).
-    let answered = client()
-        .get(endpoint["url"].as_str().unwrap())
-        .send()
-        .await
-        .expect("the published port answers");
+    // The endpoint answers (busybox httpd: a 404 for an empty directory is an
+    // answer), once httpd listens: `running` is the container's state, not its
+    // program's (the template has no health check).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let answered = loop {
+        match client().get(endpoint["url"].as_str().unwrap()).send().await {
+            Ok(answered) => break answered,
+            Err(error) => assert!(
+                Instant::now() < deadline,
+                "the published port does not answer: {error}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert!(answered.status().as_u16() < 500, "{}", answered.status());
     let first_ids = container_ids(&name);
     let mut seen = String::new();
@@ -254,6 +263,15 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
                 .json(&json!({"template": "web", "ttl": "forever"})),
             StatusCode::BAD_REQUEST,
             "invalid_request",
+        ),
+        (
+            "a ttl over the token's quota",
+            client()
+                .put(&url)
+                .bearer_auth(LIMITED)
+                .json(&json!({"template": "web", "ttl": "2h"})),
+            StatusCode::FORBIDDEN,
+            "quota",
         ),
         (
             "an unknown environment",

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 pub const WRITER: &str = "writer-token-0123456789";
 pub const READER: &str = "reader-token-0123456789";
 pub const OTHER: &str = "other-token-0123456789";
+/// `ttl=1h`.
+pub const LIMITED: &str = "limited-token-0123456789";
 
 pub const WEB: &str = r#"version: "2.4"
 services:
@@ -125,7 +127,7 @@ impl Setup {
 
     pub fn config(&self, reap_interval: Duration) -> ServerConfig {
         let tokens = Tokens::parse(&format!(
-            "{WRITER} writer read,write,run\n{READER} reader read\n{OTHER} other read,write\n"
+            "{WRITER} writer read,write,run\n{READER} reader read\n{OTHER} other read,write\n{LIMITED} limited read,write ttl=1h\n"
         ))
         .unwrap();
         let settings = std::env::vars()
