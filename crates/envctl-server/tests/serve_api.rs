@@ -103,6 +103,32 @@ async fn create_same_spec_changed_spec_delete() {
     drop(events);
     assert_eq!(first_ids.len(), 1);
 
+    // Listed, and filtered by label.
+    for (filter, listed) in [
+        ("io.envctl.serve.owner=writer", true),
+        ("io.envctl.serve.template=web", true),
+        ("io.envctl.serve.owner=nobody", false),
+    ] {
+        let (status, body) = send(
+            client()
+                .get(server.url(&format!("/v1/environments?label={filter}")))
+                .bearer_auth(READER),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let names: Vec<&str> = body["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|view| view["name"].as_str())
+            .collect();
+        assert_eq!(
+            names.contains(&name.as_str()),
+            listed,
+            "{filter}: {names:?}"
+        );
+    }
+
     // The same spec again: 200, nothing changes.
     let (status, same) = send(
         client()
