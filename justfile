@@ -92,7 +92,9 @@ test-offline: fmt lint check-boundaries
 
 # The whole suite: images, fmt, lint, boundaries, every test including the real-engine ones, and docker-compose 1.29.2's own acceptance suite
 test: require-engine require-registry images fmt lint check-boundaries
-    cargo test --workspace --locked --features {{ docker_features }}
+    # The stack tests make their own Swarm cluster of two engines in network
+    # namespaces (fixtures/swarm/cluster.sh, docs/swarm.md); it is removed after.
+    trap 'fixtures/swarm/cluster.sh down' EXIT; cargo test --workspace --locked --features {{ docker_features }}
     # The envctl binary the tests above built (a build without their features would
     # compile the executor and the CLI again).
     fixtures/compose-acceptance/run.sh
@@ -101,6 +103,10 @@ test: require-engine require-registry images fmt lint check-boundaries
 acceptance: require-engine images
     cargo build --locked -p envctl-cli
     fixtures/compose-acceptance/run.sh
+
+# The stack tests' Swarm cluster: `just swarm up|down|status` (fixtures/swarm/cluster.sh)
+swarm command="up":
+    fixtures/swarm/cluster.sh {{ command }}
 
 # Run the demo platform (fixtures/demo) with envctl and fetch its front page
 demo: images
@@ -137,11 +143,13 @@ demo: images
 bench: require-engine images
     cargo build --release --locked -p envctl-cli -p envctl-bench
     target/release/envctl-bench --trace --tls
+    # envctl stack deploy against docker stack deploy --detach=false (target/bench/swarm.md)
+    target/release/envctl-bench --swarm
     # envctl serve: the API against `envctl up`, GET latency under 200 clients, 20 at once (docs/serve.md)
     cargo run --release --locked -p envctl-server --example bench -- target/release/envctl target/bench/serve.md
     cargo bench --locked -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3
     cargo bench --locked -p envctl-planner --bench plan -- --warm-up-time 1 --measurement-time 3
-    @echo "report: target/bench/report.md, target/bench/serve.md"
+    @echo "report: target/bench/report.md, target/bench/swarm.md, target/bench/serve.md"
 
 # A short benchmark run (N = 1 and 10) to check the harness; its figures are not the README's
 bench-quick: require-engine images

@@ -19,6 +19,7 @@ mod generate;
 mod measure;
 mod report;
 mod settle;
+mod swarm;
 mod tls;
 mod trace;
 
@@ -81,6 +82,11 @@ struct Args {
     /// Where the generated projects and `report.md` go.
     #[arg(long, default_value = "target/bench")]
     output: PathBuf,
+    /// Only compare `envctl stack deploy` with `docker stack deploy --detach=false`
+    /// on the test Swarm cluster (`fixtures/swarm/cluster.sh`), at N = 10 and 30
+    /// unless `--sizes` says otherwise; writes `swarm.md`.
+    #[arg(long)]
+    swarm: bool,
 }
 
 fn main() -> ExitCode {
@@ -90,6 +96,20 @@ fn main() -> ExitCode {
         return measure::measure_child(command);
     }
     let args = Args::parse();
+    if args.swarm {
+        let sizes: Vec<usize> = if args.sizes == [1, 10, 30, 60] {
+            vec![10, 30]
+        } else {
+            args.sizes.clone()
+        };
+        return match swarm::run(&args.envctl, &sizes, usize::from(args.runs), &args.output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -168,6 +168,12 @@ pub enum Command {
         after_help = "Examples:\n  envctl images               # the images of the project's containers\n  envctl images -q web        # only web's image id"
     )]
     Images(ImagesArgs),
+    /// Deploy the project to a Swarm cluster, and list or remove stacks
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  DOCKER_HOST=ssh://manager envctl stack deploy --dry-run   # the plan, nothing changed\n  envctl stack deploy myapp   # create or update the stack, wait until it converged\n  envctl stack ps myapp       # its tasks; `envctl stack rm myapp` removes it"
+    )]
+    Stack(StackCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  envctl completions bash > /etc/bash_completion.d/envctl\n  envctl completions zsh > \"${fpath[1]}/_envctl\"\n  envctl completions fish > ~/.config/fish/completions/envctl.fish"
@@ -766,4 +772,94 @@ pub struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+/// `stack`'s subcommands, as `docker stack` names them.
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Deploy a new stack or update an existing one
+    #[command(
+        override_usage = "stack deploy [options] [STACK]",
+        after_help = "Examples:\n  envctl stack deploy --dry-run          # print the plan: what is created, updated (and why), kept\n  envctl stack deploy -c prod.yml shop   # deploy prod.yml as the stack `shop`\n  envctl stack deploy --prune --detach   # also remove services no longer in the file; do not wait"
+    )]
+    Deploy(StackDeployArgs),
+    /// List the tasks in the stack
+    #[command(override_usage = "stack ps [STACK]")]
+    Ps(StackNameArgs),
+    /// List the services in the stack
+    #[command(override_usage = "stack services [STACK]")]
+    Services(StackNameArgs),
+    /// List stacks
+    #[command(override_usage = "stack ls")]
+    Ls,
+    /// Remove the stack: its services, networks, secrets and configs
+    #[command(override_usage = "stack rm [STACK]")]
+    Rm(StackNameArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct StackDeployArgs {
+    /// The stack's name (default: the project's name)
+    #[arg(value_name = "STACK")]
+    pub stack: Option<String>,
+    /// Path to a Compose file (`-c` after `deploy`, as docker's; before `stack`, `-c` is `--context`)
+    #[arg(long = "compose-file", value_name = "FILE")]
+    pub compose_files: Vec<PathBuf>,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Remove the stack's services that are no longer in the file
+    #[arg(long)]
+    pub prune: bool,
+    /// Return once the changes are made, without waiting for the services to converge
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Query the registry to resolve image digests: `always`, `changed` or `never`
+    #[arg(long, value_name = "MODE", default_value = "always")]
+    pub resolve_image: String,
+    /// Allow binding paths of the project's directory, which the other nodes may not have
+    #[arg(long)]
+    pub allow_host_binds: bool,
+    /// Seconds to wait for the services to converge
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct StackNameArgs {
+    /// The stack's name (default: the project's name)
+    #[arg(value_name = "STACK")]
+    pub stack: Option<String>,
+}
+
+/// `stack deploy -c FILE` as docker spells it: `-c` after `deploy` is
+/// `--compose-file` (before the subcommand it stays `--context`).
+pub fn compose_file_short(arguments: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let stack = arguments.iter().position(|argument| argument == "stack");
+    let deploy = stack.and_then(|stack| {
+        arguments
+            .iter()
+            .skip(stack + 1)
+            .position(|argument| argument == "deploy")
+            .map(|offset| stack + 1 + offset)
+    });
+    let Some(deploy) = deploy else {
+        return arguments;
+    };
+    arguments
+        .into_iter()
+        .enumerate()
+        .map(|(index, argument)| {
+            if index <= deploy {
+                return argument;
+            }
+            match argument.to_str() {
+                Some("-c") => "--compose-file".into(),
+                Some(text) if text.starts_with("-c") && !text.starts_with("--") => {
+                    format!("--compose-file={}", &text[2..]).into()
+                }
+                _ => argument,
+            }
+        })
+        .collect()
 }

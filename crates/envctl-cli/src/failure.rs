@@ -199,6 +199,14 @@ impl From<OpsError> for Failure {
             OpsError::Run(error) => error.into(),
             OpsError::Images { errors } => report_all(errors),
             OpsError::Interrupted => Self::interrupted(),
+            rolled_back @ OpsError::StackRolledBack { .. } => Self {
+                report: Some(miette::Report::new(rolled_back)),
+                code: 3,
+            },
+            failed @ OpsError::StackFailed { .. } => Self {
+                report: Some(miette::Report::new(failed)),
+                code: 1,
+            },
             other => Self::usage(other.to_string()),
         }
     }

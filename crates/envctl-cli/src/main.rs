@@ -5,6 +5,7 @@
 //! - 1: a problem in the compose files, in the invocation, or a failed step;
 //! - 1 also: a command-line usage error, and an engine that could not be reached
 //!   or refused a request (as docker-compose 1.29.2, which exits 1 for both);
+//! - 3: `stack deploy`: an update failed and the cluster rolled it back;
 //! - 130: interrupted (SIGINT, Ctrl-C), 143: terminated (SIGTERM), handled alike:
 //!   no new step starts, the ones in flight finish; a second signal exits at once.
 
@@ -27,10 +28,11 @@ use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 fn main() -> ExitCode {
-    let args = match args::Args::try_parse() {
-        Ok(args) => args,
-        Err(error) => return usage_error(&error),
-    };
+    let args =
+        match args::Args::try_parse_from(args::compose_file_short(std::env::args_os().collect())) {
+            Ok(args) => args,
+            Err(error) => return usage_error(&error),
+        };
     progress::install(&args.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -490,19 +490,61 @@ fn refused(
     (output, settings)
 }
 
+/// A refusal by a `docker-machine env` setting: the proxy's certificate names
+/// `server_name`, the machine's directory (given relative, as a user may) holds
+/// `ca`'s files but `leave_out`, and `up -d` is refused with nothing created.
+struct MachineRefusal {
+    test: Test,
+    proxy: TlsProxy,
+    project: String,
+    output: Output,
+    settings: insta::Settings,
+    /// How many connections reached the proxy before the refused `up -d`.
+    connections_before: usize,
+    _guard: ProjectGuard,
+}
+
+impl MachineRefusal {
+    fn run(server_name: &str, ca: &str, leave_out: &[&str], prefix: &str) -> Self {
+        let test = project_test();
+        let pki = Pki::new(&test);
+        let proxy = TlsProxy::start(&pki, server_name);
+        let cert_path = pki.machine_dir(&test, "dev", ca, leave_out);
+        let cert_path = relative(&test, &cert_path);
+        let test = machine_env(test, &proxy, &cert_path, "dev");
+        let project = unique_project(prefix);
+        let guard = ProjectGuard::new(&project);
+        let connections_before = proxy.connections();
+        let (output, settings) = refused(&test, &proxy, &project, &[]);
+        assert_eq!(output.code, Some(1), "{}", output.render());
+        Self {
+            test,
+            proxy,
+            project,
+            output,
+            settings,
+            connections_before,
+            _guard: guard,
+        }
+    }
+
+    /// The refusal came before any connection: a file was missing.
+    fn assert_no_connection(&self) {
+        assert_eq!(
+            self.proxy.connections(),
+            self.connections_before,
+            "no connection without the files"
+        );
+    }
+}
+
 #[test]
 fn a_server_certificate_from_another_ca_is_refused() {
-    let test = project_test();
-    let pki = Pki::new(&test);
-    let proxy = TlsProxy::start(&pki, "server");
-    let cert_path = pki.machine_dir(&test, "dev", "other-ca", &[]);
-    let cert_path = relative(&test, &cert_path);
-    let test = machine_env(test, &proxy, &cert_path, "dev");
-    let project = unique_project("tlswrongca");
-    let _guard = ProjectGuard::new(&project);
-    let (output, settings) = refused(&test, &proxy, &project, &[]);
-    assert_eq!(output.code, Some(1), "{}", output.render());
-    settings.bind(|| insta::assert_snapshot!(output.render()));
+    let refusal = MachineRefusal::run("server", "other-ca", &[], "tlswrongca");
+    let output = &refusal.output;
+    refusal
+        .settings
+        .bind(|| insta::assert_snapshot!(output.render()));
 }
 
 #[test]
@@ -525,63 +567,39 @@ fn an_engine_demanding_a_client_certificate_refuses_a_client_without_one() {
 
 #[test]
 fn a_server_certificate_for_another_name_is_refused_unless_skip_hostname_check() {
-    let test = project_test();
-    let pki = Pki::new(&test);
-    let proxy = TlsProxy::start(&pki, "elsewhere");
-    let cert_path = pki.machine_dir(&test, "dev", "ca", &[]);
-    let cert_path = relative(&test, &cert_path);
-    let test = machine_env(test, &proxy, &cert_path, "dev");
-    let project = unique_project("tlsname");
-    let _guard = ProjectGuard::new(&project);
-    let (output, settings) = refused(&test, &proxy, &project, &[]);
-    assert_eq!(output.code, Some(1), "{}", output.render());
-    settings.bind(|| insta::assert_snapshot!(output.render()));
+    let refusal = MachineRefusal::run("elsewhere", "ca", &[], "tlsname");
+    let output = &refusal.output;
+    refusal
+        .settings
+        .bind(|| insta::assert_snapshot!(output.render()));
 
     // The CA still signed it: `--skip-hostname-check` lets it through.
-    let output = envctl(&test, &project, &["--skip-hostname-check", "ps"]);
+    let output = envctl(
+        &refusal.test,
+        &refusal.project,
+        &["--skip-hostname-check", "ps"],
+    );
     assert_success(&output, "ps --skip-hostname-check");
 }
 
 #[test]
 fn a_missing_cert_pem_is_named() {
-    let test = project_test();
-    let pki = Pki::new(&test);
-    let proxy = TlsProxy::start(&pki, "server");
-    let cert_path = pki.machine_dir(&test, "dev", "ca", &["cert.pem"]);
-    let cert_path = relative(&test, &cert_path);
-    let test = machine_env(test, &proxy, &cert_path, "dev");
-    let project = unique_project("tlsnocert");
-    let _guard = ProjectGuard::new(&project);
-    let before = proxy.connections();
-    let (output, settings) = refused(&test, &proxy, &project, &[]);
-    assert_eq!(output.code, Some(1), "{}", output.render());
-    assert_eq!(
-        proxy.connections(),
-        before,
-        "no connection without the files"
-    );
-    settings.bind(|| insta::assert_snapshot!(output.render()));
+    let refusal = MachineRefusal::run("server", "ca", &["cert.pem"], "tlsnocert");
+    refusal.assert_no_connection();
+    let output = &refusal.output;
+    refusal
+        .settings
+        .bind(|| insta::assert_snapshot!(output.render()));
 }
 
 #[test]
 fn a_cert_path_without_key_pem_is_named() {
-    let test = project_test();
-    let pki = Pki::new(&test);
-    let proxy = TlsProxy::start(&pki, "server");
-    let cert_path = pki.machine_dir(&test, "dev", "ca", &["key.pem"]);
-    let cert_path = relative(&test, &cert_path);
-    let test = machine_env(test, &proxy, &cert_path, "dev");
-    let project = unique_project("tlsnokey");
-    let _guard = ProjectGuard::new(&project);
-    let before = proxy.connections();
-    let (output, settings) = refused(&test, &proxy, &project, &[]);
-    assert_eq!(output.code, Some(1), "{}", output.render());
-    assert_eq!(
-        proxy.connections(),
-        before,
-        "no connection without the files"
-    );
-    settings.bind(|| insta::assert_snapshot!(output.render()));
+    let refusal = MachineRefusal::run("server", "ca", &["key.pem"], "tlsnokey");
+    refusal.assert_no_connection();
+    let output = &refusal.output;
+    refusal
+        .settings
+        .bind(|| insta::assert_snapshot!(output.render()));
 }
 
 #[test]

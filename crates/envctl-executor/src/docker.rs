@@ -82,7 +82,10 @@ mod image;
 mod inspect;
 mod lifecycle;
 mod network;
+mod swarm;
 mod volume;
+
+pub use swarm::{SwarmNode, SwarmService, SwarmTask};
 
 pub use health::ContainerChange;
 mod logs;

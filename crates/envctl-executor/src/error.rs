@@ -244,6 +244,16 @@ pub enum ExecutorError {
         source: EngineError,
     },
 
+    /// The swarm manager refused a request of `stack` (or it is no manager).
+    #[error("the swarm manager failed to {action} `{subject}`")]
+    #[diagnostic(code(envctl::swarm))]
+    Swarm {
+        action: &'static str,
+        subject: String,
+        #[source]
+        source: EngineError,
+    },
+
     /// The engine refused a step of the plan.
     #[error("service `{service}`: failed to {operation} `{container}`")]
     #[diagnostic(code(envctl::step_failed))]

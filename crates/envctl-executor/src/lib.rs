@@ -31,6 +31,7 @@ pub mod resources;
 pub mod run;
 pub mod shlex;
 pub mod spec;
+pub mod stack;
 
 pub use apply::{ActionEvent, ActionProgress, ContainerAction, apply};
 pub use docker::{

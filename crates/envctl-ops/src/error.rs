@@ -40,10 +40,37 @@ pub enum OpsError {
     #[error("{0}")]
     Invalid(String),
 
+    /// `stack deploy`: updates the engine rolled back (`update_config.failure_action:
+    /// rollback`), by service, with the engine's message.
+    #[error("{} service(s) rolled back: {}", services.len(), render(services))]
+    #[diagnostic(
+        code(envctl::stack_rolled_back),
+        help(
+            "the update failed and the cluster runs the previous spec again; `envctl stack ps` shows the failed tasks"
+        )
+    )]
+    StackRolledBack { services: Vec<(String, String)> },
+
+    /// `stack deploy`: services that failed to converge, with why.
+    #[error("{} service(s) failed to converge: {}", services.len(), render(services))]
+    #[diagnostic(
+        code(envctl::stack_failed),
+        help("`envctl stack ps` shows the tasks and their errors")
+    )]
+    StackFailed { services: Vec<(String, String)> },
+
     /// The cancellation token fired: no new step started, the ones under way
     /// finished.
     #[error("interrupted")]
     Interrupted,
+}
+
+fn render(services: &[(String, String)]) -> String {
+    services
+        .iter()
+        .map(|(service, message)| format!("`{service}` ({message})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl OpsError {

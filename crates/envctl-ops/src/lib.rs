@@ -24,6 +24,7 @@ mod logs;
 mod pull;
 mod resources;
 mod session;
+mod stack;
 mod target;
 mod up;
 mod watch;
@@ -44,6 +45,10 @@ pub use lifecycle::{
 };
 pub use logs::logs;
 pub use pull::{BuildRequest, PullRequest, build, pull};
+pub use stack::{
+    ResolveImage, StackDeployOutcome, StackDeployRequest, StackTaskRow, stack_deploy, stack_ls,
+    stack_ps, stack_rm, stack_service_list,
+};
 pub use target::{EngineTarget, Target};
 pub use up::{UpOutcome, UpRequest, up};
 pub use watch::events;
@@ -54,6 +59,7 @@ pub use watch::events;
 pub mod types {
     pub use envctl_executor::endpoint::{ClientCertificate, Verification};
     pub use envctl_executor::image::{ImageEvent, ImageSink, parse_bytes};
+    pub use envctl_executor::stack::{SwarmService, SwarmTask};
     pub use envctl_executor::{
         Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, ContainerEvent,
         Endpoint, EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob,

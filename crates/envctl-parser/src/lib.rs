@@ -36,6 +36,7 @@ pub use load::{
     LoadOptions, environment, load, load_with_sections, normalize_project_name, parse_str,
 };
 pub use model::*;
+pub use schema::parse_duration_nanoseconds;
 pub use secrets::check_secrets;
 pub use serialize::{
     RenderOptions, to_compose_value, to_compose_yaml, to_compose_yaml_with, to_resolved_yaml,

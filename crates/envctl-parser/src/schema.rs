@@ -514,7 +514,7 @@ fn to_microseconds(node: &mut Node) {
 }
 
 /// Go-style durations as 1.29.2's `parse_nanoseconds_int`: `1h30m`, `50ms`, `1.5s`.
-pub(crate) fn parse_duration_nanoseconds(text: &str) -> Option<i64> {
+pub fn parse_duration_nanoseconds(text: &str) -> Option<i64> {
     let mut rest = text.trim();
     if rest.is_empty() {
         return None;

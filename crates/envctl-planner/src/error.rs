@@ -82,6 +82,18 @@ pub enum PlanError {
     #[diagnostic(code(envctl::no_build))]
     NoBuild { service: ServiceName, image: String },
 
+    /// `stack deploy`: settings a swarm cannot run, every one located; nothing was
+    /// changed.
+    #[error("{} setting(s) cannot run on a swarm; nothing was changed", settings.len())]
+    #[diagnostic(
+        code(envctl::stack_refused),
+        help("docs/swarm.md lists what `stack deploy` translates and what it refuses")
+    )]
+    StackRefused {
+        #[related]
+        settings: Vec<crate::stack::StackRefusal>,
+    },
+
     #[error("no such service: `{name}`")]
     #[diagnostic(code(envctl::no_such_service))]
     NoSuchService {

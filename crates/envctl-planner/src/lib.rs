@@ -19,6 +19,7 @@ pub mod refusals;
 pub mod render;
 pub mod resources;
 pub mod secrets;
+pub mod stack;
 
 pub use drift::{
     Change, Drift, ObservedNetwork, ObservedVolume, ResourceChanged, network_drift, volume_drift,
@@ -44,3 +45,8 @@ pub use resources::{
     service_attachments, uses_networking, volume_name,
 };
 pub use secrets::{check_secret_files, missing_secret_files};
+pub use stack::{
+    Convergence, ObservedStackObject, ObservedStackService, StackAction, StackObserved,
+    StackOptions, StackPlan, StackRefusal, StackServiceStatus, StackTaskState, convergence,
+    plan_stack,
+};

@@ -23,6 +23,7 @@ mod restart;
 mod rm;
 mod run;
 mod serve;
+mod stack;
 mod start;
 mod stop;
 mod top;
@@ -78,6 +79,7 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
         Command::Kill(kill_args) => kill::run(&invocation, kill_args).await,
         Command::Pause(pause_args) => pause::run(&invocation, pause_args).await,
         Command::Unpause(unpause_args) => unpause::run(&invocation, unpause_args).await,
+        Command::Stack(stack_command) => stack::run(&invocation, stack_command).await,
     }
 }
 

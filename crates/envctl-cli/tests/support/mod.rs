@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod fault_proxy;
+pub mod swarm;
 
 pub struct Test {
     pub dir: tempfile::TempDir,

@@ -1,0 +1,419 @@
+//! `stack deploy`, `ps`, `services`, `ls` and `rm`: the project's file on a Swarm
+//! cluster (docs/swarm.md). Deploy is load → observe the stack → plan
+//! (`plan_stack`, pure) → networks and secrets → services in dependency order →
+//! wait until each has converged (`convergence`, pure), or failed, or rolled back.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use envctl_executor::stack::{
+    SwarmNode, SwarmService, SwarmTask, apply_network, apply_secret, apply_service, observe_stack,
+    remove_stack, service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
+};
+use envctl_parser::Project;
+use envctl_planner::stack::{StackService, content_digest};
+use envctl_planner::{Convergence, StackAction, StackOptions, StackPlan, convergence, plan_stack};
+use indexmap::IndexMap;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::OpsError;
+use crate::events::Events;
+use crate::session;
+use crate::target::Target;
+
+/// `--resolve-image`: whether the registry is asked for the image's digest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ResolveImage {
+    #[default]
+    Always,
+    Changed,
+    Never,
+}
+
+/// What `stack deploy` is asked.
+#[derive(Debug, Clone)]
+pub struct StackDeployRequest {
+    /// The stack's name; the project's name when `None`.
+    pub stack: Option<String>,
+    pub dry_run: bool,
+    pub prune: bool,
+    /// Return once the plan is carried out, without waiting for convergence.
+    pub detach: bool,
+    pub resolve_image: ResolveImage,
+    pub allow_host_binds: bool,
+    /// How long to wait for every service to converge.
+    pub timeout: Duration,
+}
+
+impl Default for StackDeployRequest {
+    fn default() -> Self {
+        Self {
+            stack: None,
+            dry_run: false,
+            prune: false,
+            detach: false,
+            resolve_image: ResolveImage::default(),
+            allow_host_binds: false,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What `stack deploy` did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StackDeployOutcome {
+    /// `--dry-run`: the plan, nothing changed.
+    DryRun(StackPlan),
+    /// Carried out; converged unless `--detach`.
+    Deployed(StackPlan),
+}
+
+/// The stack's name: the one asked for, else the project's.
+fn stack_name(
+    target: &Target,
+    stack: Option<&str>,
+    events: &dyn Events,
+) -> Result<String, OpsError> {
+    let name = match stack {
+        Some(name) => name.to_owned(),
+        None => session::load_project(target, events)?.name,
+    };
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|first| first.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "_.-".contains(character));
+    if valid {
+        Ok(name)
+    } else {
+        Err(OpsError::invalid(format!(
+            "invalid stack name `{name}`: it must start with a letter or digit and hold only letters, digits, `_`, `.` and `-`"
+        )))
+    }
+}
+
+/// The sha256 of each secret file the services use (the planner reads no file).
+fn secret_contents(project: &Project) -> IndexMap<String, Vec<u8>> {
+    let mut contents = IndexMap::new();
+    for service in project.services.values() {
+        for secret in &service.secrets {
+            let Some(definition) = project.secrets.get(&secret.source) else {
+                continue;
+            };
+            if definition.external || contents.contains_key(&secret.source) {
+                continue;
+            }
+            if let Some(file) = &definition.file
+                && let Ok(data) = std::fs::read(file)
+            {
+                contents.insert(secret.source.clone(), data);
+            }
+        }
+    }
+    contents
+}
+
+/// The images of the services other services take `volumes_from`: the volumes
+/// they declare are shared (docs/swarm.md, "Translations").
+fn volumes_from_images(project: &Project) -> Vec<String> {
+    let mut images = Vec::new();
+    for service in project.services.values() {
+        for from in &service.volumes_from {
+            if let envctl_parser::VolumesFromSource::Service(source) = &from.source
+                && let Some(image) = project
+                    .service(source.as_str())
+                    .and_then(|source| source.image.clone())
+                && !images.contains(&image)
+            {
+                images.push(image);
+            }
+        }
+    }
+    images
+}
+
+/// Deploys the project as the stack.
+pub async fn stack_deploy(
+    target: &Target,
+    request: &StackDeployRequest,
+    events: &dyn Events,
+    shutdown: &CancellationToken,
+) -> Result<StackDeployOutcome, OpsError> {
+    let project = session::load_project(target, events)?;
+    let stack = match &request.stack {
+        Some(stack) => stack_name(target, Some(stack), events)?,
+        None => stack_name(target, Some(&project.name), events)?,
+    };
+    let contents = secret_contents(&project);
+    let options = StackOptions {
+        stack: stack.clone(),
+        prune: request.prune,
+        allow_host_binds: request.allow_host_binds,
+        secret_digests: contents
+            .iter()
+            .map(|(key, data)| (key.clone(), content_digest(data)))
+            .collect(),
+        ..StackOptions::default()
+    };
+    let engine = session::connect(target).await?;
+    let (pin_node, image_volumes) = swarm_facts(&engine, &volumes_from_images(&project)).await?;
+    let options = StackOptions {
+        pin_node,
+        image_volumes,
+        ..options
+    };
+    let observed = observe_stack(&engine, &stack).await?;
+    let plan = plan_stack(&project, &observed, &options)?;
+    if request.dry_run {
+        return Ok(StackDeployOutcome::DryRun(plan));
+    }
+    events.cancellable();
+    for network in &plan.networks {
+        if network.action == StackAction::Create {
+            events.status(&format!("Creating network {}", network.name));
+        }
+        apply_network(&engine, network).await?;
+    }
+    for secret in &plan.secrets {
+        if secret.action == StackAction::Create {
+            events.status(&format!("Creating secret {}", secret.name));
+            let data = contents.get(&secret.key).cloned().unwrap_or_default();
+            apply_secret(&engine, secret, &data).await?;
+        }
+    }
+    let deadline = Instant::now() + request.timeout;
+    let mut started: Vec<&StackService> = Vec::new();
+    for service in &plan.services {
+        if shutdown.is_cancelled() {
+            return Err(OpsError::Interrupted);
+        }
+        // `depends_on: condition: service_healthy`: the dependency first converges.
+        if !request.detach {
+            for dependency in &service.waits_for {
+                if let Some(waited) = started.iter().find(|started| &started.name == dependency) {
+                    wait(
+                        &engine,
+                        &plan.stack,
+                        &observed,
+                        &[waited],
+                        events,
+                        deadline,
+                        shutdown,
+                    )
+                    .await?;
+                }
+            }
+        }
+        match &service.action {
+            StackAction::Create => events.status(&format!("Creating service {}", service.name)),
+            StackAction::Update { changed } => events.status(&format!(
+                "Updating service {} ({})",
+                service.name,
+                changed.join(", ")
+            )),
+            StackAction::Remove => events.status(&format!("Removing service {}", service.name)),
+            StackAction::Keep => {}
+        }
+        apply_service(&engine, service).await?;
+        if matches!(
+            service.action,
+            StackAction::Create | StackAction::Update { .. }
+        ) {
+            started.push(service);
+        }
+    }
+    if !request.detach && !started.is_empty() {
+        wait(
+            &engine,
+            &plan.stack,
+            &observed,
+            &started,
+            events,
+            deadline,
+            shutdown,
+        )
+        .await?;
+    }
+    Ok(StackDeployOutcome::Deployed(plan))
+}
+
+/// Waits until every service of `services` has converged; a failure or a
+/// rollback of one is an error naming all of them.
+async fn wait(
+    engine: &envctl_executor::Engine,
+    stack: &str,
+    observed: &envctl_planner::StackObserved,
+    services: &[&StackService],
+    events: &dyn Events,
+    deadline: Instant,
+    shutdown: &CancellationToken,
+) -> Result<(), OpsError> {
+    let mut pending: Vec<&StackService> = services.to_vec();
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    let mut failures: Vec<(String, String)> = Vec::new();
+    let mut rolled_back: Vec<(String, String)> = Vec::new();
+    while !pending.is_empty() {
+        if shutdown.is_cancelled() {
+            return Err(OpsError::Interrupted);
+        }
+        let mut still = Vec::new();
+        for service in pending {
+            let before = observed
+                .services
+                .iter()
+                .find(|existing| existing.name == service.name);
+            let status = service_status(
+                engine,
+                stack,
+                &service.name,
+                before.map_or(0, |before| before.version),
+                before.and_then(|before| before.update_started.as_deref()),
+                service.one_shot,
+                matches!(&service.action, StackAction::Update { changed }
+                    if changed.iter().any(|path| path.starts_with("TaskTemplate"))),
+            )
+            .await?;
+            let state = convergence(&status);
+            let line = match &state {
+                Convergence::Converging { running, wanted } => {
+                    format!("service {}: {running}/{wanted} running", service.name)
+                }
+                Convergence::Converged => format!("service {}: converged", service.name),
+                Convergence::RolledBack { message } => {
+                    format!("service {}: rolled back: {message}", service.name)
+                }
+                Convergence::Failed { message } => {
+                    format!("service {}: failed: {message}", service.name)
+                }
+            };
+            if last.get(&service.name) != Some(&line) {
+                events.status(&line);
+                last.insert(service.name.clone(), line);
+            }
+            match state {
+                Convergence::Converged => {}
+                Convergence::RolledBack { message } => {
+                    rolled_back.push((service.name.clone(), message));
+                }
+                Convergence::Failed { message } => failures.push((service.name.clone(), message)),
+                Convergence::Converging { .. } => still.push(service),
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            failures.extend(
+                pending
+                    .iter()
+                    .map(|service| (service.name.clone(), "did not converge in time".to_owned())),
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if !rolled_back.is_empty() {
+        return Err(OpsError::StackRolledBack {
+            services: rolled_back,
+        });
+    }
+    if !failures.is_empty() {
+        return Err(OpsError::StackFailed { services: failures });
+    }
+    Ok(())
+}
+
+/// A task of the stack, with its node's name.
+#[derive(Debug, Clone)]
+pub struct StackTaskRow {
+    pub task: SwarmTask,
+    pub node: String,
+}
+
+/// `stack ps`: the tasks of the stack's services, newest first per slot.
+pub async fn stack_ps(
+    target: &Target,
+    stack: Option<&str>,
+    events: &dyn Events,
+) -> Result<Vec<StackTaskRow>, OpsError> {
+    let stack = stack_name(target, stack, events)?;
+    let engine = session::connect(target).await?;
+    let tasks = stack_tasks(&engine, &stack).await?;
+    let nodes: BTreeMap<String, SwarmNode> = swarm_nodes(&engine).await?;
+    let mut rows: Vec<StackTaskRow> = tasks
+        .into_iter()
+        .map(|task| StackTaskRow {
+            node: nodes
+                .get(&task.node_id)
+                .map_or_else(|| task.node_id.clone(), |node| node.hostname.clone()),
+            task,
+        })
+        .collect();
+    rows.sort_by(|left, right| {
+        (&left.task.service, left.task.slot, &right.task.timestamp).cmp(&(
+            &right.task.service,
+            right.task.slot,
+            &left.task.timestamp,
+        ))
+    });
+    Ok(rows)
+}
+
+/// `stack services`: the stack's services, with how many tasks run.
+pub async fn stack_service_list(
+    target: &Target,
+    stack: Option<&str>,
+    events: &dyn Events,
+) -> Result<Vec<(SwarmService, usize)>, OpsError> {
+    let stack = stack_name(target, stack, events)?;
+    let engine = session::connect(target).await?;
+    let services = stack_services(&engine, Some(&stack)).await?;
+    let tasks = stack_tasks(&engine, &stack).await?;
+    Ok(services
+        .into_iter()
+        .map(|service| {
+            let running = tasks
+                .iter()
+                .filter(|task| {
+                    task.service_id == service.id
+                        && task.state == "running"
+                        && task.desired_state == "running"
+                })
+                .count();
+            (service, running)
+        })
+        .collect())
+}
+
+/// `stack ls`: every stack, with its number of services.
+pub async fn stack_ls(target: &Target) -> Result<Vec<(String, usize)>, OpsError> {
+    let engine = session::connect(target).await?;
+    let services = stack_services(&engine, None).await?;
+    let mut stacks: BTreeMap<String, usize> = BTreeMap::new();
+    for service in services {
+        *stacks.entry(service.stack).or_default() += 1;
+    }
+    Ok(stacks.into_iter().collect())
+}
+
+/// `stack rm`: the stack's services, then its secrets, configs and networks.
+pub async fn stack_rm(
+    target: &Target,
+    stack: Option<&str>,
+    events: &dyn Events,
+) -> Result<Vec<String>, OpsError> {
+    let stack = stack_name(target, stack, events)?;
+    let engine = session::connect(target).await?;
+    let removed = remove_stack(&engine, &stack).await?;
+    if removed.is_empty() {
+        events.warning(&format!("nothing found in stack: {stack}"));
+    }
+    for line in &removed {
+        events.status(&format!("Removing {line}"));
+    }
+    Ok(removed)
+}

@@ -1,0 +1,962 @@
+//! `stack deploy` on a Swarm cluster: what to create, update, keep or remove, and
+//! whether a service has converged. Pure, like `plan_up`: the executor observes
+//! the stack ([`StackObserved`]) and carries the [`StackPlan`] out.
+//!
+//! Names and labels are `docker stack deploy`'s (`<stack>_<service>`,
+//! `com.docker.stack.namespace`, `com.docker.stack.image`), so that docker's
+//! `stack` commands see envctl's stacks and envctl sees theirs. A service whose
+//! spec, as this module makes it, equals the one the cluster holds is kept: a
+//! re-deploy restarts nothing that did not change. The rules are in docs/swarm.md.
+
+mod spec;
+mod volumes_from;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use envctl_parser::{
+    DependsOnCondition, ModeRef, Project, SecretSource, Service, ServiceName, VolumesFromSource,
+};
+use indexmap::IndexMap;
+use miette::{Diagnostic, SourceSpan};
+use serde_json::Value;
+use thiserror::Error;
+
+pub use spec::{
+    IMAGE_LABEL, NAMESPACE_LABEL, changed_paths, command_words, normalized, normalized_image,
+    scoped,
+};
+
+use crate::error::PlanError;
+use crate::graph::DependencyGraph;
+
+/// The label envctl puts on a secret: the sha256 of its content, so that a
+/// changed file is seen (the engine never gives a secret's data back).
+pub const SECRET_DIGEST_LABEL: &str = "io.envctl.stack.secret-sha256";
+
+/// What the cluster holds of one stack, as the executor read it.
+#[derive(Debug, Clone, Default)]
+pub struct StackObserved {
+    pub services: Vec<ObservedStackService>,
+    pub networks: Vec<ObservedStackObject>,
+    pub secrets: Vec<ObservedStackObject>,
+    pub configs: Vec<ObservedStackObject>,
+}
+
+/// A service of the stack: its spec as the engine API's JSON, with each network
+/// attachment's `Target` given as the network's name and secrets' ids left out.
+#[derive(Debug, Clone)]
+pub struct ObservedStackService {
+    pub name: String,
+    pub id: String,
+    pub version: u64,
+    /// `UpdateStatus.StartedAt` when read: an update status that still says this
+    /// is an earlier deploy's.
+    pub update_started: Option<String>,
+    /// Whether `spec` holds the service's health check (the engine client cannot
+    /// always read it: docs/swarm.md); when not, it is not compared.
+    pub healthcheck_known: bool,
+    pub spec: Value,
+}
+
+/// A network, secret or config of the stack.
+#[derive(Debug, Clone, Default)]
+pub struct ObservedStackObject {
+    pub name: String,
+    pub id: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What `stack deploy` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// The stack's name (`<stack>_<service>`).
+    pub stack: String,
+    /// `--prune`: remove the stack's services no longer in the file.
+    pub prune: bool,
+    /// `--allow-host-binds`: relative host paths may be bound.
+    pub allow_host_binds: bool,
+    /// The sha256 (hex) of each secret file, by the key of its definition; read by
+    /// the caller (the planner reads no file).
+    pub secret_digests: IndexMap<String, String>,
+    /// The volumes each image declares (`VOLUME`), by image as the file names it,
+    /// read by the caller: a `volumes_from` source's volumes include them.
+    pub image_volumes: IndexMap<String, Vec<String>>,
+    /// The node `volumes_from` sources and consumers are pinned to (the manager
+    /// deployed through); `node.role==manager` when unknown.
+    pub pin_node: Option<String>,
+}
+
+/// What happens to one object of the stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackAction {
+    Create,
+    /// With the keys of the spec that changed.
+    Update {
+        changed: Vec<String>,
+    },
+    Keep,
+    Remove,
+}
+
+impl fmt::Display for StackAction {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Create => formatter.write_str("create"),
+            Self::Update { changed } => write!(formatter, "update ({})", changed.join(", ")),
+            Self::Keep => formatter.write_str("keep (unchanged)"),
+            Self::Remove => formatter.write_str("remove"),
+        }
+    }
+}
+
+/// A network of the stack.
+#[derive(Debug, Clone)]
+pub struct StackNetwork {
+    pub name: String,
+    pub action: StackAction,
+    pub driver: String,
+    pub attachable: bool,
+    pub internal: bool,
+    pub options: IndexMap<String, String>,
+    pub labels: IndexMap<String, String>,
+    /// The existing network's id (keep, remove).
+    pub id: Option<String>,
+}
+
+/// A secret of the stack.
+#[derive(Debug, Clone)]
+pub struct StackSecret {
+    pub name: String,
+    /// The key of its definition in the file.
+    pub key: String,
+    pub action: StackAction,
+    /// The file whose content it holds (create).
+    pub file: Option<PathBuf>,
+    pub labels: IndexMap<String, String>,
+    pub id: Option<String>,
+}
+
+/// A service of the stack.
+#[derive(Debug, Clone)]
+pub struct StackService {
+    /// The service's key in the file (empty for one removed with `--prune`).
+    pub service: String,
+    /// `<stack>_<service>`.
+    pub name: String,
+    pub action: StackAction,
+    /// The spec to create or update with (engine API JSON; networks and secrets
+    /// by name).
+    pub spec: Value,
+    pub id: Option<String>,
+    /// The version an update must name.
+    pub version: Option<u64>,
+    /// Services (by their cluster name) that must have converged, and be healthy,
+    /// before this one is created or updated (`depends_on: condition:
+    /// service_healthy` or `service_completed_successfully`).
+    pub waits_for: Vec<String>,
+    /// A one-shot service (`restart_policy: none`): converged once its tasks ran.
+    pub one_shot: bool,
+}
+
+/// Every decision of one `stack deploy`: networks and secrets first, then the
+/// services in dependency order, then what `--prune` removes.
+#[derive(Debug, Clone)]
+pub struct StackPlan {
+    pub stack: String,
+    pub networks: Vec<StackNetwork>,
+    pub secrets: Vec<StackSecret>,
+    pub services: Vec<StackService>,
+    /// Data-only services (`volumes_from` sources nothing else uses), not
+    /// deployed: `(service, [(volume, path)])`.
+    pub data_only: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl StackPlan {
+    /// Whether carrying it out would change nothing.
+    pub fn is_noop(&self) -> bool {
+        self.networks
+            .iter()
+            .all(|network| network.action == StackAction::Keep)
+            && self
+                .secrets
+                .iter()
+                .all(|secret| secret.action == StackAction::Keep)
+            && self
+                .services
+                .iter()
+                .all(|service| service.action == StackAction::Keep)
+    }
+}
+
+impl fmt::Display for StackPlan {
+    /// A line per object: `network x: create`, `service y: update (TaskTemplate.…)`.
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for network in &self.networks {
+            writeln!(formatter, "network {}: {}", network.name, network.action)?;
+        }
+        for secret in &self.secrets {
+            writeln!(formatter, "secret {}: {}", secret.name, secret.action)?;
+        }
+        for (service, volumes) in &self.data_only {
+            let volumes: Vec<String> = volumes
+                .iter()
+                .map(|(name, target)| format!("{name} at {target}"))
+                .collect();
+            writeln!(
+                formatter,
+                "data-only service {service}: not deployed; its volumes: {}",
+                volumes.join(", ")
+            )?;
+        }
+        for service in &self.services {
+            write!(formatter, "service {}: {}", service.name, service.action)?;
+            if !service.waits_for.is_empty() && service.action != StackAction::Remove {
+                write!(
+                    formatter,
+                    ", after {} is healthy",
+                    service.waits_for.join(", ")
+                )?;
+            }
+            writeln!(formatter)?;
+        }
+        Ok(())
+    }
+}
+
+/// One setting a swarm cannot run, pointing at its service in the file.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{path}`: {reason}")]
+pub struct StackRefusal {
+    pub path: String,
+    pub reason: String,
+    #[source_code]
+    pub source_code: Option<envctl_parser::excerpt::Excerpt>,
+    #[label("in this service")]
+    pub span: Option<SourceSpan>,
+}
+
+/// Plans `stack deploy` of `project` against what the cluster holds.
+///
+/// # Errors
+///
+/// [`PlanError::StackRefused`] with every setting a swarm cannot run (before
+/// anything is changed), or a dependency cycle.
+pub fn plan_stack(
+    project: &Project,
+    observed: &StackObserved,
+    options: &StackOptions,
+) -> Result<StackPlan, PlanError> {
+    refuse(project, options)?;
+    let stack = options.stack.as_str();
+    let graph = DependencyGraph::new(project)?;
+    let order = graph.order();
+
+    let networks = plan_networks(project, observed, stack);
+    let (secrets, secret_names) = plan_secrets(project, observed, options);
+    let link_aliases = link_aliases(project);
+    let shared = volumes_from::translate(project, stack, &options.image_volumes);
+
+    let mut services = Vec::new();
+    for service_name in &order {
+        let Some(service) = project.service(service_name.as_str()) else {
+            continue;
+        };
+        if shared
+            .data_only
+            .iter()
+            .any(|name| name == service_name.as_str())
+        {
+            continue;
+        }
+        let mut desired = spec::service_spec(project, service, stack, &secret_names, &link_aliases);
+        volumes_from::apply(
+            &shared,
+            service,
+            stack,
+            options.pin_node.as_deref(),
+            &mut desired,
+        );
+        let one_shot = desired["TaskTemplate"]["RestartPolicy"]["Condition"] == "none";
+        if one_shot && !spec::sets_failure_action(service) {
+            // A one-shot task that completes is a failure to the manager's
+            // updater: its update goes on (docs/swarm.md).
+            desired["UpdateConfig"]["FailureAction"] = Value::from("continue");
+        }
+        let name = scoped(stack, service_name.as_str());
+        let existing = observed.services.iter().find(|found| found.name == name);
+        let action = match existing {
+            None => StackAction::Create,
+            Some(existing) => {
+                if one_shot {
+                    desired["TaskTemplate"]["ForceUpdate"] =
+                        existing.spec["TaskTemplate"]["ForceUpdate"].clone();
+                } else {
+                    adopt_observed(&mut desired, &existing.spec, service);
+                }
+                let mut wanted = spec::with_defaults(&desired);
+                if !existing.healthcheck_known
+                    && let Some(container) = wanted["TaskTemplate"]["ContainerSpec"].as_object_mut()
+                {
+                    container.remove("Healthcheck");
+                }
+                let changed = changed_paths(
+                    &normalized(&wanted),
+                    &normalized(&spec::with_defaults(&comparable(&existing.spec, &desired))),
+                );
+                if changed.is_empty() {
+                    StackAction::Keep
+                } else {
+                    StackAction::Update { changed }
+                }
+            }
+        };
+        let waits_for = service
+            .depends_on
+            .iter()
+            .filter(|(_, condition)| **condition != DependsOnCondition::Started)
+            .map(|(target, _)| scoped(stack, target.as_str()))
+            .collect();
+        services.push(StackService {
+            service: service_name.to_string(),
+            name,
+            action,
+            spec: desired,
+            id: existing.map(|existing| existing.id.clone()),
+            version: existing.map(|existing| existing.version),
+            waits_for,
+            one_shot,
+        });
+    }
+    if options.prune {
+        for existing in &observed.services {
+            if services.iter().all(|service| service.name != existing.name) {
+                services.push(StackService {
+                    service: String::new(),
+                    name: existing.name.clone(),
+                    action: StackAction::Remove,
+                    spec: Value::Null,
+                    id: Some(existing.id.clone()),
+                    version: Some(existing.version),
+                    waits_for: Vec::new(),
+                    one_shot: false,
+                });
+            }
+        }
+    }
+    let data_only = shared
+        .data_only
+        .iter()
+        .map(|name| {
+            let volumes = shared.sources[name]
+                .iter()
+                .map(|volume| (volume.name.clone(), volume.target.clone()))
+                .collect();
+            (name.clone(), volumes)
+        })
+        .collect();
+    Ok(StackPlan {
+        stack: stack.to_owned(),
+        networks,
+        secrets,
+        services,
+        data_only,
+    })
+}
+
+/// What docker keeps of an existing service and envctl must not fight: its
+/// `ForceUpdate`, and its update failure action when the file names none.
+fn adopt_observed(desired: &mut Value, observed: &Value, service: &Service) {
+    desired["TaskTemplate"]["ForceUpdate"] = observed["TaskTemplate"]["ForceUpdate"].clone();
+    if !spec::sets_failure_action(service) {
+        // Left out, the manager's default: `pause`.
+        let action = observed["UpdateConfig"]["FailureAction"]
+            .as_str()
+            .unwrap_or("pause");
+        desired["UpdateConfig"]["FailureAction"] = Value::from(action);
+    }
+}
+
+/// The observed spec as comparable with `desired`: the digest the engine pinned
+/// to the image is dropped when the file names none.
+fn comparable(observed: &Value, desired: &Value) -> Value {
+    let mut observed = observed.clone();
+    let desired_image = desired["TaskTemplate"]["ContainerSpec"]["Image"]
+        .as_str()
+        .unwrap_or_default();
+    if let Some(image) = observed["TaskTemplate"]["ContainerSpec"]["Image"].as_str()
+        && !desired_image.contains('@')
+        && let Some((name, _digest)) = image.split_once('@')
+    {
+        observed["TaskTemplate"]["ContainerSpec"]["Image"] = Value::from(name);
+    }
+    observed
+}
+
+/// The networks the services use: `<stack>_default` and the file's own, overlay
+/// unless the file names a driver; external ones are used, never made.
+fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Vec<StackNetwork> {
+    let mut used: Vec<String> = Vec::new();
+    for service in project.services.values() {
+        if service.networks.is_empty() {
+            if !used.iter().any(|key| key == "default") {
+                used.push("default".into());
+            }
+        } else {
+            for key in service.networks.keys() {
+                if !used.contains(key) {
+                    used.push(key.clone());
+                }
+            }
+        }
+    }
+    let mut networks = Vec::new();
+    for key in used {
+        let definition = project.networks.get(&key).cloned().unwrap_or_default();
+        if definition.external {
+            continue;
+        }
+        let name = spec::network_name(project, stack, &key);
+        let mut labels = definition.labels.clone();
+        labels.insert(NAMESPACE_LABEL.to_owned(), stack.to_owned());
+        let existing = observed.networks.iter().find(|found| found.name == name);
+        networks.push(StackNetwork {
+            action: if existing.is_some() {
+                StackAction::Keep
+            } else {
+                StackAction::Create
+            },
+            id: existing.map(|existing| existing.id.clone()),
+            name,
+            driver: definition
+                .driver
+                .clone()
+                .unwrap_or_else(|| "overlay".into()),
+            // As docker's: not attachable unless the file says so, which the
+            // parser does not read yet.
+            attachable: false,
+            internal: definition.internal.unwrap_or(false),
+            options: definition.driver_opts.clone(),
+            labels,
+        });
+    }
+    networks
+}
+
+/// The secrets the services use. A secret is `<stack>_<key>`; when the file's
+/// content no longer matches that secret's digest label, a new secret
+/// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the engine
+/// allows no change to a secret's data).
+fn plan_secrets(
+    project: &Project,
+    observed: &StackObserved,
+    options: &StackOptions,
+) -> (Vec<StackSecret>, spec::SecretNames) {
+    let stack = options.stack.as_str();
+    let mut steps = Vec::new();
+    let mut names = spec::SecretNames::new();
+    let mut used: Vec<&str> = Vec::new();
+    for service in project.services.values() {
+        for secret in &service.secrets {
+            if !used.contains(&secret.source.as_str()) {
+                used.push(secret.source.as_str());
+            }
+        }
+    }
+    for key in used {
+        let Some(definition) = project.secrets.get(key) else {
+            continue;
+        };
+        if definition.external {
+            names.insert(
+                key.to_owned(),
+                definition.name.clone().unwrap_or_else(|| key.to_owned()),
+            );
+            continue;
+        }
+        let base = definition
+            .name
+            .clone()
+            .unwrap_or_else(|| scoped(stack, key));
+        let digest = options.secret_digests.get(key).cloned().unwrap_or_default();
+        let matching = |name: &str| {
+            observed.secrets.iter().find(|found| {
+                found.name == name
+                    && found.labels.get(SECRET_DIGEST_LABEL).map(String::as_str)
+                        == Some(digest.as_str())
+            })
+        };
+        let versioned = format!("{base}_{}", digest.get(..12).unwrap_or(&digest));
+        let base_taken = observed.secrets.iter().any(|found| found.name == base);
+        let (name, existing) = if let Some(found) = matching(&base) {
+            (base.clone(), Some(found))
+        } else if let Some(found) = matching(&versioned) {
+            (versioned.clone(), Some(found))
+        } else if base_taken {
+            (versioned.clone(), None)
+        } else {
+            (base.clone(), None)
+        };
+        let mut labels = IndexMap::new();
+        labels.insert(NAMESPACE_LABEL.to_owned(), stack.to_owned());
+        labels.insert(SECRET_DIGEST_LABEL.to_owned(), digest.clone());
+        steps.push(StackSecret {
+            name: name.clone(),
+            key: key.to_owned(),
+            action: if existing.is_some() {
+                StackAction::Keep
+            } else {
+                StackAction::Create
+            },
+            file: definition.file.clone(),
+            labels,
+            id: existing.map(|found| found.id.clone()),
+        });
+        names.insert(key.to_owned(), name);
+    }
+    (steps, names)
+}
+
+/// `links: [db:database]` puts the alias `database` on `db`'s attachments.
+fn link_aliases(project: &Project) -> spec::LinkAliases {
+    let mut aliases = spec::LinkAliases::new();
+    for service in project.services.values() {
+        for link in &service.links {
+            if let Some(alias) = &link.alias
+                && alias != link.target.as_str()
+            {
+                let entry: &mut Vec<String> = aliases.entry(link.target.to_string()).or_default();
+                if !entry.contains(alias) {
+                    entry.push(alias.clone());
+                }
+            }
+        }
+    }
+    aliases
+}
+
+/// Everything a swarm cannot run, found before anything changes.
+fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
+    let mut settings = Vec::new();
+    for service in project.services.values() {
+        let mut add = |key: &str, reason: String| {
+            let (source_code, span) = project.sources.excerpt(service.span).unzip();
+            settings.push(StackRefusal {
+                path: format!("{}.{key}", service.name),
+                reason,
+                source_code,
+                span,
+            });
+        };
+        if service.privileged == Some(true) {
+            add("privileged", "a swarm service cannot run privileged".into());
+        }
+        if !service.devices.is_empty() {
+            add("devices", "a swarm service cannot map host devices".into());
+        }
+        match &service.network_mode {
+            Some(ModeRef::Service(target)) => add(
+                "network_mode",
+                format!("`container:{target}` networking cannot span a cluster's nodes"),
+            ),
+            Some(ModeRef::Container(target)) => add(
+                "network_mode",
+                format!("`container:{target}` networking cannot span a cluster's nodes"),
+            ),
+            _ => {}
+        }
+        for port in &service.ports {
+            if port.host_ip.is_some() {
+                add(
+                    "ports",
+                    format!(
+                        "port {} is bound to a host address; a swarm publishes on every node",
+                        port.target
+                    ),
+                );
+            }
+            if port
+                .published
+                .as_deref()
+                .is_some_and(|published| published.contains('-'))
+            {
+                add(
+                    "ports",
+                    format!("port {} publishes a range of host ports", port.target),
+                );
+            }
+        }
+        if service.build.is_some() {
+            add(
+                "build",
+                "a cluster's nodes cannot use an image built here; build and push it, then name it in `image` (`--push` is not implemented)".into(),
+            );
+        } else if service.image.is_none() {
+            add("image", "a swarm service needs an image".into());
+        }
+        if !options.allow_host_binds {
+            for volume in &service.volumes {
+                if volume.is_bind()
+                    && volume
+                        .source
+                        .as_deref()
+                        .is_some_and(|source| is_under(source, &project.working_dir))
+                {
+                    add(
+                        "volumes",
+                        format!(
+                            "`{}` binds a path of the project's directory, which the other nodes do not have (`--allow-host-binds` allows it)",
+                            volume.target
+                        ),
+                    );
+                }
+            }
+        }
+        for from in &service.volumes_from {
+            let VolumesFromSource::Service(source) = &from.source else {
+                add(
+                    "volumes_from",
+                    "`volumes_from` a container outside the file cannot run on a swarm".into(),
+                );
+                continue;
+            };
+            let global = |name: &str| {
+                project.service(name).is_some_and(|service| {
+                    service
+                        .options
+                        .get("deploy")
+                        .and_then(|deploy| deploy.get("mode"))
+                        .and_then(Value::as_str)
+                        == Some("global")
+                })
+            };
+            if global(service.name.as_str()) || global(source.as_str()) {
+                add(
+                    "volumes_from",
+                    format!(
+                        "`{source}`'s volumes cannot be shared by a global service's tasks on several nodes"
+                    ),
+                );
+            }
+        }
+        if service
+            .options
+            .get("configs")
+            .is_some_and(|configs| configs.as_array().is_some_and(|list| !list.is_empty()))
+        {
+            add(
+                "configs",
+                "`configs` are not deployed by envctl yet; `docker stack deploy` can deploy this file".into(),
+            );
+        }
+        for secret in &service.secrets {
+            if matches!(secret.definition, SecretSource::File { present: false, .. }) {
+                add(
+                    "secrets",
+                    format!("the file of secret `{}` does not exist", secret.source),
+                );
+            }
+        }
+    }
+    if settings.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::StackRefused { settings })
+    }
+}
+
+/// The sha256 (hex) of a secret's content, for [`SECRET_DIGEST_LABEL`].
+pub fn content_digest(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    sha2::Sha256::digest(data)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+fn is_under(source: &str, directory: &std::path::Path) -> bool {
+    std::path::Path::new(source).starts_with(directory)
+}
+
+/// A task's state, as the engine names it (`running`, `failed`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackTaskState {
+    pub desired: String,
+    pub state: String,
+    /// The task's error, when it failed.
+    pub error: Option<String>,
+    /// The container's health (`healthy`, `starting`, …), when it has a check.
+    pub health: Option<String>,
+}
+
+/// One service's state, to decide whether it has converged.
+#[derive(Debug, Clone, Default)]
+pub struct StackServiceStatus {
+    /// `None` for a global service.
+    pub replicas: Option<u64>,
+    /// `UpdateStatus.State` of an update this deploy started, if any.
+    pub update_state: Option<String>,
+    pub update_message: Option<String>,
+    /// The tasks of the current spec.
+    pub tasks: Vec<StackTaskState>,
+    pub one_shot: bool,
+    /// The service has a health check: running tasks must be healthy.
+    pub health_checked: bool,
+    /// This deploy changed its task template: the manager starts a rolling
+    /// update, which must be seen (its status fresh) before it can be over.
+    pub awaiting_update: bool,
+}
+
+/// Where a service stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Convergence {
+    /// `running` of `wanted` tasks are where they should be.
+    Converging {
+        running: usize,
+        wanted: usize,
+    },
+    Converged,
+    /// The update failed and the engine rolled it back.
+    RolledBack {
+        message: String,
+    },
+    /// It cannot converge (a paused update, tasks that keep failing).
+    Failed {
+        message: String,
+    },
+}
+
+/// How many failed tasks of the current spec, with none running, mean failure
+/// rather than a restart under way.
+pub const FAILED_TASKS_LIMIT: usize = 3;
+
+/// Whether `status` has converged; pure, so that the waiting loop decides nothing.
+pub fn convergence(status: &StackServiceStatus) -> Convergence {
+    match status.update_state.as_deref() {
+        Some("rollback_completed") => {
+            return Convergence::RolledBack {
+                message: status.update_message.clone().unwrap_or_default(),
+            };
+        }
+        Some("paused" | "rollback_paused") => {
+            return Convergence::Failed {
+                message: status
+                    .update_message
+                    .clone()
+                    .unwrap_or_else(|| "the update was paused".into()),
+            };
+        }
+        _ => {}
+    }
+    let updating = matches!(
+        status.update_state.as_deref(),
+        Some("updating" | "rollback_started")
+    ) || (status.awaiting_update && status.update_state.is_none());
+    let active: Vec<&StackTaskState> = status
+        .tasks
+        .iter()
+        .filter(|task| task.desired == "running" || (status.one_shot && task.desired != "remove"))
+        .collect();
+    let ready = |task: &&StackTaskState| {
+        let healthy = !status.health_checked || task.health.as_deref() == Some("healthy");
+        (task.state == "running" && healthy) || (status.one_shot && task.state == "complete")
+    };
+    let running = active.iter().filter(|task| ready(task)).count();
+    let failed: Vec<&StackTaskState> = status
+        .tasks
+        .iter()
+        .filter(|task| matches!(task.state.as_str(), "failed" | "rejected"))
+        .collect();
+    if status.one_shot {
+        if let Some(task) = failed.first() {
+            return Convergence::Failed {
+                message: task.error.clone().unwrap_or_else(|| "a task failed".into()),
+            };
+        }
+    } else if running == 0 && !updating && failed.len() >= FAILED_TASKS_LIMIT {
+        return Convergence::Failed {
+            message: failed[0]
+                .error
+                .clone()
+                .unwrap_or_else(|| "its tasks keep failing".into()),
+        };
+    }
+    let wanted = match status.replicas {
+        Some(replicas) => usize::try_from(replicas).unwrap_or(usize::MAX),
+        None => active.len().max(1),
+    };
+    let settled = active.len() == running || status.one_shot;
+    if !updating && running >= wanted && settled {
+        Convergence::Converged
+    } else {
+        Convergence::Converging { running, wanted }
+    }
+}
+
+/// The services of the file, by their cluster name.
+pub fn service_names(project: &Project, stack: &str) -> Vec<(ServiceName, String)> {
+    project
+        .services
+        .keys()
+        .map(|name| (name.clone(), scoped(stack, name.as_str())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(text: &str) -> Project {
+        envctl_parser::parse_str("docker-compose.yml", text).expect("loads")
+    }
+
+    fn options(stack: &str) -> StackOptions {
+        StackOptions {
+            stack: stack.into(),
+            ..StackOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_new_stack_is_created_in_dependency_order() {
+        let project = project(
+            "web:\n  image: busybox\n  links: [\"db:database\"]\n  mem_limit: 64m\ndb:\n  image: busybox\n  restart: \"no\"\n",
+        );
+        let plan =
+            plan_stack(&project, &StackObserved::default(), &options("shop")).expect("plans");
+        assert_eq!(
+            plan.to_string(),
+            "network shop_default: create\nservice shop_db: create\nservice shop_web: create\n"
+        );
+        let db = &plan.services[0];
+        assert!(db.one_shot, "`restart: no` is a one-shot service");
+        assert_eq!(
+            db.spec["TaskTemplate"]["Networks"],
+            serde_json::json!([{"Aliases": ["database", "db"], "Target": "shop_default"}])
+        );
+        assert_eq!(
+            plan.services[1].spec["TaskTemplate"]["Resources"],
+            serde_json::json!({"Limits": {"MemoryBytes": 67_108_864}})
+        );
+    }
+
+    #[test]
+    fn an_unchanged_service_is_kept_and_a_changed_one_names_its_keys() {
+        let text = "version: \"3.8\"\nservices:\n  web:\n    image: busybox\n    environment: {A: \"1\"}\n";
+        let first =
+            plan_stack(&project(text), &StackObserved::default(), &options("s")).expect("plans");
+        let observed = StackObserved {
+            services: vec![ObservedStackService {
+                name: "s_web".into(),
+                id: "id".into(),
+                version: 7,
+                update_started: None,
+                healthcheck_known: true,
+                spec: first.services[0].spec.clone(),
+            }],
+            networks: vec![ObservedStackObject {
+                name: "s_default".into(),
+                id: "n".into(),
+                labels: BTreeMap::new(),
+            }],
+            ..StackObserved::default()
+        };
+        let again = plan_stack(&project(text), &observed, &options("s")).expect("plans");
+        assert!(again.is_noop(), "{again}");
+        let changed =
+            plan_stack(&project(&text.replace('1', "2")), &observed, &options("s")).expect("plans");
+        assert_eq!(
+            changed.services[0].action,
+            StackAction::Update {
+                changed: vec!["TaskTemplate.ContainerSpec.Env".into()]
+            }
+        );
+        assert_eq!(changed.services[0].version, Some(7));
+    }
+
+    #[test]
+    fn every_refusal_is_reported_at_once() {
+        let project = project(
+            "a:\n  image: busybox\n  privileged: true\n  ports: [\"127.0.0.1:80:80\"]\nb:\n  build: .\n",
+        );
+        let with_configs = envctl_parser::parse_str(
+            "docker-compose.yml",
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    configs: [site]\nconfigs:\n  site:\n    file: ./site.conf\n",
+        )
+        .expect("loads");
+        let Err(PlanError::StackRefused { settings }) =
+            plan_stack(&with_configs, &StackObserved::default(), &options("s"))
+        else {
+            panic!("configs refused");
+        };
+        assert_eq!(settings[0].path, "c.configs");
+        let Err(PlanError::StackRefused { settings }) =
+            plan_stack(&project, &StackObserved::default(), &options("s"))
+        else {
+            panic!("refused");
+        };
+        let paths: Vec<&str> = settings
+            .iter()
+            .map(|setting| setting.path.as_str())
+            .collect();
+        assert_eq!(paths, ["a.privileged", "a.ports", "b.build"]);
+    }
+
+    fn task(desired: &str, state: &str) -> StackTaskState {
+        StackTaskState {
+            desired: desired.into(),
+            state: state.into(),
+            error: None,
+            health: None,
+        }
+    }
+
+    #[test]
+    fn replicated_converges_when_every_replica_runs() {
+        let mut status = StackServiceStatus {
+            replicas: Some(2),
+            tasks: vec![task("running", "running"), task("running", "starting")],
+            ..StackServiceStatus::default()
+        };
+        assert_eq!(
+            convergence(&status),
+            Convergence::Converging {
+                running: 1,
+                wanted: 2
+            }
+        );
+        status.tasks[1].state = "running".into();
+        assert_eq!(convergence(&status), Convergence::Converged);
+    }
+
+    #[test]
+    fn one_shot_converges_when_complete_and_fails_when_failed() {
+        let mut status = StackServiceStatus {
+            replicas: Some(1),
+            tasks: vec![task("shutdown", "complete")],
+            one_shot: true,
+            ..StackServiceStatus::default()
+        };
+        assert_eq!(convergence(&status), Convergence::Converged);
+        status.tasks[0].state = "failed".into();
+        assert!(matches!(convergence(&status), Convergence::Failed { .. }));
+    }
+
+    #[test]
+    fn a_rolled_back_update_says_so() {
+        let status = StackServiceStatus {
+            replicas: Some(1),
+            update_state: Some("rollback_completed".into()),
+            update_message: Some("update rolled back due to failure".into()),
+            ..StackServiceStatus::default()
+        };
+        assert!(matches!(
+            convergence(&status),
+            Convergence::RolledBack { .. }
+        ));
+    }
+}
