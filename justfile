@@ -8,7 +8,7 @@ default_envctl := justfile_directory() / "target/debug/envctl"
 envctl := default_envctl
 
 # The cargo features that turn on the real-engine tests.
-docker_features := "envctl-executor/docker-tests,envctl-cli/docker-tests,envctl-ops/docker-tests"
+docker_features := "envctl-executor/docker-tests,envctl-cli/docker-tests,envctl-ops/docker-tests,envctl-server/docker-tests"
 
 # List the recipes
 default:
@@ -62,6 +62,9 @@ check-boundaries:
     check envctl-planner bollard tokio clap
     only envctl-parser serde yaml_serde serde_json yaml-rust2 indexmap thiserror miette sha2
     only envctl-planner envctl-parser petgraph indexmap thiserror miette serde_json sha2 foldhash
+    # The server calls the operations (and the parser, for its policy check), never
+    # the executor: it reaches the engine only through envctl-ops.
+    only envctl-server envctl-ops envctl-parser envctl-planner axum tower-http subtle lapin tokio tokio-util futures indexmap thiserror miette serde serde_json yaml_serde sha2
     # bollard is the executor's: no other crate depends on it, nor names one of its
     # types (`bollard::…`). envctl-bench is outside: its floor client must not share
     # envctl's code (docs/ARCHITECTURE.md).
@@ -142,9 +145,11 @@ bench: require-engine images
     target/release/envctl-bench --trace --tls
     # envctl stack deploy against docker stack deploy --detach=false (target/bench/swarm.md)
     target/release/envctl-bench --swarm
+    # envctl serve: the API against `envctl up`, GET latency under 200 clients, 20 at once (docs/serve.md)
+    cargo run --release --locked -p envctl-server --example bench -- target/release/envctl target/bench/serve.md
     cargo bench --locked -p envctl-parser --bench load -- --warm-up-time 1 --measurement-time 3
     cargo bench --locked -p envctl-planner --bench plan -- --warm-up-time 1 --measurement-time 3
-    @echo "report: target/bench/report.md"
+    @echo "report: target/bench/report.md, target/bench/swarm.md, target/bench/serve.md"
 
 # A short benchmark run (N = 1 and 10) to check the harness; its figures are not the README's
 bench-quick: require-engine images

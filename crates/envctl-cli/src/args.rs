@@ -185,6 +185,11 @@ pub enum Command {
         after_help = "Examples:\n  envctl version              # envctl's, the engine's and the API versions\n  envctl version --short      # only envctl's version number"
     )]
     Version(VersionArgs),
+    /// Serve whole environments on demand over HTTP
+    #[command(
+        after_help = "Examples:\n  envctl serve --templates ./templates --tokens tokens.txt\n  envctl serve --listen 127.0.0.1:8080 --templates ./templates --tokens tokens.txt --allow-inline"
+    )]
+    Serve(ServeArgs),
     /// Show the engine envctl talks to: address, versions, system
     #[command(
         after_help = "Examples:\n  envctl info\n  eval $(docker-machine env dev) && envctl info   # the machine's engine, over TLS"
@@ -347,6 +352,74 @@ pub struct BuildArgs {
     pub memory: Option<String>,
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ServeArgs {
+    /// `HOST:PORT` (a loopback address) or `unix:PATH` (made with mode 0600);
+    /// default `unix:$XDG_RUNTIME_DIR/envctl-serve.sock`, else 127.0.0.1:8080
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Each sub-directory holding a compose file is a template named after it
+    #[arg(long, value_name = "DIR")]
+    pub templates: PathBuf,
+    /// A line per token: `TOKEN NAME SCOPES [environments=N] [containers=N] [ttl=D]`
+    #[arg(long, value_name = "FILE")]
+    pub tokens: PathBuf,
+    /// Accept an inline compose file (`compose`) as well as templates
+    #[arg(long)]
+    pub allow_inline: bool,
+    /// Allow `POST /v1/environments/{name}/run` (one-off commands)
+    #[arg(long)]
+    pub allow_run: bool,
+    /// Allow `build` in templates (inside the template's directory)
+    #[arg(long)]
+    pub allow_build: bool,
+    /// The host address published ports are bound to
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub publish_address: String,
+    /// A capability `cap_add` may name, beyond the engine's defaults (repeatable)
+    #[arg(long = "allow-cap", value_name = "CAP")]
+    pub allow_cap: Vec<String>,
+    /// An environment's lifetime when the request gives none
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub default_ttl: String,
+    /// The longest lifetime anyone may ask for
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub max_ttl: String,
+    /// Environments changed at once
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub parallel: usize,
+    /// Default memory limit of a service that sets none
+    #[arg(long, value_name = "BYTES", default_value = "512m")]
+    pub memory: String,
+    /// Default CPU limit of a service that sets none
+    #[arg(long, value_name = "CPUS", default_value = "1.0")]
+    pub cpus: String,
+    /// Default process limit of a service that sets none (v2.1+ files)
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub pids: i64,
+    /// The largest request body, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
+    pub max_body: usize,
+    /// The longest a request may take (`wait` included)
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub request_timeout: String,
+    /// How often expired environments are looked for
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub reap_interval: String,
+    /// Where project locks live; default `$XDG_RUNTIME_DIR/envctl-serve`, else the temporary directory's
+    #[arg(long, value_name = "DIR")]
+    pub state_directory: Option<PathBuf>,
+    /// Queue mode: also consume requests from an AMQP queue (`amqp://user:password@host:port/vhost`)
+    #[arg(long, value_name = "URL", requires = "queue")]
+    pub amqp: Option<String>,
+    /// The queue to consume (`NAME.dead` takes the messages that cannot be done)
+    #[arg(long, value_name = "NAME", requires = "amqp")]
+    pub queue: Option<String>,
+    /// The owner recorded on the environments the queue makes
+    #[arg(long, value_name = "NAME", default_value = "queue")]
+    pub queue_owner: String,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -34,6 +34,14 @@ impl Failure {
     }
 
     /// Exit with `code`, the message (if any) already printed.
+    /// Any other diagnostic (the server's), exit 1.
+    pub fn report(report: miette::Report) -> Self {
+        Self {
+            report: Some(report),
+            code: 1,
+        }
+    }
+
     pub fn exit(code: u8) -> Self {
         Self { report: None, code }
     }

@@ -8,7 +8,7 @@ use envctl_planner::{ContainerState, DependencyGraph, image_reference};
 use crate::error::OpsError;
 use crate::events::Events;
 use crate::session::{self, check_services};
-use crate::target::Target;
+use crate::target::{EngineTarget, Target};
 
 /// The project's services in dependency order (`ps --services`).
 pub fn services(target: &Target, events: &dyn Events) -> Result<Vec<ServiceName>, OpsError> {
@@ -308,6 +308,25 @@ fn with_default_tag(name: &str) -> String {
     } else {
         format!("{name}:latest")
     }
+}
+
+/// Every container, of any project, carrying `label` (`key` or `key=value`),
+/// inspected and sorted by name: how a front end that labels the projects it makes
+/// (`envctl serve`) finds them again, with no list of its own.
+pub async fn labelled_containers(
+    engine: &EngineTarget,
+    label: &str,
+) -> Result<Vec<ContainerDetails>, OpsError> {
+    let engine = Engine::connect_to(&engine.endpoint()?).await?;
+    let mut containers = Vec::new();
+    for id in engine.list_containers(label).await? {
+        // A container may vanish between the list and its inspection.
+        if let Some(details) = engine.inspect_container(&id).await? {
+            containers.push(details);
+        }
+    }
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(containers)
 }
 
 #[cfg(test)]

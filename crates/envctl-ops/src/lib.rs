@@ -37,8 +37,8 @@ pub use events::{Events, Silent};
 pub use exec::{ExecOperation, Io, RunOutcome, RunRequest, exec, run};
 pub use images::BuildFlags;
 pub use inspect::{
-    ImageRow, Images, PortRequest, PsRequest, filtered_services, graph, images, port, ps, services,
-    top,
+    ImageRow, Images, PortRequest, PsRequest, filtered_services, graph, images,
+    labelled_containers, port, ps, services, top,
 };
 pub use lifecycle::{
     Acted, Confirm, ContainerOperation, RmOutcome, RmRequest, StartOutcome, act, rm, start, stop,
