@@ -278,6 +278,7 @@ impl Server {
                 cwd: directory,
                 interpolate: true,
                 stdin: document,
+                ..LoadOptions::default()
             },
             engine: self.config.engine.clone(),
             parallel_limit: self.config.engine_parallel,
@@ -435,6 +436,7 @@ impl Server {
             cwd: directory.clone(),
             interpolate: true,
             stdin: stdin.clone(),
+            ..LoadOptions::default()
         };
         let project = envctl_parser::load(&load).map_err(|error| {
             ApiError::refused("the compose file is invalid", problems_of(&error))
