@@ -189,17 +189,25 @@ fn exec_allocates_a_tty_when_stdin_is_a_terminal_and_not_with_t() {
     let project = guard.name.as_str();
     let envctl = env!("CARGO_BIN_EXE_envctl");
     // `script` gives envctl a pseudo-terminal as stdin and stdout.
+    // Its own stdin stays open until the command is done: at end of input `script`
+    // sends the terminal an end-of-file, which raced with the command's output
+    // (an empty output and exit 0 on a loaded machine).
     let run_in_pty = |flags: &str| {
-        let output = Command::new("script")
+        let mut child = Command::new("script")
             .args([
                 "-qec",
                 &format!("{envctl} -p {project} exec {flags} web sh -c 'tty; exit 3'"),
                 "/dev/null",
             ])
             .current_dir(test.path())
-            .stdin(Stdio::null())
-            .output()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("script (util-linux) runs");
+        let open_stdin = child.stdin.take();
+        let output = child.wait_with_output().expect("script's output");
+        drop(open_stdin);
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
