@@ -65,6 +65,9 @@ fn stack_name(test: &str) -> String {
     unique_project(test).replace('-', "_")
 }
 
+/// docker's warning for an image whose digest was not recorded.
+const NOT_RESOLVED: &str = "could not be accessed on a registry to record its digest";
+
 #[test]
 fn deploy_docker_agrees_redeploy_updates_only_what_changed_and_rm_leaves_nothing() {
     let stack = stack_name("swarm-v3");
@@ -80,6 +83,8 @@ fn deploy_docker_agrees_redeploy_updates_only_what_changed_and_rm_leaves_nothing
         "{}",
         output.render()
     );
+    // `--resolve-image always` (the default) asks no registry: docker's warning.
+    assert!(output.stderr.contains(NOT_RESOLVED), "{}", output.render());
 
     // docker's own stack commands see envctl's stack.
     let services = docker_lines(&[
@@ -153,6 +158,8 @@ fn deploy_docker_agrees_redeploy_updates_only_what_changed_and_rm_leaves_nothing
     assert!(again.stdout.contains("nothing to do"), "{}", again.render());
     let again = envctl(&test, &["stack", "deploy", &stack]);
     assert_success(&again, "re-deploy");
+    // Nothing is sent, so nothing would be resolved.
+    assert!(!again.stderr.contains(NOT_RESOLVED), "{}", again.render());
     assert_eq!(
         versions(&stack),
         before,
@@ -180,8 +187,13 @@ fn deploy_docker_agrees_redeploy_updates_only_what_changed_and_rm_leaves_nothing
         dry.render()
     );
     assert_eq!(versions(&stack), before, "--dry-run changes nothing");
-    let update = envctl(&test, &["stack", "deploy", &stack]);
+    let update = envctl(
+        &test,
+        &["stack", "deploy", "--resolve-image", "changed", &stack],
+    );
     assert_success(&update, "deploy of a change");
+    // `changed`: the image is the same, so it would not be resolved again.
+    assert!(!update.stderr.contains(NOT_RESOLVED), "{}", update.render());
     let after = versions(&stack);
     assert_eq!(
         after[&format!("{stack}_db")],

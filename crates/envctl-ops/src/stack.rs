@@ -30,6 +30,30 @@ pub enum ResolveImage {
     Never,
 }
 
+/// The images whose digest `--resolve-image` has docker ask a registry for, as
+/// `docker stack deploy` decides: under `always` those of every service created or
+/// updated, under `changed` those of a new service or one whose image changed,
+/// under `never` none. A kept service is not sent, so nothing is asked for it.
+fn images_to_resolve(plan: &StackPlan, mode: ResolveImage) -> Vec<String> {
+    let mut images: Vec<String> = Vec::new();
+    for service in &plan.services {
+        let asks = match (&service.action, mode) {
+            (_, ResolveImage::Never) | (StackAction::Keep | StackAction::Remove, _) => false,
+            (StackAction::Create, _) | (StackAction::Update { .. }, ResolveImage::Always) => true,
+            (StackAction::Update { changed }, ResolveImage::Changed) => changed
+                .iter()
+                .any(|path| path.starts_with("TaskTemplate.ContainerSpec.Image")),
+        };
+        let image = service.spec["TaskTemplate"]["ContainerSpec"]["Image"].as_str();
+        if let (true, Some(image)) = (asks, image)
+            && !images.iter().any(|known| known == image)
+        {
+            images.push(image.to_owned());
+        }
+    }
+    images
+}
+
 /// What `stack deploy` is asked.
 #[derive(Debug, Clone)]
 pub struct StackDeployRequest {
@@ -171,6 +195,15 @@ pub async fn stack_deploy(
         return Ok(StackDeployOutcome::DryRun(plan));
     }
     events.cancellable();
+    for image in images_to_resolve(&plan, request.resolve_image) {
+        // docker's words when the registry cannot be reached; envctl never asks one.
+        events.warning(&format!(
+            "image {image} could not be accessed on a registry to record its digest \
+             (envctl does not query registries yet; `--resolve-image never` silences this). \
+             Each node will access {image} independently, possibly leading to different \
+             nodes running different versions of the image."
+        ));
+    }
     for network in &plan.networks {
         if network.action == StackAction::Create {
             events.status(&format!("Creating network {}", network.name));
@@ -416,4 +449,52 @@ pub async fn stack_rm(
         events.status(&format!("Removing {line}"));
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, image: &str, action: StackAction) -> StackService {
+        StackService {
+            service: name.to_owned(),
+            name: format!("s_{name}"),
+            action,
+            spec: serde_json::json!({"TaskTemplate": {"ContainerSpec": {"Image": image}}}),
+            id: None,
+            version: None,
+            waits_for: Vec::new(),
+            one_shot: false,
+        }
+    }
+
+    #[test]
+    fn resolve_image_asks_for_what_docker_stack_deploy_would() {
+        let env_changed = StackAction::Update {
+            changed: vec!["TaskTemplate.ContainerSpec.Env".to_owned()],
+        };
+        let image_changed = StackAction::Update {
+            changed: vec!["TaskTemplate.ContainerSpec.Image".to_owned()],
+        };
+        let plan = StackPlan {
+            stack: "s".to_owned(),
+            networks: Vec::new(),
+            secrets: Vec::new(),
+            services: vec![
+                service("new", "a:1", StackAction::Create),
+                service("env", "b:1", env_changed),
+                service("image", "c:2", image_changed),
+                service("same", "d:1", StackAction::Keep),
+                service("twice", "a:1", StackAction::Create),
+            ],
+            data_only: Vec::new(),
+        };
+        for (mode, expected) in [
+            (ResolveImage::Always, vec!["a:1", "b:1", "c:2"]),
+            (ResolveImage::Changed, vec!["a:1", "c:2"]),
+            (ResolveImage::Never, vec![]),
+        ] {
+            assert_eq!(images_to_resolve(&plan, mode), expected, "{mode:?}");
+        }
+    }
 }
