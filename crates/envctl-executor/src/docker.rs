@@ -742,7 +742,7 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         group_add: some_vec(&host.extra.group_add),
         dns_options: some_vec(&host.extra.dns_opt),
         nano_cpus: host.extra.nano_cpus,
-        memory_reservation: host.extra.memory_reservation,
+        memory_reservation: host.memory_reservation,
         cpu_period: host.extra.cpu_period,
         cpu_realtime_period: host.extra.cpu_rt_period,
         cpu_realtime_runtime: host.extra.cpu_rt_runtime,

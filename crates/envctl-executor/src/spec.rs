@@ -11,7 +11,9 @@
 //! `docker.rs` turns a `ContainerSpec` into the engine's request body; another
 //! target (Swarm, later) can turn the same value into its own.
 
-use envctl_parser::{Command, ModeRef, Project, SecretSource, Service, VolumesFromSource};
+use envctl_parser::{
+    Command, HostSettings, ModeRef, Project, SecretSource, Service, VolumesFromSource,
+};
 use envctl_planner::{image_reference, service_attachments, uses_networking, volume_name};
 use indexmap::{IndexMap, IndexSet};
 
@@ -163,35 +165,9 @@ pub struct HostSpec {
     pub log_config: Option<LogConfig>,
     pub cgroup_parent: Option<String>,
     pub volume_driver: Option<String>,
-    /// The v2/v3 host settings, from the parser's typed `Service::host`.
-    pub extra: ExtraHost,
-}
-
-/// Host settings of the v2/v3 formats, as 1.29.2 passes them to docker-py's
-/// `create_host_config`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtraHost {
-    pub init: Option<bool>,
-    pub sysctls: IndexMap<String, String>,
-    /// Path → mount options (docker-py `convert_tmpfs_mounts`).
-    pub tmpfs: IndexMap<String, String>,
-    pub userns_mode: Option<String>,
-    pub pids_limit: Option<i64>,
-    pub oom_score_adj: Option<i64>,
-    pub oom_kill_disable: Option<bool>,
-    pub group_add: Vec<String>,
-    pub dns_opt: Vec<String>,
-    /// `cpus` × 10⁹.
-    pub nano_cpus: Option<i64>,
     pub memory_reservation: Option<i64>,
-    pub cpu_period: Option<i64>,
-    pub cpu_rt_period: Option<i64>,
-    pub cpu_rt_runtime: Option<i64>,
-    pub cpu_count: Option<i64>,
-    pub cpu_percent: Option<i64>,
-    pub runtime: Option<String>,
-    pub device_cgroup_rules: Vec<String>,
-    pub storage_opt: IndexMap<String, String>,
+    /// The v2/v3 host settings, as the parser typed them (`Service::host`).
+    pub extra: HostSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,7 +387,8 @@ pub fn container_spec(
         }),
         cgroup_parent: service.cgroup_parent.clone(),
         volume_driver: service.volume_driver.clone(),
-        extra: extra_host(service),
+        memory_reservation: service.mem_reservation,
+        extra: service.host.clone(),
     };
 
     let spec = ContainerSpec {
@@ -593,33 +570,6 @@ fn mode_ref(
             }
             running.map(|container| format!("container:{}", container.id))
         }
-    }
-}
-
-/// The v2/v3 host settings of `service`, as the parser read them
-/// (`Service::host`).
-fn extra_host(service: &Service) -> ExtraHost {
-    let host = &service.host;
-    ExtraHost {
-        init: host.init,
-        sysctls: host.sysctls.clone(),
-        tmpfs: host.tmpfs.clone(),
-        userns_mode: host.userns_mode.clone(),
-        pids_limit: host.pids_limit,
-        oom_score_adj: host.oom_score_adj,
-        oom_kill_disable: host.oom_kill_disable,
-        group_add: host.group_add.clone(),
-        dns_opt: host.dns_opt.clone(),
-        nano_cpus: host.nano_cpus,
-        memory_reservation: service.mem_reservation,
-        cpu_period: host.cpu_period,
-        cpu_rt_period: host.cpu_rt_period,
-        cpu_rt_runtime: host.cpu_rt_runtime,
-        cpu_count: host.cpu_count,
-        cpu_percent: host.cpu_percent,
-        runtime: host.runtime.clone(),
-        device_cgroup_rules: host.device_cgroup_rules.clone(),
-        storage_opt: host.storage_opt.clone(),
     }
 }
 
