@@ -15,6 +15,7 @@ pub mod environments;
 pub mod error;
 pub mod policy;
 pub mod queue;
+pub mod quota;
 pub mod spec;
 mod stream;
 pub mod tls;
