@@ -376,6 +376,32 @@ fn serves_https_on_a_non_loopback_address_and_refuses_it_without_tls() {
         held >= Duration::from_millis(900) && held < Duration::from_secs(8),
         "a silent client was held {held:?}"
     );
+    // Nor one that finishes the handshake and then sends no request (Python's
+    // ssl: it prints `verified` once the handshake is done, then waits for the
+    // server to close).
+    let script = format!(
+        "import socket, ssl\n\
+         context = ssl.create_default_context(cafile='{ca}')\n\
+         connection = context.wrap_socket(socket.create_connection(('{ADDRESS}', {PORT})), server_hostname='{ADDRESS}')\n\
+         print('verified', flush=True)\n\
+         try:\n    print('read', len(connection.recv(1)))\n\
+         except (ssl.SSLError, OSError) as error:\n    print('closed', error)\n"
+    );
+    let started = Instant::now();
+    let output = namespace
+        .command(&["timeout", "20", "python3", "-c", &script])
+        .output()
+        .unwrap();
+    let held = started.elapsed();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && printed.starts_with("verified\n"),
+        "{output:?}"
+    );
+    assert!(
+        held >= Duration::from_millis(900) && held < Duration::from_secs(8),
+        "a client silent after its handshake was held {held:?}: {printed}"
+    );
 }
 
 #[test]

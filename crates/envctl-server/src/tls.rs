@@ -2,10 +2,12 @@
 //! rustls with the `ring` provider, as the executor's engine client uses, so no
 //! other TLS stack is built.
 //!
-//! Handshakes happen off the accept loop, each bounded by
-//! [`TlsSettings::handshake_timeout`] and at most [`HANDSHAKES`] at once: a client
-//! that connects and says nothing cannot hold a connection, nor stop others from
-//! being accepted. Only finished handshakes reach axum ([`TlsListener`]).
+//! Handshakes happen off the accept loop, at most [`HANDSHAKES`] at once, each
+//! bounded by [`TlsSettings::handshake_timeout`], which also covers the first bytes
+//! of the first request: a client that connects and says nothing, before the
+//! handshake or after it, cannot hold a connection, nor stop others from being
+//! accepted (axum's `serve` has no header timeout of its own). Only connections
+//! that finished their handshake and started a request reach axum ([`TlsListener`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ServerConfig as RustlsConfig, WebPkiClientVerifier};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
@@ -114,9 +117,21 @@ impl TlsSettings {
     }
 }
 
-/// The connections whose handshake finished, for `axum::serve`.
+/// A connection whose handshake finished and whose first request has begun (its
+/// first bytes are in the buffer).
+pub type Connection = BufReader<TlsStream<TcpStream>>;
+
+/// The handshake, then the first bytes of a request; `None` when either fails or
+/// the client says nothing.
+async fn handshake(acceptor: TlsAcceptor, stream: TcpStream) -> Option<Connection> {
+    let mut connection = BufReader::new(acceptor.accept(stream).await.ok()?);
+    let first = connection.fill_buf().await.ok()?;
+    (!first.is_empty()).then_some(connection)
+}
+
+/// The connections that finished their handshake, for `axum::serve`.
 pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(Connection, SocketAddr)>,
     local: SocketAddr,
 }
 
@@ -158,10 +173,10 @@ impl TlsListener {
                 tokio::spawn(async move {
                     let _permit = permit;
                     // A failed or timed-out handshake just closes the connection.
-                    if let Ok(Ok(stream)) =
-                        tokio::time::timeout(timeout, acceptor.accept(stream)).await
+                    if let Ok(Some(connection)) =
+                        tokio::time::timeout(timeout, handshake(acceptor, stream)).await
                     {
-                        let _ = sender.send((stream, address)).await;
+                        let _ = sender.send((connection, address)).await;
                     }
                 });
             }
@@ -171,7 +186,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Connection;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
