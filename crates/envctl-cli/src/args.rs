@@ -189,7 +189,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  envctl serve --templates ./templates --tokens tokens.txt\n  envctl serve --listen 127.0.0.1:8080 --templates ./templates --tokens tokens.txt --allow-inline"
     )]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Show the engine envctl talks to: address, versions, system
     #[command(
         after_help = "Examples:\n  envctl info\n  eval $(docker-machine env dev) && envctl info   # the machine's engine, over TLS"
@@ -356,10 +356,22 @@ pub struct BuildArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct ServeArgs {
-    /// `HOST:PORT` (a loopback address) or `unix:PATH` (made with mode 0600);
-    /// default `unix:$XDG_RUNTIME_DIR/envctl-serve.sock`, else 127.0.0.1:8080
+    /// `HOST:PORT` (a loopback address, any address with TLS) or `unix:PATH` (made
+    /// with mode 0600); default `unix:$XDG_RUNTIME_DIR/envctl-serve.sock`, else 127.0.0.1:8080
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Serve TLS with this certificate (PEM, the chain after it)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Ask clients for a certificate signed by this CA (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// The longest a TLS handshake may take before the connection is closed
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub tls_handshake_timeout: String,
     /// Each sub-directory holding a compose file is a template named after it
     #[arg(long, value_name = "DIR")]
     pub templates: PathBuf,

@@ -142,6 +142,7 @@ fn setup(root: &Path) {
 fn config(root: &Path) -> ServerConfig {
     ServerConfig {
         listen: Listen::parse("127.0.0.1:0").unwrap(),
+        tls: None,
         templates: discover_templates(&root.join("templates")).unwrap(),
         tokens: Tokens::parse(&format!("{TOKEN} bench read,write\n")).unwrap(),
         allow_inline: false,

@@ -22,8 +22,8 @@ pub enum Listen {
 }
 
 impl Listen {
-    /// `HOST:PORT` or `unix:PATH`. Any address but a loopback one is refused: this
-    /// server does not serve TLS itself.
+    /// `HOST:PORT` or `unix:PATH`. Whether the address may be served is
+    /// [`Listen::check_exposure`]'s question.
     pub fn parse(text: &str) -> Result<Self, ServerError> {
         if let Some(path) = text.strip_prefix("unix:") {
             if path.is_empty() {
@@ -41,10 +41,30 @@ impl Listen {
                     .ok_or(())
             })
             .map_err(|()| ServerError::Listen(text.to_owned()))?;
-        if !address.ip().is_loopback() {
-            return Err(ServerError::NotLoopback(text.to_owned()));
-        }
         Ok(Self::Tcp(address))
+    }
+
+    /// An API that runs containers is root on its host: any address but a unix
+    /// socket or a loopback one is served only with TLS, and a unix socket never
+    /// with TLS (its mode is what guards it; a client would not expect TLS there).
+    pub fn check_exposure(&self, tls: bool) -> Result<(), ServerError> {
+        match self {
+            Self::Unix(path) if tls => {
+                Err(ServerError::UnixTls(format!("unix:{}", path.display())))
+            }
+            Self::Tcp(address) if !tls && !address.ip().is_loopback() => {
+                Err(ServerError::NotLoopback(address.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The address as a client names it: `https://…` with TLS.
+    pub fn url(&self, tls: bool) -> String {
+        match self {
+            Self::Tcp(address) if tls => format!("https://{address}"),
+            _ => self.to_string(),
+        }
     }
 }
 
@@ -85,6 +105,8 @@ pub type Audit = Arc<dyn Fn(&serde_json::Value) + Send + Sync>;
 #[derive(Clone)]
 pub struct ServerConfig {
     pub listen: Listen,
+    /// TLS on the listening port (a TCP address only).
+    pub tls: Option<crate::tls::TlsSettings>,
     pub templates: IndexMap<String, Template>,
     pub tokens: Tokens,
     pub allow_inline: bool,
@@ -188,18 +210,30 @@ mod tests {
             Listen::parse("unix:/run/envctl.sock").expect("unix"),
             Listen::Unix(PathBuf::from("/run/envctl.sock"))
         );
-        assert!(matches!(Listen::parse("127.0.0.1:0"), Ok(Listen::Tcp(_))));
-        assert!(matches!(Listen::parse("[::1]:8080"), Ok(Listen::Tcp(_))));
-        assert!(matches!(
-            Listen::parse("localhost:8080"),
-            Ok(Listen::Tcp(_))
-        ));
-        for refused in ["0.0.0.0:8080", "192.168.1.2:80", "[::]:80"] {
-            assert!(
-                matches!(Listen::parse(refused), Err(ServerError::NotLoopback(_))),
-                "{refused}"
-            );
+        for loopback in ["127.0.0.1:0", "[::1]:8080", "localhost:8080"] {
+            let listen = Listen::parse(loopback).expect(loopback);
+            assert!(matches!(listen, Listen::Tcp(_)), "{loopback}");
+            assert!(listen.check_exposure(false).is_ok(), "{loopback}");
+            assert!(listen.check_exposure(true).is_ok(), "{loopback}");
         }
+        for exposed in ["0.0.0.0:8080", "192.168.1.2:80", "[::]:80"] {
+            let listen = Listen::parse(exposed).expect(exposed);
+            assert!(
+                matches!(
+                    listen.check_exposure(false),
+                    Err(ServerError::NotLoopback(_))
+                ),
+                "{exposed}"
+            );
+            assert!(listen.check_exposure(true).is_ok(), "{exposed}");
+            assert!(listen.url(true).starts_with("https://"), "{exposed}");
+        }
+        let unix = Listen::parse("unix:/run/envctl.sock").expect("unix");
+        assert!(unix.check_exposure(false).is_ok());
+        assert!(matches!(
+            unix.check_exposure(true),
+            Err(ServerError::UnixTls(_))
+        ));
         for invalid in ["unix:", "example.com:80", "8080", ""] {
             assert!(
                 matches!(Listen::parse(invalid), Err(ServerError::Listen(_))),

@@ -137,6 +137,7 @@ pub struct Server {
     permits: Semaphore,
     busy: Mutex<HashMap<String, Busy>>,
     failures: Mutex<HashMap<String, (EnvironmentView, String)>>,
+    quota: crate::quota::QuotaLock,
     pub events: broadcast::Sender<ServerEvent>,
     pub shutdown: CancellationToken,
 }
@@ -189,6 +190,7 @@ impl Server {
             locks: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            quota: crate::quota::QuotaLock::default(),
             events,
             shutdown: CancellationToken::new(),
         })
@@ -511,6 +513,13 @@ impl Server {
         let lock = self.lock_of(name);
         let guard = Arc::clone(&lock).lock_owned().await;
         let existing = self.get(name).await?;
+        // Held until the new environment's placeholder is listed (`set_busy`).
+        let quota_guard = if token.quota.environments.is_some() || token.quota.containers.is_some()
+        {
+            Some(self.quota.lock().await)
+        } else {
+            None
+        };
         if let Some(existing) = &existing {
             if existing.owner != token.name {
                 return Err(forbidden_owner(name));
@@ -523,9 +532,8 @@ impl Server {
                     view: existing.clone(),
                 });
             }
-        } else {
-            self.check_quota(token, &resolved).await?;
         }
+        self.check_quota(token, name, &resolved).await?;
         let created = existing
             .as_ref()
             .and_then(|view| view.labels.get(labels::CREATED)?.parse().ok())
@@ -558,6 +566,7 @@ impl Server {
                 view: view.clone(),
             }),
         );
+        drop(quota_guard);
         self.announce(
             if existing.is_some() {
                 "updated"
@@ -588,7 +597,13 @@ impl Server {
                 .await;
             server.set_busy(&name_owned, None);
             match &result {
-                Ok(()) => server.announce("ready", &name_owned, Some(State::Running), None, None),
+                Ok(()) => server.announce(
+                    "ready",
+                    &name_owned,
+                    Some(State::Running),
+                    Some(&facts.owner),
+                    None,
+                ),
                 Err(message) => {
                     server.set_failure(
                         &name_owned,
@@ -601,7 +616,7 @@ impl Server {
                         "failed",
                         &name_owned,
                         Some(State::Failed),
-                        None,
+                        Some(&facts.owner),
                         Some(message.clone()),
                     );
                 }
@@ -829,6 +844,13 @@ impl Server {
         self.run_up(name, final_document, directory, profiles, false, false)
             .await
             .map_err(|message| {
+                self.announce(
+                    "failed",
+                    name,
+                    Some(State::Failed),
+                    Some(&token.name),
+                    Some(message.clone()),
+                );
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "failed", message)
             })?;
         self.announce(
@@ -883,7 +905,13 @@ impl Server {
         Ok(duration)
     }
 
-    async fn check_quota(&self, token: &Token, resolved: &Resolved) -> Result<(), ApiError> {
+    /// The token's quotas on `name` made or changed from `resolved` (`quota.rs`).
+    async fn check_quota(
+        &self,
+        token: &Token,
+        name: &str,
+        resolved: &Resolved,
+    ) -> Result<(), ApiError> {
         if token.quota.environments.is_none() && token.quota.containers.is_none() {
             return Ok(());
         }
@@ -893,34 +921,7 @@ impl Server {
             .into_iter()
             .filter(|view| view.owner == token.name)
             .collect();
-        if let Some(limit) = token.quota.environments
-            && mine.len() >= limit
-        {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "quota",
-                format!("this token may hold {limit} environment(s) at once"),
-            ));
-        }
-        if let Some(limit) = token.quota.containers {
-            let held: usize = mine
-                .iter()
-                .map(|view| {
-                    view.services
-                        .values()
-                        .map(|service| service.desired)
-                        .sum::<usize>()
-                })
-                .sum();
-            if held + resolved.containers > limit {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "quota",
-                    format!("this token may hold {limit} container(s) at once"),
-                ));
-            }
-        }
-        Ok(())
+        crate::quota::check(&token.quota, &mine, name, resolved.containers)
     }
 
     /// The resolved file with the server's labels, default limits, and published

@@ -39,9 +39,18 @@ pub enum ServerError {
         "refusing to listen on `{0}`: only a unix socket or a loopback address may be served without TLS"
     )]
     #[diagnostic(help(
-        "an API that runs containers is root on its host: listen on unix:PATH or 127.0.0.1:PORT and put a TLS proxy with client authentication in front of it"
+        "an API that runs containers is root on its host: give --tls-cert and --tls-key (and --tls-client-ca to ask for client certificates), or listen on unix:PATH or 127.0.0.1:PORT"
     ))]
     NotLoopback(String),
+
+    #[error("refusing to serve TLS on the unix socket `{0}`")]
+    #[diagnostic(help(
+        "a unix socket is guarded by its mode (0600): drop --tls-cert and --tls-key, or listen on HOST:PORT"
+    ))]
+    UnixTls(String),
+
+    #[error("TLS: `{path}`: {message}")]
+    Tls { path: PathBuf, message: String },
 
     #[error("cannot listen on `{address}`: {source}")]
     Bind {

@@ -15,8 +15,10 @@ pub mod environments;
 pub mod error;
 pub mod policy;
 pub mod queue;
+pub mod quota;
 pub mod spec;
 mod stream;
+pub mod tls;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -24,11 +26,13 @@ use std::sync::Arc;
 pub use config::{Audit, Limits, Listen, ServerConfig, Template, discover_templates};
 pub use environments::Server;
 pub use error::{ApiError, Problem, ServerError};
+pub use tls::TlsSettings;
 pub use tokens::Tokens;
 
 /// Binds the listening address, then serves until `shutdown` fires: the API, and
 /// the reaper (which first reaps what expired while no server ran). A unix socket
-/// is made with mode 0600 (a stale one is replaced).
+/// is made with mode 0600 (a stale one is replaced). An address that is neither a
+/// unix socket nor a loopback one is refused without TLS, and a unix socket with it.
 pub async fn serve(
     config: ServerConfig,
     shutdown: tokio_util::sync::CancellationToken,
@@ -39,6 +43,13 @@ pub async fn serve(
             path: std::path::PathBuf::from("--tokens"),
         });
     }
+    config.listen.check_exposure(config.tls.is_some())?;
+    // The certificate and key are read before anything else starts.
+    let acceptor = config
+        .tls
+        .as_ref()
+        .map(|tls| Ok::<_, ServerError>((tls.acceptor()?, tls.handshake_timeout)))
+        .transpose()?;
     for directory in [
         config.state_directory.join("locks"),
         config.state_directory.join("inline"),
@@ -84,10 +95,20 @@ pub async fn serve(
                     source,
                 })?;
             let bound = Listen::Tcp(listener.local_addr().map_err(ServerError::Serve)?);
-            ready(&bound);
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop)
-                .await
+            if let Some((acceptor, timeout)) = acceptor {
+                let listener =
+                    tls::TlsListener::new(listener, acceptor, timeout, server.shutdown.clone())
+                        .map_err(ServerError::Serve)?;
+                ready(&bound);
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+            } else {
+                ready(&bound);
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }
         }
         Listen::Unix(path) => {
             let bind_error = |source| ServerError::Bind {

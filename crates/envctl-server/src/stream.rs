@@ -206,14 +206,32 @@ pub async fn run(
         (outcome, stdout)
     })
     .await;
+    // The audit line says the service and how the run ended (not the command,
+    // which may hold a secret), also when it could not run.
     let outcome = outcome.map_err(|error| {
+        server.announce(
+            "run",
+            &name,
+            None,
+            Some(&token.name),
+            Some(format!("{}: failed: {error}", spec.service)),
+        );
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "failed",
             error.to_string(),
         )
     })?;
-    server.announce("run", &name, None, Some(&token.name), Some(spec.service));
+    server.announce(
+        "run",
+        &name,
+        None,
+        Some(&token.name),
+        Some(match outcome.exit_code {
+            Some(code) => format!("{}: exit code {code}", spec.service),
+            None => format!("{}: no exit code", spec.service),
+        }),
+    );
     stdout.truncate(1 << 20);
     Ok(Json(serde_json::json!({
         "exit_code": outcome.exit_code,

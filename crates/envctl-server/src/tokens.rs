@@ -93,6 +93,20 @@ pub struct Tokens {
     tokens: Vec<Token>,
 }
 
+/// A field of the line, quoted in an error unless it could be a token (16
+/// characters or more: columns written in the wrong order put the secret where a
+/// name or a scope was expected).
+fn shown(field: &str) -> String {
+    if field.chars().count() < 16 {
+        format!("`{field}`")
+    } else {
+        format!(
+            "a field of {} characters (not shown: it may be a token)",
+            field.chars().count()
+        )
+    }
+}
+
 fn digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
@@ -139,7 +153,7 @@ impl Tokens {
                     other => {
                         return Err((
                             line_number,
-                            format!("unknown scope `{other}` (expected read, write, run)"),
+                            format!("unknown scope {} (expected read, write, run)", shown(other)),
                         ));
                     }
                 }
@@ -147,9 +161,12 @@ impl Tokens {
             let mut quota = Quota::default();
             for item in quotas {
                 let Some((key, value)) = item.split_once('=') else {
-                    return Err((line_number, format!("expected `KEY=VALUE`, found `{item}`")));
+                    return Err((
+                        line_number,
+                        format!("expected a quota `KEY=VALUE`, found {}", shown(item)),
+                    ));
                 };
-                let bad = || (line_number, format!("invalid value for `{key}`"));
+                let bad = || (line_number, format!("invalid value for {}", shown(key)));
                 match key {
                     "environments" => quota.environments = Some(value.parse().map_err(|_| bad())?),
                     "containers" => quota.containers = Some(value.parse().map_err(|_| bad())?),
@@ -158,14 +175,18 @@ impl Tokens {
                         return Err((
                             line_number,
                             format!(
-                                "unknown quota `{other}` (expected environments, containers, ttl)"
+                                "unknown quota {} (expected environments, containers, ttl)",
+                                shown(other)
                             ),
                         ));
                     }
                 }
             }
             if tokens.iter().any(|token: &Token| token.name == *name) {
-                return Err((line_number, format!("the name `{name}` is given twice")));
+                return Err((
+                    line_number,
+                    format!("the name {} is given twice", shown(name)),
+                ));
             }
             tokens.push(Token {
                 digest: digest(secret),
@@ -225,5 +246,25 @@ mod tests {
         ] {
             assert_eq!(Tokens::parse(text).expect_err(text).0, line, "{text}");
         }
+    }
+
+    /// Columns in the wrong order, or two tokens on a line: the error has the
+    /// line number and never the secret.
+    #[test]
+    fn errors_never_show_a_token() {
+        let secret = "s3cr3t-t0ken-0123456789";
+        for text in [
+            format!("ci read {secret}\n"),
+            format!("0123456789abcdef ci {secret}\n"),
+            format!("0123456789abcdef ci read {secret}\n"),
+            format!("0123456789abcdef ci read {secret}=1\n"),
+            format!("0123456789abcdef {secret} read\nfedcba9876543210 {secret} read\n"),
+        ] {
+            let (line, message) = Tokens::parse(&text).expect_err(&text);
+            assert!(line >= 1, "{text}");
+            assert!(!message.contains(secret), "{text}: {message}");
+        }
+        let (_, message) = Tokens::parse("0123456789abcdef ci admin\n").expect_err("admin");
+        assert_eq!(message, "unknown scope `admin` (expected read, write, run)");
     }
 }

@@ -61,7 +61,7 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
         Command::Graph(graph_args) => graph::run(&invocation, &graph_args),
         Command::Version(version_args) => version::run(&invocation, &version_args).await,
         Command::Info => info::run(&invocation).await,
-        Command::Serve(serve_args) => serve::run(&invocation, serve_args).await,
+        Command::Serve(serve_args) => serve::run(&invocation, *serve_args).await,
         Command::Stop(stop_args) => stop::run(&invocation, stop_args).await,
         Command::Start(start_args) => start::run(&invocation, start_args).await,
         Command::Rm(rm_args) => rm::run(&invocation, rm_args).await,

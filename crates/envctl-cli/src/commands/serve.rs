@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use envctl_server::{Limits, Listen, ServerConfig, Tokens, discover_templates};
+use envctl_server::{Limits, Listen, ServerConfig, TlsSettings, Tokens, discover_templates};
 
 use crate::args::ServeArgs;
 use crate::failure::Failure;
@@ -37,6 +37,16 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
             None => Listen::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
         },
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => Some(TlsSettings {
+            certificate: certificate.clone(),
+            key: key.clone(),
+            client_ca: args.tls_client_ca.clone(),
+            handshake_timeout: duration("--tls-handshake-timeout", &args.tls_handshake_timeout)?,
+        }),
+        _ => None,
+    };
+    listen.check_exposure(tls.is_some()).map_err(server_error)?;
     let tokens = Tokens::load(&args.tokens).map_err(server_error)?;
     if tokens.is_empty() {
         return Err(server_error(envctl_server::ServerError::NoTokens {
@@ -64,8 +74,10 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
             .iter()
             .map(|capability| capability.trim_start_matches("CAP_").to_ascii_uppercase()),
     );
+    let is_tls = tls.is_some();
     let config = ServerConfig {
         listen,
+        tls,
         templates,
         tokens,
         allow_inline: args.allow_inline,
@@ -103,7 +115,7 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
     let shutdown = crate::interrupt::shutdown();
     let mut announced = Ok(());
     envctl_server::serve(config, shutdown, |bound| {
-        announced = print_line(&format!("envctl serve: listening on {bound}"));
+        announced = print_line(&format!("envctl serve: listening on {}", bound.url(is_tls)));
     })
     .await
     .map_err(server_error)?;

@@ -135,6 +135,7 @@ impl Setup {
             .collect();
         ServerConfig {
             listen: Listen::parse("127.0.0.1:0").unwrap(),
+            tls: None,
             templates: discover_templates(&self.directory.path().join("templates")).unwrap(),
             tokens,
             allow_inline: true,
