@@ -562,10 +562,36 @@ impl Server {
                     &containers,
                     &self.config.publish_address,
                     lease.map(|lease| lease.expires),
+                    &|document, template| self.one_shots(&name, document, template),
                 )
             })
             .map(|view| (view.name.clone(), view))
             .collect())
+    }
+
+    /// The services of the environment's file that may be done rather than running
+    /// (`up --wait`'s rule, [`envctl_planner::may_complete`]); `None` when the file
+    /// does not load.
+    fn one_shots(
+        &self,
+        name: &str,
+        document: &str,
+        template: &str,
+    ) -> Option<std::collections::HashSet<String>> {
+        let directory = self.config.templates.get(template).map_or_else(
+            || self.inline_directory(),
+            |template| template.directory.clone(),
+        );
+        let target = self.target(name, Some(document.to_owned()), directory, IndexMap::new());
+        let project = envctl_parser::load(&target.load).ok()?;
+        Some(
+            project
+                .services
+                .keys()
+                .filter(|service| envctl_planner::may_complete(&project, service.as_str()))
+                .map(|service| service.as_str().to_owned())
+                .collect(),
+        )
     }
 
     /// The operations under way and the last failures, over the engine's views.
@@ -1436,6 +1462,7 @@ fn view_of(
     containers: &[ContainerDetails],
     publish_address: &str,
     lease_expires: Option<u64>,
+    one_shots: &dyn Fn(&str, &str) -> Option<std::collections::HashSet<String>>,
 ) -> Option<EnvironmentView> {
     let containers: Vec<&ContainerDetails> = containers
         .iter()
@@ -1510,16 +1537,22 @@ fn view_of(
     endpoints
         .sort_by(|a, b| (&a.service, &a.target, &a.host).cmp(&(&b.service, &b.target, &b.host)));
     endpoints.dedup();
-    // A service whose containers all exited 0 has done its work (a data or job container).
-    let complete = |service: &ServiceView| {
+    // A one-shot whose containers all exited 0 has done its work (a data or job
+    // container): the rule of `up --wait`.
+    let template = facts.get(labels::TEMPLATE).cloned().unwrap_or_default();
+    let one_shots = one_shots(&document, &template);
+    let complete = |(service_name, service): (&String, &ServiceView)| {
         service.running >= service.desired
             || (service.running == 0
                 && !service.exit_codes.is_empty()
-                && service.exit_codes.iter().all(|code| *code == 0))
+                && service.exit_codes.iter().all(|code| *code == 0)
+                && one_shots
+                    .as_ref()
+                    .is_none_or(|one_shots| one_shots.contains(service_name)))
     };
     let state = if starting {
         State::Creating
-    } else if services.values().all(complete) && !unhealthy {
+    } else if services.iter().all(complete) && !unhealthy {
         State::Running
     } else if services.values().all(|service| service.running == 0) {
         State::Failed
