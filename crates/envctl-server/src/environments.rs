@@ -722,17 +722,16 @@ impl Server {
                 ));
             }
         }
-        if project.format == envctl_parser::Format::V1 {
-            // Its resolved file (1.29.2's `config`) is not a v1 file any more.
-            return Err(ApiError::refused(
-                "the compose file is refused",
-                vec![Problem::new(
-                    "a v1 file (no `version:` key) is not served: write it as `version: \"2\"` with its services under `services:`",
-                )],
-            ));
-        }
         let document =
             envctl_parser::to_compose_yaml_with(&project, &envctl_parser::RenderOptions::default());
+        // The resolved form of a v1 file is not a v1 file: written back as one, so
+        // that `up` and `down` load the same project (no project network, v1 names).
+        let document = if project.format == envctl_parser::Format::V1 {
+            crate::v1::v1_file(&document)
+                .map_err(|error| ApiError::internal(format!("the resolved v1 file: {error}")))?
+        } else {
+            document
+        };
         let mut hasher = Sha256::new();
         hasher.update(template_name.as_bytes());
         hasher.update([0]);

@@ -18,6 +18,7 @@ pub mod queue;
 pub mod spec;
 mod stream;
 pub mod tokens;
+mod v1;
 
 use std::sync::Arc;
 
