@@ -120,10 +120,10 @@ pub async fn stream_labelled_events(
             std::pin::Pin::new(&mut stream).peek(),
         ) => first,
     };
-    if let Ok(Some(Err(_))) = first {
-        if let Some(Err(source)) = stream.next().await {
-            return Err(engine.request_failed(Operation::Events, label)(source));
-        }
+    if let Ok(Some(Err(_))) = first
+        && let Some(Err(source)) = stream.next().await
+    {
+        return Err(engine.request_failed(Operation::Events, label)(source));
     }
     connected();
     loop {

@@ -351,7 +351,7 @@ impl Server {
             });
         }
         for list in leases.values_mut() {
-            list.sort_by(|a, b| b.serial.cmp(&a.serial));
+            list.sort_by_key(|lease| std::cmp::Reverse(lease.serial));
         }
         Ok(leases)
     }
