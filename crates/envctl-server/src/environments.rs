@@ -1586,6 +1586,102 @@ mod tests {
         assert_eq!(rfc3339(1_796_303_999), "2026-12-03T13:19:59Z");
     }
 
+    fn container(
+        service: &str,
+        running: bool,
+        exit_code: i64,
+        expires: Option<&str>,
+    ) -> ContainerDetails {
+        let document =
+            "version: '2.4'\nservices:\n  web: {image: a}\n  db: {image: a, restart: always}\n";
+        let mut labels: HashMap<String, String> = [
+            (labels::PROJECT, "env"),
+            (labels::SERVICE, service),
+            (labels::OWNER, "writer"),
+            (labels::TEMPLATE, "web"),
+            (labels::CREATED, "100"),
+            (labels::DOCUMENT, document),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+        if let Some(expires) = expires {
+            labels.insert(labels::EXPIRES.to_owned(), expires.to_owned());
+        }
+        ContainerDetails {
+            id: format!("{service}-id"),
+            name: format!("env_{service}_1"),
+            labels,
+            state: if running {
+                envctl_planner::ContainerState::Running
+            } else {
+                envctl_planner::ContainerState::Exited
+            },
+            exit_code,
+            health: None,
+            created: 1,
+            mounts: Vec::new(),
+            has_links: false,
+            command: Vec::new(),
+            ports: Vec::new(),
+            env: Vec::new(),
+            volumes_from: Vec::new(),
+            links: Vec::new(),
+            image: String::new(),
+        }
+    }
+
+    /// The file's one-shots, as `Server::one_shots` gives them (the signature
+    /// `view_of` takes).
+    #[allow(clippy::unnecessary_wraps)]
+    fn web_is_a_one_shot(_: &str, _: &str) -> Option<std::collections::HashSet<String>> {
+        Some(["web".to_owned()].into_iter().collect())
+    }
+
+    #[test]
+    fn the_lease_holds_the_expiry_and_a_container_label_is_the_fallback() {
+        let labelled = [container("web", true, 0, Some("500"))];
+        let view = view_of("env", &labelled, "127.0.0.1", Some(900), &web_is_a_one_shot).unwrap();
+        assert_eq!(view.expires_at, 900);
+        let view = view_of("env", &labelled, "127.0.0.1", None, &web_is_a_one_shot).unwrap();
+        assert_eq!(view.expires_at, 500);
+        let unlabelled = [container("web", true, 0, None)];
+        assert!(view_of("env", &unlabelled, "127.0.0.1", None, &web_is_a_one_shot).is_none());
+    }
+
+    #[test]
+    fn only_a_one_shot_that_exited_0_is_complete() {
+        let state = |containers: &[ContainerDetails]| {
+            view_of(
+                "env",
+                containers,
+                "127.0.0.1",
+                Some(900),
+                &web_is_a_one_shot,
+            )
+            .unwrap()
+            .state
+        };
+        let cases = [
+            ((true, 0), (true, 0), State::Running),
+            ((false, 0), (true, 0), State::Running),
+            ((false, 1), (true, 0), State::Degraded),
+            ((true, 0), (false, 0), State::Degraded),
+            ((false, 0), (false, 0), State::Failed),
+        ];
+        for ((web_running, web_code), (db_running, db_code), expected) in cases {
+            let containers = [
+                container("web", web_running, web_code, None),
+                container("db", db_running, db_code, None),
+            ];
+            assert_eq!(
+                state(&containers),
+                expected,
+                "web {web_running} {web_code}, db {db_running} {db_code}"
+            );
+        }
+    }
+
     #[test]
     fn desired_counts_follow_profiles_and_scale() {
         let document = "services:\n  web:\n    image: a\n    scale: 2\n  debug:\n    image: a\n    profiles: [debug]\nversion: '2.4'\n";
