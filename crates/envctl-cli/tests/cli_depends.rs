@@ -199,3 +199,65 @@ services:
     );
     assert_success(&test.envctl(&["-p", &project, "down"]), "down");
 }
+
+// See: #21 (the rule `envctl serve`'s `wait: true` shares).
+#[test]
+fn up_wait_counts_a_one_shot_that_exits_0_as_done_but_not_a_service_needed_running() {
+    let project = unique_project("oneshot");
+    let _guard = ProjectGuard::new(&project);
+    let test = Test::new().file(
+        "docker-compose.yml",
+        &format!(
+            r#"
+version: "2.4"
+services:
+  data:
+    image: envctl-test/busybox
+    command: ["true"]
+    volumes: ["/data"]
+  app:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    volumes_from: [data]
+"#
+        ),
+    );
+    assert_success(
+        &test.envctl(&["-p", &project, "up", "-d", "--wait"]),
+        "up --wait with a data-only service",
+    );
+    assert_eq!(
+        inspect(&format!("{project}_data_1"), "{{.State.ExitCode}}"),
+        "0"
+    );
+    assert_success(&test.envctl(&["-p", &project, "down", "-v"]), "down");
+
+    let test = test.file(
+        "docker-compose.yml",
+        &format!(
+            r#"
+version: "2.4"
+services:
+  db:
+    image: envctl-test/busybox
+    command: ["true"]
+    restart: "no"
+  app:
+    image: envctl-test/busybox
+    command: {SLEEP}
+    depends_on:
+      db: {{condition: service_started}}
+"#
+        ),
+    );
+    let up = test.envctl(&["-p", &project, "up", "-d", "--wait"]);
+    assert_eq!(up.code, Some(1), "{}", up.render());
+    assert!(
+        flat(&up.stderr).contains(&format!(
+            "service `db`: container `{project}_db_1` exited with code 0"
+        )),
+        "{}",
+        up.render()
+    );
+    assert_success(&test.envctl(&["-p", &project, "down"]), "down");
+}

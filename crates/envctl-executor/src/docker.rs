@@ -86,6 +86,7 @@ mod swarm;
 mod volume;
 
 pub use swarm::{SwarmNode, SwarmService, SwarmTask};
+pub use volume::LabelledVolume;
 
 pub use health::ContainerChange;
 mod logs;

@@ -159,7 +159,9 @@ fn health_now(details: &ContainerDetails) -> Option<Result<(), NotHealthy>> {
 
 /// `up --wait`: until every container of `services` (all when empty) runs, and is
 /// healthy when it has a health check. A container that exited 0 counts as ready
-/// when some service waits for it with `service_completed_successfully`.
+/// when its service may be done ([`envctl_planner::may_complete`]: a service some
+/// other waits for with `service_completed_successfully`, or a one-shot that
+/// nothing needs running).
 pub async fn wait_ready(
     engine: &Engine,
     project: &Project,
@@ -183,10 +185,7 @@ pub async fn wait_ready(
             container: details.name.clone(),
             problem,
         };
-        let completes = project.services.values().any(|other| {
-            other.depends_on.get(service.as_str())
-                == Some(&DependsOnCondition::CompletedSuccessfully)
-        });
+        let completes = envctl_planner::may_complete(project, &service);
         if matches!(details.state, ContainerState::Exited | ContainerState::Dead) {
             if completes && details.exit_code == 0 {
                 continue;

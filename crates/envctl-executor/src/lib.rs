@@ -36,11 +36,11 @@ pub mod stack;
 pub use apply::{ActionEvent, ActionProgress, ContainerAction, apply};
 pub use docker::{
     BuildFailure, ContainerChange, ContainerDetails, DEFAULT_HOST, Engine, EngineAddress,
-    EngineError, EngineVersion, ImageDetails, ProcessList,
+    EngineError, EngineVersion, ImageDetails, LabelledVolume, ProcessList,
 };
 pub use endpoint::{Endpoint, TlsFlags};
 pub use error::{ConnectionProblem, ExecutorError, Operation, RunError};
-pub use events::{ContainerEvent, stream_events};
+pub use events::{ContainerEvent, LabelledEvent, stream_events, stream_labelled_events};
 pub use exec::{ExecInput, ExecRequest};
 pub use health::wait_ready;
 pub use images::{

@@ -19,6 +19,7 @@ mod events;
 mod exec;
 mod images;
 mod inspect;
+mod labelled;
 mod lifecycle;
 mod logs;
 mod pull;
@@ -39,6 +40,9 @@ pub use images::BuildFlags;
 pub use inspect::{
     ImageRow, Images, PortRequest, PsRequest, filtered_services, graph, images,
     labelled_containers, port, ps, services, top,
+};
+pub use labelled::{
+    create_labelled_volume, labelled_events, labelled_volumes, remove_labelled_volumes,
 };
 pub use lifecycle::{
     Acted, Confirm, ContainerOperation, RmOutcome, RmRequest, StartOutcome, act, rm, start, stop,
@@ -63,8 +67,8 @@ pub mod types {
     pub use envctl_executor::{
         Action, ActionEvent, ActionProgress, ContainerAction, ContainerDetails, ContainerEvent,
         Endpoint, EngineAddress, EngineVersion, Event, ExecRequest, ExecutorError, ImageJob,
-        ImageReporter, JobView, LogEvent, LogSink, LogSource, LogsOptions, OneOff, Outcome,
-        ProcessList, Progress, ProjectLock, RunError, StreamEvent, StreamSink, TlsFlags, labels,
-        parallel_limit,
+        ImageReporter, JobView, LabelledEvent, LabelledVolume, LogEvent, LogSink, LogSource,
+        LogsOptions, OneOff, Outcome, ProcessList, Progress, ProjectLock, RunError, StreamEvent,
+        StreamSink, TlsFlags, labels, parallel_limit,
     };
 }

@@ -20,6 +20,7 @@ pub mod render;
 pub mod resources;
 pub mod secrets;
 pub mod stack;
+pub mod wait;
 
 pub use drift::{
     Change, Drift, ObservedNetwork, ObservedVolume, ResourceChanged, network_drift, volume_drift,
@@ -50,3 +51,4 @@ pub use stack::{
     StackOptions, StackPlan, StackRefusal, StackServiceStatus, StackTaskState, convergence,
     plan_stack,
 };
+pub use wait::may_complete;

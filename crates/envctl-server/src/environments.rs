@@ -1,13 +1,21 @@
 //! Environments: each is the compose project of the same name, made and changed by
 //! envctl-ops' `up` and `down`. There is no database: the server's own facts
-//! (owner, template, spec hash, created and expiry times, the resolved file) are
-//! labels on the project's containers (`io.envctl.serve.*`), so a restarted server
-//! lists, serves and reaps what it made before.
+//! (owner, template, spec hash, created time, the resolved file) are labels on the
+//! project's containers (`io.envctl.serve.*`), and the one that changes without
+//! the file, the expiry, is a label of a "lease": an empty volume of the project,
+//! never mounted, replaced (a new one made, then the old removed) by `PATCH`. So a
+//! restarted server lists, serves and reaps what it made before.
+//!
+//! `GET`s are answered from a snapshot of the engine, kept current by its events:
+//! every event of a labelled container (and each change the server makes) marks
+//! it stale, and the next read refreshes it, once for all the readers waiting
+//! ([`Server::list`]). Decisions (`PUT`, `PATCH`, `DELETE`) read the engine itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use envctl_ops::types::ContainerDetails;
@@ -38,8 +46,14 @@ pub mod labels {
     pub const SPEC_HASH: &str = "io.envctl.serve.spec-hash";
     /// Seconds since the epoch.
     pub const CREATED: &str = "io.envctl.serve.created";
-    /// Seconds since the epoch.
+    /// Seconds since the epoch: on the lease volume (containers made before
+    /// leases carry it too).
     pub const EXPIRES: &str = "io.envctl.serve.expires";
+    /// On a lease volume: the environment's name.
+    pub const LEASE: &str = "io.envctl.serve.lease";
+    /// On a lease volume: its order among the environment's leases (nanoseconds
+    /// since the epoch); the highest holds.
+    pub const LEASE_SERIAL: &str = "io.envctl.serve.lease-serial";
     /// Comma-separated.
     pub const PROFILES: &str = "io.envctl.serve.profiles";
     /// The resolved compose file the environment was made from (what `down` reads).
@@ -130,6 +144,25 @@ pub struct ServerEvent {
     pub time: String,
 }
 
+/// The environments as the engine last showed them, and when.
+struct Snapshot {
+    /// The value of [`Server::generation`] when the reading began.
+    generation: u64,
+    taken: Instant,
+    views: Arc<BTreeMap<String, EnvironmentView>>,
+}
+
+/// The longest a snapshot serves, even with no event (a missed event heals).
+const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(10);
+
+/// An environment's lease: the volume that holds its expiry.
+#[derive(Debug, Clone)]
+struct Lease {
+    volume: String,
+    serial: u128,
+    expires: u64,
+}
+
 /// The server's shared state.
 pub struct Server {
     pub config: ServerConfig,
@@ -140,6 +173,13 @@ pub struct Server {
     quota: crate::quota::QuotaLock,
     pub events: broadcast::Sender<ServerEvent>,
     pub shutdown: CancellationToken,
+    /// Bumped by every change seen (an engine event, the server's own change).
+    generation: AtomicU64,
+    /// Whether the engine's event stream is open (else every read refreshes).
+    watching: AtomicBool,
+    snapshot: Mutex<Option<Snapshot>>,
+    /// Held by the one reading the engine for the snapshot.
+    refresh: tokio::sync::Mutex<()>,
 }
 
 pub fn now() -> u64 {
@@ -193,7 +233,180 @@ impl Server {
             quota: crate::quota::QuotaLock::default(),
             events,
             shutdown: CancellationToken::new(),
+            generation: AtomicU64::new(0),
+            watching: AtomicBool::new(false),
+            snapshot: Mutex::new(None),
+            refresh: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Marks the snapshot stale: the next read asks the engine.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Follows the engine's events of the server's containers, marking the
+    /// snapshot stale at each, until the server stops; reconnects when the stream
+    /// ends (and serves no snapshot meanwhile).
+    pub async fn watch(self: Arc<Self>) {
+        loop {
+            let server = Arc::clone(&self);
+            let result = detached(move || async move {
+                let connected = || {
+                    server.watching.store(true, Ordering::SeqCst);
+                    server.invalidate();
+                };
+                let sink = |event: envctl_ops::types::LabelledEvent| {
+                    // A health check's exec changes nothing a GET shows.
+                    if !event.action.starts_with("exec_") {
+                        server.invalidate();
+                    }
+                };
+                envctl_ops::labelled_events(
+                    &server.config.engine,
+                    labels::OWNER,
+                    &connected,
+                    &sink,
+                    &server.shutdown,
+                )
+                .await
+            })
+            .await;
+            self.watching.store(false, Ordering::SeqCst);
+            // An engine that ends the stream or cannot be reached: try again.
+            drop(result);
+            tokio::select! {
+                () = self.shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// The snapshot if it is at least `wanted` and young enough.
+    fn snapshot_at(&self, wanted: u64) -> Option<Arc<BTreeMap<String, EnvironmentView>>> {
+        let snapshot = self
+            .snapshot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        snapshot
+            .as_ref()
+            .filter(|snapshot| {
+                snapshot.generation >= wanted && snapshot.taken.elapsed() < SNAPSHOT_MAX_AGE
+            })
+            .map(|snapshot| Arc::clone(&snapshot.views))
+    }
+
+    /// The environments as the engine shows them (without the operations under
+    /// way): the snapshot, or a new one read by one caller for all that wait.
+    async fn engine_views(&self) -> Result<Arc<BTreeMap<String, EnvironmentView>>, ApiError> {
+        // With no event stream, each read wants the engine as it is now (but
+        // readers that come together still share one reading).
+        let wanted = if self.watching.load(Ordering::SeqCst) {
+            self.generation.load(Ordering::SeqCst)
+        } else {
+            self.generation.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        if let Some(views) = self.snapshot_at(wanted) {
+            return Ok(views);
+        }
+        let _flight = self.refresh.lock().await;
+        if let Some(views) = self.snapshot_at(wanted) {
+            return Ok(views);
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let views = Arc::new(self.read_engine(labels::OWNER).await?);
+        *self
+            .snapshot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Snapshot {
+            generation,
+            taken: Instant::now(),
+            views: Arc::clone(&views),
+        });
+        Ok(views)
+    }
+
+    /// Every lease, by environment, newest first.
+    async fn leases(&self) -> Result<HashMap<String, Vec<Lease>>, ApiError> {
+        let volumes = envctl_ops::labelled_volumes(&self.config.engine, labels::LEASE)
+            .await
+            .map_err(|error| ApiError::internal(format!("the engine: {error}")))?;
+        let mut leases: HashMap<String, Vec<Lease>> = HashMap::new();
+        for volume in volumes {
+            let Some(name) = volume.labels.get(labels::LEASE) else {
+                continue;
+            };
+            let expires = volume
+                .labels
+                .get(labels::EXPIRES)
+                .and_then(|expires| expires.parse().ok())
+                .unwrap_or(0);
+            let serial = volume
+                .labels
+                .get(labels::LEASE_SERIAL)
+                .and_then(|serial| serial.parse().ok())
+                .unwrap_or(0);
+            leases.entry(name.clone()).or_default().push(Lease {
+                volume: volume.name,
+                serial,
+                expires,
+            });
+        }
+        for list in leases.values_mut() {
+            list.sort_by_key(|lease| std::cmp::Reverse(lease.serial));
+        }
+        Ok(leases)
+    }
+
+    /// Gives `name` the expiry `expires`: a new lease, then the old ones removed
+    /// (a server stopped in between leaves two; the newest holds).
+    async fn write_lease(&self, name: &str, expires: u64) -> Result<(), ApiError> {
+        let old: Vec<String> = self
+            .leases()
+            .await?
+            .remove(name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|lease| lease.volume)
+            .collect();
+        let serial = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        let volume = format!("{name}_envctl-lease-{serial}");
+        let volume_labels: IndexMap<String, String> = [
+            (labels::PROJECT, name.to_owned()),
+            (labels::LEASE, name.to_owned()),
+            (labels::LEASE_SERIAL, serial.to_string()),
+            (labels::EXPIRES, expires.to_string()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+        let engine = &self.config.engine;
+        envctl_ops::create_labelled_volume(engine, &volume, &volume_labels)
+            .await
+            .map_err(|error| ApiError::internal(format!("the lease of `{name}`: {error}")))?;
+        self.invalidate();
+        envctl_ops::remove_labelled_volumes(engine, &old)
+            .await
+            .map_err(|error| ApiError::internal(format!("the old lease of `{name}`: {error}")))
+    }
+
+    /// Removes every lease of `name`.
+    async fn remove_leases(&self, name: &str) -> Result<(), String> {
+        let volumes: Vec<String> = self
+            .leases()
+            .await
+            .map_err(|error| error.message)?
+            .remove(name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|lease| lease.volume)
+            .collect();
+        self.invalidate();
+        envctl_ops::remove_labelled_volumes(&self.config.engine, &volumes)
+            .await
+            .map_err(|error| format!("the lease of `{name}`: {error}"))
     }
 
     /// Says `event` on the events stream and in the audit log.
@@ -292,16 +505,44 @@ impl Server {
         self.config.state_directory.join("inline")
     }
 
-    /// Every environment this server made, from the engine's containers.
+    /// Every environment this server made, from the snapshot.
     pub async fn list(&self) -> Result<Vec<EnvironmentView>, ApiError> {
-        self.list_by(labels::OWNER).await
+        let mut views = (*self.engine_views().await?).clone();
+        self.overlay(&mut views);
+        Ok(views.into_values().collect())
     }
 
-    /// The environments among the containers carrying `label`.
-    async fn list_by(&self, label: &str) -> Result<Vec<EnvironmentView>, ApiError> {
+    /// One environment, from the snapshot.
+    pub async fn get(&self, name: &str) -> Result<Option<EnvironmentView>, ApiError> {
+        let mut views: BTreeMap<String, EnvironmentView> = self
+            .engine_views()
+            .await?
+            .get(name)
+            .map(|view| (name.to_owned(), view.clone()))
+            .into_iter()
+            .collect();
+        self.overlay(&mut views);
+        Ok(views.remove(name))
+    }
+
+    /// One environment, from the engine itself (what a change decides on).
+    async fn get_fresh(&self, name: &str) -> Result<Option<EnvironmentView>, ApiError> {
+        // Only this project's containers: one environment's read does not read all.
+        let label = format!("{}={name}", labels::PROJECT);
+        let mut views = self.read_engine(&label).await?;
+        self.overlay(&mut views);
+        Ok(views.remove(name))
+    }
+
+    /// The environments among the containers carrying `label`, with their leases.
+    async fn read_engine(
+        &self,
+        label: &str,
+    ) -> Result<BTreeMap<String, EnvironmentView>, ApiError> {
         let containers = envctl_ops::labelled_containers(&self.config.engine, label)
             .await
             .map_err(|error| ApiError::internal(format!("the engine: {error}")))?;
+        let leases = self.leases().await?;
         let containers = containers
             .into_iter()
             .filter(|container| container.labels.contains_key(labels::OWNER));
@@ -314,13 +555,49 @@ impl Server {
                     .push(container);
             }
         }
-        let mut views: BTreeMap<String, EnvironmentView> = by_project
+        Ok(by_project
             .into_iter()
             .filter_map(|(name, containers)| {
-                view_of(&name, &containers, &self.config.publish_address)
+                let lease = leases.get(&name).and_then(|leases| leases.first());
+                view_of(
+                    &name,
+                    &containers,
+                    &self.config.publish_address,
+                    lease.map(|lease| lease.expires),
+                    &|document, template| self.one_shots(&name, document, template),
+                )
             })
             .map(|view| (view.name.clone(), view))
-            .collect();
+            .collect())
+    }
+
+    /// The services of the environment's file that may be done rather than running
+    /// (`up --wait`'s rule, [`envctl_planner::may_complete`]); `None` when the file
+    /// does not load.
+    fn one_shots(
+        &self,
+        name: &str,
+        document: &str,
+        template: &str,
+    ) -> Option<std::collections::HashSet<String>> {
+        let directory = self.config.templates.get(template).map_or_else(
+            || self.inline_directory(),
+            |template| template.directory.clone(),
+        );
+        let target = self.target(name, Some(document.to_owned()), directory, IndexMap::new());
+        let project = envctl_parser::load(&target.load).ok()?;
+        Some(
+            project
+                .services
+                .keys()
+                .filter(|service| envctl_planner::may_complete(&project, service.as_str()))
+                .map(|service| service.as_str().to_owned())
+                .collect(),
+        )
+    }
+
+    /// The operations under way and the last failures, over the engine's views.
+    fn overlay(&self, views: &mut BTreeMap<String, EnvironmentView>) {
         for (name, (view, message)) in self
             .failures
             .lock()
@@ -342,18 +619,6 @@ impl Server {
                 .or_insert_with(|| busy.view.clone());
             view.state = busy.state;
         }
-        Ok(views.into_values().collect())
-    }
-
-    /// One environment.
-    pub async fn get(&self, name: &str) -> Result<Option<EnvironmentView>, ApiError> {
-        // Only this project's containers: one environment's GET does not read all.
-        let label = format!("{}={name}", labels::PROJECT);
-        Ok(self
-            .list_by(&label)
-            .await?
-            .into_iter()
-            .find(|view| view.name == name))
     }
 
     /// Loads, checks and resolves `spec` into the file `up` will read.
@@ -459,17 +724,16 @@ impl Server {
                 ));
             }
         }
-        if project.format == envctl_parser::Format::V1 {
-            // Its resolved file (1.29.2's `config`) is not a v1 file any more.
-            return Err(ApiError::refused(
-                "the compose file is refused",
-                vec![Problem::new(
-                    "a v1 file (no `version:` key) is not served: write it as `version: \"2\"` with its services under `services:`",
-                )],
-            ));
-        }
         let document =
             envctl_parser::to_compose_yaml_with(&project, &envctl_parser::RenderOptions::default());
+        // The resolved form of a v1 file is not a v1 file: written back as one, so
+        // that `up` and `down` load the same project (no project network, v1 names).
+        let document = if project.format == envctl_parser::Format::V1 {
+            crate::v1::v1_file(&document)
+                .map_err(|error| ApiError::internal(format!("the resolved v1 file: {error}")))?
+        } else {
+            document
+        };
         let mut hasher = Sha256::new();
         hasher.update(template_name.as_bytes());
         hasher.update([0]);
@@ -512,7 +776,7 @@ impl Server {
         let resolved = self.resolve(name, &spec)?;
         let lock = self.lock_of(name);
         let guard = Arc::clone(&lock).lock_owned().await;
-        let existing = self.get(name).await?;
+        let existing = self.get_fresh(name).await?;
         // Held until the new environment's placeholder is listed (`set_busy`).
         let quota_guard = if token.quota.environments.is_some() || token.quota.containers.is_some()
         {
@@ -552,6 +816,12 @@ impl Server {
             profiles: spec.profiles.join(","),
         };
         let final_document = self.finish_document(&resolved.document, &facts)?;
+        if existing
+            .as_ref()
+            .is_none_or(|existing| existing.expires_at != expires)
+        {
+            self.write_lease(name, expires).await?;
+        }
         let status = if existing.is_some() {
             StatusCode::OK
         } else {
@@ -595,6 +865,7 @@ impl Server {
                     is_new,
                 )
                 .await;
+            server.invalidate();
             server.set_busy(&name_owned, None);
             match &result {
                 Ok(()) => server.announce(
@@ -714,7 +985,8 @@ impl Server {
                 .map(|_| ())
         })
         .await
-        .map_err(|error| describe(&error))
+        .map_err(|error| describe(&error))?;
+        self.remove_leases(name).await
     }
 
     /// `DELETE` (and the reaper): brings the environment down with its volumes.
@@ -725,7 +997,7 @@ impl Server {
         event: &'static str,
         wait: bool,
     ) -> Result<bool, ApiError> {
-        let Some(view) = self.get(name).await? else {
+        let Some(view) = self.get_fresh(name).await? else {
             self.set_failure(name, None);
             return Ok(false);
         };
@@ -778,13 +1050,14 @@ impl Server {
         let _guard = lock.lock().await;
         let permit = self.permits.acquire().await;
         // The current file: another request may have changed it meanwhile.
-        let document = match self.get(name).await {
+        let document = match self.get_fresh(name).await {
             Ok(Some(current)) if !current.document.is_empty() => current.document,
             _ => view.document.clone(),
         };
         let directory = self.directory_of(view);
         let result = self.run_down(name, document, directory).await;
         drop(permit);
+        self.invalidate();
         self.set_busy(name, None);
         self.set_failure(name, None);
         match result {
@@ -793,8 +1066,8 @@ impl Server {
         }
     }
 
-    /// `PATCH {ttl}`: a new expiry. Labels cannot change on a container, so the
-    /// containers are made again with the new one (their volumes are kept).
+    /// `PATCH {ttl}`: a new expiry, from now: a new lease; the containers are
+    /// not touched.
     pub async fn extend(
         self: &Arc<Self>,
         name: &str,
@@ -804,63 +1077,38 @@ impl Server {
         let ttl = self.check_ttl(ttl, token)?;
         let lock = self.lock_of(name);
         let _guard = lock.lock().await;
-        let Some(view) = self.get(name).await? else {
+        let Some(view) = self.get_fresh(name).await? else {
             return Err(ApiError::not_found(name));
         };
         if view.owner != token.name {
             return Err(forbidden_owner(name));
         }
-        if view.document.is_empty() || matches!(view.state, State::Deleting | State::Creating) {
+        if matches!(view.state, State::Deleting | State::Creating) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "busy",
                 format!("`{name}` is being changed; try again"),
             ));
         }
-        let facts = Facts {
-            owner: view.owner.clone(),
-            template: view.template.clone(),
-            spec_hash: view.spec_hash.clone(),
-            created: view
-                .labels
-                .get(labels::CREATED)
-                .and_then(|created| created.parse().ok())
-                .unwrap_or_else(now),
-            expires: now() + ttl.as_secs(),
-            profiles: view
-                .labels
-                .get(labels::PROFILES)
-                .cloned()
-                .unwrap_or_default(),
-        };
-        let final_document = self.finish_document(&view.document, &facts)?;
-        let profiles = facts
-            .profiles
-            .split(',')
-            .filter(|profile| !profile.is_empty())
-            .map(ToOwned::to_owned)
-            .collect();
-        let directory = self.directory_of(&view);
-        self.run_up(name, final_document, directory, profiles, false, false)
-            .await
-            .map_err(|message| {
-                self.announce(
-                    "failed",
-                    name,
-                    Some(State::Failed),
-                    Some(&token.name),
-                    Some(message.clone()),
-                );
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "failed", message)
-            })?;
+        let expires = now() + ttl.as_secs();
+        self.write_lease(name, expires).await.inspect_err(|error| {
+            // The audit line of a failed PATCH; the environment itself is as it was.
+            self.announce(
+                "failed",
+                name,
+                None,
+                Some(&token.name),
+                Some(error.message.clone()),
+            );
+        })?;
         self.announce(
             "extended",
             name,
             None,
             Some(&token.name),
-            Some(rfc3339(facts.expires)),
+            Some(rfc3339(expires)),
         );
-        self.get(name)
+        self.get_fresh(name)
             .await?
             .ok_or_else(|| ApiError::not_found(name))
     }
@@ -939,7 +1187,6 @@ impl Server {
             (labels::TEMPLATE, facts.template.clone()),
             (labels::SPEC_HASH, facts.spec_hash.clone()),
             (labels::CREATED, facts.created.to_string()),
-            (labels::EXPIRES, facts.expires.to_string()),
             (labels::PROFILES, facts.profiles.clone()),
             (labels::DOCUMENT, escape_dollars(document)),
         ] {
@@ -1046,17 +1293,32 @@ impl Server {
 
     /// The reaper: brings down every environment past its expiry, now and then
     /// every `reap_interval`, until the server stops.
+    /// It starts the watcher of the engine's events ([`Server::watch`]) too.
     pub async fn reap(self: Arc<Self>) {
+        tokio::spawn(Arc::clone(&self).watch());
         loop {
             if let Ok(views) = self.list().await {
                 let now = now();
-                for view in views {
+                for view in &views {
                     if view.expires_at != 0
                         && view.expires_at <= now
                         && view.state != State::Deleting
                     {
                         let _ = self.delete(&view.name, None, "reaped", false).await;
                     }
+                }
+                // A lease left by an environment that went another way (`docker
+                // rm`, `envctl down`), a minute past its expiry.
+                if let Ok(leases) = self.leases().await {
+                    let orphans: Vec<String> = leases
+                        .into_iter()
+                        .filter(|(name, _)| !views.iter().any(|view| &view.name == name))
+                        .flat_map(|(_, leases)| leases)
+                        .filter(|lease| lease.expires + 60 <= now)
+                        .map(|lease| lease.volume)
+                        .collect();
+                    let _ =
+                        envctl_ops::remove_labelled_volumes(&self.config.engine, &orphans).await;
                 }
             }
             tokio::select! {
@@ -1201,6 +1463,8 @@ fn view_of(
     name: &str,
     containers: &[ContainerDetails],
     publish_address: &str,
+    lease_expires: Option<u64>,
+    one_shots: &dyn Fn(&str, &str) -> Option<std::collections::HashSet<String>>,
 ) -> Option<EnvironmentView> {
     let containers: Vec<&ContainerDetails> = containers
         .iter()
@@ -1212,15 +1476,13 @@ fn view_of(
         })
         .collect();
     // The newest container carries the newest facts (a converge recreates them).
-    let newest = containers.iter().max_by_key(|container| {
-        (
-            container.created,
-            container.labels.get(labels::EXPIRES).cloned(),
-        )
-    })?;
+    let newest = containers
+        .iter()
+        .max_by_key(|container| container.created)?;
     let facts = &newest.labels;
     let created: u64 = facts.get(labels::CREATED)?.parse().ok()?;
-    let expires: u64 = facts.get(labels::EXPIRES)?.parse().ok()?;
+    // The lease, else (a container made before leases) the container's label.
+    let expires: u64 = lease_expires.or_else(|| facts.get(labels::EXPIRES)?.parse().ok())?;
     let profiles = facts.get(labels::PROFILES).cloned().unwrap_or_default();
     let document = facts.get(labels::DOCUMENT).cloned().unwrap_or_default();
     let mut services = desired_services(&document, &profiles);
@@ -1277,16 +1539,22 @@ fn view_of(
     endpoints
         .sort_by(|a, b| (&a.service, &a.target, &a.host).cmp(&(&b.service, &b.target, &b.host)));
     endpoints.dedup();
-    // A service whose containers all exited 0 has done its work (a data or job container).
-    let complete = |service: &ServiceView| {
+    // A one-shot whose containers all exited 0 has done its work (a data or job
+    // container): the rule of `up --wait`.
+    let template = facts.get(labels::TEMPLATE).cloned().unwrap_or_default();
+    let one_shots = one_shots(&document, &template);
+    let complete = |(service_name, service): (&String, &ServiceView)| {
         service.running >= service.desired
             || (service.running == 0
                 && !service.exit_codes.is_empty()
-                && service.exit_codes.iter().all(|code| *code == 0))
+                && service.exit_codes.iter().all(|code| *code == 0)
+                && one_shots
+                    .as_ref()
+                    .is_none_or(|one_shots| one_shots.contains(service_name)))
     };
     let state = if starting {
         State::Creating
-    } else if services.values().all(complete) && !unhealthy {
+    } else if services.iter().all(complete) && !unhealthy {
         State::Running
     } else if services.values().all(|service| service.running == 0) {
         State::Failed
@@ -1319,6 +1587,102 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_796_303_999), "2026-12-03T13:19:59Z");
+    }
+
+    fn container(
+        service: &str,
+        running: bool,
+        exit_code: i64,
+        expires: Option<&str>,
+    ) -> ContainerDetails {
+        let document =
+            "version: '2.4'\nservices:\n  web: {image: a}\n  db: {image: a, restart: always}\n";
+        let mut labels: HashMap<String, String> = [
+            (labels::PROJECT, "env"),
+            (labels::SERVICE, service),
+            (labels::OWNER, "writer"),
+            (labels::TEMPLATE, "web"),
+            (labels::CREATED, "100"),
+            (labels::DOCUMENT, document),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+        if let Some(expires) = expires {
+            labels.insert(labels::EXPIRES.to_owned(), expires.to_owned());
+        }
+        ContainerDetails {
+            id: format!("{service}-id"),
+            name: format!("env_{service}_1"),
+            labels,
+            state: if running {
+                envctl_planner::ContainerState::Running
+            } else {
+                envctl_planner::ContainerState::Exited
+            },
+            exit_code,
+            health: None,
+            created: 1,
+            mounts: Vec::new(),
+            has_links: false,
+            command: Vec::new(),
+            ports: Vec::new(),
+            env: Vec::new(),
+            volumes_from: Vec::new(),
+            links: Vec::new(),
+            image: String::new(),
+        }
+    }
+
+    /// The file's one-shots, as `Server::one_shots` gives them (the signature
+    /// `view_of` takes).
+    #[allow(clippy::unnecessary_wraps)]
+    fn web_is_a_one_shot(_: &str, _: &str) -> Option<std::collections::HashSet<String>> {
+        Some(["web".to_owned()].into_iter().collect())
+    }
+
+    #[test]
+    fn the_lease_holds_the_expiry_and_a_container_label_is_the_fallback() {
+        let labelled = [container("web", true, 0, Some("500"))];
+        let view = view_of("env", &labelled, "127.0.0.1", Some(900), &web_is_a_one_shot).unwrap();
+        assert_eq!(view.expires_at, 900);
+        let view = view_of("env", &labelled, "127.0.0.1", None, &web_is_a_one_shot).unwrap();
+        assert_eq!(view.expires_at, 500);
+        let unlabelled = [container("web", true, 0, None)];
+        assert!(view_of("env", &unlabelled, "127.0.0.1", None, &web_is_a_one_shot).is_none());
+    }
+
+    #[test]
+    fn only_a_one_shot_that_exited_0_is_complete() {
+        let state = |containers: &[ContainerDetails]| {
+            view_of(
+                "env",
+                containers,
+                "127.0.0.1",
+                Some(900),
+                &web_is_a_one_shot,
+            )
+            .unwrap()
+            .state
+        };
+        let cases = [
+            ((true, 0), (true, 0), State::Running),
+            ((false, 0), (true, 0), State::Running),
+            ((false, 1), (true, 0), State::Degraded),
+            ((true, 0), (false, 0), State::Degraded),
+            ((false, 0), (false, 0), State::Failed),
+        ];
+        for ((web_running, web_code), (db_running, db_code), expected) in cases {
+            let containers = [
+                container("web", web_running, web_code, None),
+                container("db", db_running, db_code, None),
+            ];
+            assert_eq!(
+                state(&containers),
+                expected,
+                "web {web_running} {web_code}, db {db_running} {db_code}"
+            );
+        }
     }
 
     #[test]

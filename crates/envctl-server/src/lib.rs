@@ -20,6 +20,7 @@ pub mod spec;
 mod stream;
 pub mod tls;
 pub mod tokens;
+mod v1;
 
 use std::sync::Arc;
 

@@ -383,13 +383,7 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
-    // A v1 file (its resolved form is not a v1 file any more).
-    let (status, body) = send(client().put(&url).bearer_auth(WRITER).json(&json!({
-        "compose": "a:\n  image: envctl-test/busybox\n"
-    })))
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body.to_string().contains("v1 file"), "{body}");
+    // (A v1 file is served: tests/v1_files.rs.)
 
     assert_eq!(
         leftovers(&name),
