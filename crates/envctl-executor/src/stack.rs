@@ -116,6 +116,21 @@ pub async fn apply_secret(
         .map_err(swarm_error("create secret", &secret.name))
 }
 
+/// Creates the config with `data` unless the plan keeps it.
+pub async fn apply_config(
+    engine: &Engine,
+    config: &StackSecret,
+    data: &[u8],
+) -> Result<(), ExecutorError> {
+    if config.action != StackAction::Create {
+        return Ok(());
+    }
+    engine
+        .create_swarm_config(&config.name, &config.labels, data)
+        .await
+        .map_err(swarm_error("create config", &config.name))
+}
+
 /// Creates, updates or removes the service as the plan says.
 pub async fn apply_service(engine: &Engine, service: &StackService) -> Result<(), ExecutorError> {
     match &service.action {

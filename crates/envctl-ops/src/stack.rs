@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use envctl_executor::stack::{
-    SwarmNode, SwarmService, SwarmTask, apply_network, apply_secret, apply_service, observe_stack,
-    remove_stack, service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
+    SwarmNode, SwarmService, SwarmTask, apply_config, apply_network, apply_secret, apply_service,
+    observe_stack, remove_stack, service_status, stack_services, stack_tasks, swarm_facts,
+    swarm_nodes,
 };
 use envctl_parser::Project;
 use envctl_planner::stack::{StackService, content_digest};
@@ -140,6 +141,28 @@ fn secret_contents(project: &Project) -> IndexMap<String, Vec<u8>> {
     contents
 }
 
+/// The content of each config file the services use, by its key (a file that
+/// cannot be read is left out: the planner refuses its config).
+fn config_contents(project: &Project) -> IndexMap<String, Vec<u8>> {
+    let mut contents = IndexMap::new();
+    for service in project.services.values() {
+        for key in envctl_planner::stack::config_keys(service) {
+            let Some(definition) = project.configs.get(&key) else {
+                continue;
+            };
+            if definition.external || contents.contains_key(&key) {
+                continue;
+            }
+            if let Some(file) = &definition.file
+                && let Ok(data) = std::fs::read(file)
+            {
+                contents.insert(key, data);
+            }
+        }
+    }
+    contents
+}
+
 /// The images of the services other services take `volumes_from`: the volumes
 /// they declare are shared (docs/swarm.md, "Translations").
 fn volumes_from_images(project: &Project) -> Vec<String> {
@@ -172,11 +195,16 @@ pub async fn stack_deploy(
         None => stack_name(target, Some(&project.name), events)?,
     };
     let contents = secret_contents(&project);
+    let config_data = config_contents(&project);
     let options = StackOptions {
         stack: stack.clone(),
         prune: request.prune,
         allow_host_binds: request.allow_host_binds,
         secret_digests: contents
+            .iter()
+            .map(|(key, data)| (key.clone(), content_digest(data)))
+            .collect(),
+        config_digests: config_data
             .iter()
             .map(|(key, data)| (key.clone(), content_digest(data)))
             .collect(),
@@ -215,6 +243,13 @@ pub async fn stack_deploy(
             events.status(&format!("Creating secret {}", secret.name));
             let data = contents.get(&secret.key).cloned().unwrap_or_default();
             apply_secret(&engine, secret, &data).await?;
+        }
+    }
+    for config in &plan.configs {
+        if config.action == StackAction::Create {
+            events.status(&format!("Creating config {}", config.name));
+            let data = config_data.get(&config.key).cloned().unwrap_or_default();
+            apply_config(&engine, config, &data).await?;
         }
     }
     let deadline = Instant::now() + request.timeout;
@@ -480,6 +515,7 @@ mod tests {
             stack: "s".to_owned(),
             networks: Vec::new(),
             secrets: Vec::new(),
+            configs: Vec::new(),
             services: vec![
                 service("new", "a:1", StackAction::Create),
                 service("env", "b:1", env_changed),

@@ -35,6 +35,10 @@ use crate::graph::DependencyGraph;
 /// changed file is seen (the engine never gives a secret's data back).
 pub const SECRET_DIGEST_LABEL: &str = "io.envctl.stack.secret-sha256";
 
+/// The same for a config (the engine gives a config's data back, but allows no
+/// change to it either).
+pub const CONFIG_DIGEST_LABEL: &str = "io.envctl.stack.config-sha256";
+
 /// What the cluster holds of one stack, as the executor read it.
 #[derive(Debug, Clone, Default)]
 pub struct StackObserved {
@@ -80,6 +84,8 @@ pub struct StackOptions {
     /// The sha256 (hex) of each secret file, by the key of its definition; read by
     /// the caller (the planner reads no file).
     pub secret_digests: IndexMap<String, String>,
+    /// The same for each config file.
+    pub config_digests: IndexMap<String, String>,
     /// The volumes each image declares (`VOLUME`), by image as the file names it,
     /// read by the caller: a `volumes_from` source's volumes include them.
     pub image_volumes: IndexMap<String, Vec<String>>,
@@ -125,7 +131,7 @@ pub struct StackNetwork {
     pub id: Option<String>,
 }
 
-/// A secret of the stack.
+/// A secret, or a config, of the stack.
 #[derive(Debug, Clone)]
 pub struct StackSecret {
     pub name: String,
@@ -167,6 +173,7 @@ pub struct StackPlan {
     pub stack: String,
     pub networks: Vec<StackNetwork>,
     pub secrets: Vec<StackSecret>,
+    pub configs: Vec<StackSecret>,
     pub services: Vec<StackService>,
     /// Data-only services (`volumes_from` sources nothing else uses), not
     /// deployed: `(service, [(volume, path)])`.
@@ -182,6 +189,7 @@ impl StackPlan {
             && self
                 .secrets
                 .iter()
+                .chain(&self.configs)
                 .all(|secret| secret.action == StackAction::Keep)
             && self
                 .services
@@ -198,6 +206,9 @@ impl fmt::Display for StackPlan {
         }
         for secret in &self.secrets {
             writeln!(formatter, "secret {}: {}", secret.name, secret.action)?;
+        }
+        for config in &self.configs {
+            writeln!(formatter, "config {}: {}", config.name, config.action)?;
         }
         for (service, volumes) in &self.data_only {
             let volumes: Vec<String> = volumes
@@ -254,7 +265,31 @@ pub fn plan_stack(
     let order = graph.order();
 
     let networks = plan_networks(project, observed, stack);
-    let (secrets, secret_names) = plan_secrets(project, observed, options);
+    let secret_keys = project
+        .services
+        .values()
+        .flat_map(|service| service.secrets.iter().map(|secret| secret.source.clone()));
+    let (secrets, secret_names) = plan_file_objects(
+        secret_keys,
+        &project.secrets,
+        &observed.secrets,
+        &options.secret_digests,
+        SECRET_DIGEST_LABEL,
+        stack,
+    );
+    let config_keys = project.services.values().flat_map(|service| {
+        spec::config_references(service)
+            .into_iter()
+            .map(|reference| reference.source)
+    });
+    let (configs, config_names) = plan_file_objects(
+        config_keys,
+        &project.configs,
+        &observed.configs,
+        &options.config_digests,
+        CONFIG_DIGEST_LABEL,
+        stack,
+    );
     let link_aliases = link_aliases(project);
     let shared = volumes_from::translate(project, stack, &options.image_volumes);
 
@@ -270,7 +305,14 @@ pub fn plan_stack(
         {
             continue;
         }
-        let mut desired = spec::service_spec(project, service, stack, &secret_names, &link_aliases);
+        let mut desired = spec::service_spec(
+            project,
+            service,
+            stack,
+            &secret_names,
+            &config_names,
+            &link_aliases,
+        );
         volumes_from::apply(
             &shared,
             service,
@@ -360,6 +402,7 @@ pub fn plan_stack(
         stack: stack.to_owned(),
         networks,
         secrets,
+        configs,
         services,
         data_only,
     })
@@ -444,51 +487,52 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
     networks
 }
 
-/// The secrets the services use. A secret is `<stack>_<key>`; when the file's
-/// content no longer matches that secret's digest label, a new secret
-/// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the engine
-/// allows no change to a secret's data).
-fn plan_secrets(
-    project: &Project,
-    observed: &StackObserved,
-    options: &StackOptions,
+/// The secrets (or configs) the services use, in the order they first use them.
+/// One is `<stack>_<key>` (or its `name:`); when the file's content no longer
+/// matches that object's digest label (`label`), a new one
+/// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the
+/// engine allows no change to a secret's or a config's data). External ones are
+/// used by their name, never made.
+fn plan_file_objects(
+    used_keys: impl Iterator<Item = String>,
+    definitions: &IndexMap<String, envctl_parser::SecretDef>,
+    observed: &[ObservedStackObject],
+    digests: &IndexMap<String, String>,
+    label: &str,
+    stack: &str,
 ) -> (Vec<StackSecret>, spec::SecretNames) {
-    let stack = options.stack.as_str();
     let mut steps = Vec::new();
     let mut names = spec::SecretNames::new();
-    let mut used: Vec<&str> = Vec::new();
-    for service in project.services.values() {
-        for secret in &service.secrets {
-            if !used.contains(&secret.source.as_str()) {
-                used.push(secret.source.as_str());
-            }
+    let mut used: Vec<String> = Vec::new();
+    for key in used_keys {
+        if !used.contains(&key) {
+            used.push(key);
         }
     }
     for key in used {
-        let Some(definition) = project.secrets.get(key) else {
+        let Some(definition) = definitions.get(&key) else {
             continue;
         };
         if definition.external {
             names.insert(
-                key.to_owned(),
-                definition.name.clone().unwrap_or_else(|| key.to_owned()),
+                key.clone(),
+                definition.name.clone().unwrap_or_else(|| key.clone()),
             );
             continue;
         }
         let base = definition
             .name
             .clone()
-            .unwrap_or_else(|| scoped(stack, key));
-        let digest = options.secret_digests.get(key).cloned().unwrap_or_default();
+            .unwrap_or_else(|| scoped(stack, &key));
+        let digest = digests.get(&key).cloned().unwrap_or_default();
         let matching = |name: &str| {
-            observed.secrets.iter().find(|found| {
+            observed.iter().find(|found| {
                 found.name == name
-                    && found.labels.get(SECRET_DIGEST_LABEL).map(String::as_str)
-                        == Some(digest.as_str())
+                    && found.labels.get(label).map(String::as_str) == Some(digest.as_str())
             })
         };
-        let versioned = format!("{base}_{}", digest.get(..12).unwrap_or(&digest));
-        let base_taken = observed.secrets.iter().any(|found| found.name == base);
+        let versioned = versioned_name(&base, &digest);
+        let base_taken = observed.iter().any(|found| found.name == base);
         let (name, existing) = if let Some(found) = matching(&base) {
             (base.clone(), Some(found))
         } else if let Some(found) = matching(&versioned) {
@@ -500,10 +544,10 @@ fn plan_secrets(
         };
         let mut labels = IndexMap::new();
         labels.insert(NAMESPACE_LABEL.to_owned(), stack.to_owned());
-        labels.insert(SECRET_DIGEST_LABEL.to_owned(), digest.clone());
+        labels.insert(label.to_owned(), digest.clone());
         steps.push(StackSecret {
             name: name.clone(),
-            key: key.to_owned(),
+            key: key.clone(),
             action: if existing.is_some() {
                 StackAction::Keep
             } else {
@@ -513,9 +557,23 @@ fn plan_secrets(
             labels,
             id: existing.map(|found| found.id.clone()),
         });
-        names.insert(key.to_owned(), name);
+        names.insert(key, name);
     }
     (steps, names)
+}
+
+/// The keys of the top-level `configs` a service uses.
+pub fn config_keys(service: &Service) -> Vec<String> {
+    spec::config_references(service)
+        .into_iter()
+        .map(|reference| reference.source)
+        .collect()
+}
+
+/// `<base>_<the digest's first 12 hex digits>`: the name of a version made when
+/// the content changed.
+fn versioned_name(base: &str, digest: &str) -> String {
+    format!("{base}_{}", digest.get(..12).unwrap_or(digest))
 }
 
 /// `links: [db:database]` puts the alias `database` on `db`'s attachments.
@@ -640,15 +698,32 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 );
             }
         }
-        if service
-            .options
-            .get("configs")
-            .is_some_and(|configs| configs.as_array().is_some_and(|list| !list.is_empty()))
-        {
-            add(
-                "configs",
-                "`configs` are not deployed by envctl yet; `docker stack deploy` can deploy this file".into(),
-            );
+        for reference in spec::config_references(service) {
+            match project.configs.get(&reference.source) {
+                None => add(
+                    "configs",
+                    format!(
+                        "config `{}` is not defined in the top-level `configs`",
+                        reference.source
+                    ),
+                ),
+                Some(definition) if definition.external => {}
+                Some(definition) => match &definition.file {
+                    // The caller read it (the planner reads no file).
+                    Some(_) if options.config_digests.contains_key(&reference.source) => {}
+                    Some(_) => add(
+                        "configs",
+                        format!("the file of config `{}` cannot be read", reference.source),
+                    ),
+                    None => add(
+                        "configs",
+                        format!(
+                            "config `{}` has neither `file` nor `external`",
+                            reference.source
+                        ),
+                    ),
+                },
+            }
         }
         for secret in &service.secrets {
             if matches!(secret.definition, SecretSource::File { present: false, .. }) {
@@ -883,17 +958,6 @@ mod tests {
         let project = project(
             "a:\n  image: busybox\n  privileged: true\n  ports: [\"127.0.0.1:80:80\"]\nb:\n  build: .\n",
         );
-        let with_configs = envctl_parser::parse_str(
-            "docker-compose.yml",
-            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    configs: [site]\nconfigs:\n  site:\n    file: ./site.conf\n",
-        )
-        .expect("loads");
-        let Err(PlanError::StackRefused { settings }) =
-            plan_stack(&with_configs, &StackObserved::default(), &options("s"))
-        else {
-            panic!("configs refused");
-        };
-        assert_eq!(settings[0].path, "c.configs");
         let Err(PlanError::StackRefused { settings }) =
             plan_stack(&project, &StackObserved::default(), &options("s"))
         else {
@@ -904,6 +968,63 @@ mod tests {
             .map(|setting| setting.path.as_str())
             .collect();
         assert_eq!(paths, ["a.privileged", "a.ports", "b.build"]);
+    }
+
+    const WITH_CONFIGS: &str = "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    configs: [site, {source: other, target: /etc/o.conf, uid: \"1\", mode: 0440}]\n  d:\n    image: busybox\n    configs: [missing]\nconfigs:\n  site:\n    file: ./site.conf\n  other:\n    external: true\n";
+
+    #[test]
+    fn configs_are_made_and_referenced_as_docker_does() {
+        let project = project(&WITH_CONFIGS.replace("    configs: [missing]\n", ""));
+        let mut options = options("s");
+        options
+            .config_digests
+            .insert("site".into(), "ab".repeat(32));
+        let plan = plan_stack(&project, &StackObserved::default(), &options).expect("plans");
+        assert_eq!(
+            plan.to_string(),
+            "network s_default: create\nconfig s_site: create\nservice s_c: create\nservice s_d: create\n"
+        );
+        assert_eq!(
+            plan.services[0].spec["TaskTemplate"]["ContainerSpec"]["Configs"],
+            serde_json::json!([
+                {"ConfigName": "other", "File": {"Name": "/etc/o.conf", "UID": "1", "GID": "0", "Mode": 288}},
+                {"ConfigName": "s_site", "File": {"Name": "site", "UID": "0", "GID": "0", "Mode": 292}},
+            ])
+        );
+        // The content changed: a new version, and the service moves to it.
+        let observed = StackObserved {
+            configs: vec![ObservedStackObject {
+                name: "s_site".into(),
+                id: "c1".into(),
+                labels: BTreeMap::from([(CONFIG_DIGEST_LABEL.to_owned(), "cd".repeat(32))]),
+            }],
+            ..StackObserved::default()
+        };
+        let plan = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(plan.configs[0].name, "s_site_abababababab");
+        assert_eq!(plan.configs[0].action, StackAction::Create);
+    }
+
+    #[test]
+    fn an_undefined_or_unreadable_config_is_refused() {
+        let Err(PlanError::StackRefused { settings }) = plan_stack(
+            &project(WITH_CONFIGS),
+            &StackObserved::default(),
+            &options("s"),
+        ) else {
+            panic!("refused");
+        };
+        let reasons: Vec<String> = settings
+            .iter()
+            .map(|setting| format!("{}: {}", setting.path, setting.reason))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "c.configs: the file of config `site` cannot be read",
+                "d.configs: config `missing` is not defined in the top-level `configs`",
+            ]
+        );
     }
 
     fn task(desired: &str, state: &str) -> StackTaskState {

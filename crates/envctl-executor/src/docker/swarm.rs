@@ -372,36 +372,58 @@ impl Engine {
         Ok(observed)
     }
 
-    /// Fills each secret reference's `SecretID` from its `SecretName` (the engine
-    /// wants both).
+    /// Fills each secret reference's `SecretID` from its `SecretName`, and each
+    /// config reference's `ConfigID` from its `ConfigName` (the engine wants both).
     async fn with_secret_ids(&self, spec: &Value) -> Result<Value, EngineError> {
         let mut spec = spec.clone();
-        let Some(references) = spec["TaskTemplate"]["ContainerSpec"]["Secrets"].as_array_mut()
-        else {
-            return Ok(spec);
+        let wants = |key: &str| {
+            spec["TaskTemplate"]["ContainerSpec"][key]
+                .as_array()
+                .is_some_and(|references| !references.is_empty())
         };
-        if references.is_empty() {
-            return Ok(spec);
-        }
-        let secrets = traced(
-            "list_secrets",
-            "*",
-            self.client.list_secrets(None::<ListSecretsOptions>),
-        )
-        .await?;
-        let ids: HashMap<String, String> = secrets
-            .iter()
-            .map(|secret| {
+        let mut ids: HashMap<String, String> = HashMap::new();
+        if wants("Secrets") {
+            let secrets = traced(
+                "list_secrets",
+                "*",
+                self.client.list_secrets(None::<ListSecretsOptions>),
+            )
+            .await?;
+            for secret in &secrets {
                 let json = to_json!(secret);
-                (text(&json, &["Spec", "Name"]), text(&json, &["ID"]))
-            })
-            .collect();
-        for reference in references {
-            if let Some(id) = reference["SecretName"]
-                .as_str()
-                .and_then(|name| ids.get(name))
-            {
-                reference["SecretID"] = Value::from(id.as_str());
+                ids.insert(
+                    format!("Secret {}", text(&json, &["Spec", "Name"])),
+                    text(&json, &["ID"]),
+                );
+            }
+        }
+        if wants("Configs") {
+            let configs = traced(
+                "list_configs",
+                "*",
+                self.client.list_configs(None::<ListConfigsOptions>),
+            )
+            .await?;
+            for config in &configs {
+                let json = to_json!(config);
+                ids.insert(
+                    format!("Config {}", text(&json, &["Spec", "Name"])),
+                    text(&json, &["ID"]),
+                );
+            }
+        }
+        for (list, kind) in [("Secrets", "Secret"), ("Configs", "Config")] {
+            let Some(references) = spec["TaskTemplate"]["ContainerSpec"][list].as_array_mut()
+            else {
+                continue;
+            };
+            for reference in references {
+                if let Some(id) = reference[format!("{kind}Name")]
+                    .as_str()
+                    .and_then(|name| ids.get(&format!("{kind} {name}")))
+                {
+                    reference[format!("{kind}ID")] = Value::from(id.as_str());
+                }
             }
         }
         Ok(spec)
@@ -626,9 +648,8 @@ impl Engine {
         }
     }
 
-    /// Creates a config holding `data` (not used by `stack deploy` yet).
-    #[allow(dead_code)]
-    pub(crate) async fn create_swarm_config(
+    /// Creates a config holding `data`.
+    pub async fn create_swarm_config(
         &self,
         name: &str,
         labels: &IndexMap<String, String>,
