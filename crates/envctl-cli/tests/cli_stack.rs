@@ -247,6 +247,17 @@ fn masked_specs(stack: &str) -> serde_json::Value {
                 attachment["Target"] = networks.get(&target).cloned().unwrap_or(target).into();
             }
         }
+        // The engine's ids of the secrets and configs named.
+        for key in ["Secrets", "Configs"] {
+            if let Some(references) = spec["TaskTemplate"]["ContainerSpec"][key].as_array_mut() {
+                for reference in references {
+                    if let Some(reference) = reference.as_object_mut() {
+                        reference.remove("SecretID");
+                        reference.remove("ConfigID");
+                    }
+                }
+            }
+        }
         // docs/swarm.md: envctl's update failure action is `rollback` where the
         // file names none (docker's is `pause`); the file's own are compared.
         if spec["UpdateConfig"]["FailureAction"] == "rollback" {
@@ -261,8 +272,8 @@ fn masked_specs(stack: &str) -> serde_json::Value {
     serde_json::Value::Object(specs)
 }
 
-/// A v3 file `docker stack deploy` accepts: deployed by docker as one stack and
-/// by envctl as another, the specs are equal but for what docs/swarm.md says
+/// A v3 file `docker stack deploy` accepts (configs included): deployed by docker
+/// as one stack and by envctl as another, the specs are equal but for what docs/swarm.md says
 /// envctl does more (the update failure action, `rollback`); and envctl, asked to
 /// re-deploy docker's stack, has nothing to do.
 #[test]
@@ -274,7 +285,18 @@ fn differential_specs_equal_docker_stack_deploy() {
     let file = V3
         .replace("      update_config:\n        parallelism: 2\n        monitor: 1s\n", "      update_config:\n        parallelism: 2\n        monitor: 1s\n        failure_action: pause\n")
         .replace("  db:\n", "  db:\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 2s\n    hostname: database\n    user: \"0\"\n    working_dir: /tmp\n    read_only: true\n    extra_hosts: [\"gateway:10.0.0.1\"]\n    dns: [10.0.0.2]\n    ports: [\"18181:80\"]\n");
-    let test = Test::new().file("docker-compose.yml", &file);
+    // Configs in both forms, one with a target, uid and mode of its own.
+    let file = file
+        .replace(
+            "    stop_grace_period: 2s\n    depends_on: [db]\n",
+            "    stop_grace_period: 2s\n    depends_on: [db]\n    configs:\n      - source: site\n        target: /etc/site.conf\n        uid: \"1\"\n        mode: 0440\n      - motd\n",
+        )
+        .replace("  db:\n", "  db:\n    configs: [site]\n")
+        + "configs:\n  site:\n    file: ./site.conf\n  motd:\n    file: ./motd.txt\n";
+    let test = Test::new()
+        .file("docker-compose.yml", &file)
+        .file("site.conf", "listen 80;\n")
+        .file("motd.txt", "hello\n");
     let deployed = docker(&[
         "stack",
         "deploy",
@@ -318,6 +340,14 @@ fn differential_specs_equal_docker_stack_deploy() {
     let output = envctl(&test, &["stack", "deploy", "--detach", &ours]);
     assert_success(&output, "envctl stack deploy");
     let ours_specs = masked_specs(&ours);
+    assert_eq!(
+        ours_specs["STACK_web"]["TaskTemplate"]["ContainerSpec"]["Configs"],
+        serde_json::json!([
+            {"ConfigName": "STACK_motd", "File": {"Name": "motd", "UID": "0", "GID": "0", "Mode": 292}},
+            {"ConfigName": "STACK_site", "File": {"Name": "/etc/site.conf", "UID": "1", "GID": "0", "Mode": 288}},
+        ]),
+        "the configs were compared"
+    );
     assert_eq!(
         serde_json::to_string_pretty(&ours_specs).expect("JSON"),
         serde_json::to_string_pretty(&theirs_specs).expect("JSON"),

@@ -70,6 +70,10 @@ pub struct ObservedStackObject {
     pub name: String,
     pub id: String,
     pub labels: BTreeMap<String, String>,
+    /// The sha256 (hex) of its data, when the engine gives it back (a config's,
+    /// never a secret's): a config `docker stack deploy` made, without envctl's
+    /// label, is matched by it.
+    pub digest: Option<String>,
 }
 
 /// What `stack deploy` was asked.
@@ -528,7 +532,8 @@ fn plan_file_objects(
         let matching = |name: &str| {
             observed.iter().find(|found| {
                 found.name == name
-                    && found.labels.get(label).map(String::as_str) == Some(digest.as_str())
+                    && (found.labels.get(label) == Some(&digest)
+                        || found.digest.as_ref() == Some(&digest))
             })
         };
         let versioned = versioned_name(&base, &digest);
@@ -937,6 +942,7 @@ mod tests {
                 name: "s_default".into(),
                 id: "n".into(),
                 labels: BTreeMap::new(),
+                digest: None,
             }],
             ..StackObserved::default()
         };
@@ -997,6 +1003,7 @@ mod tests {
                 name: "s_site".into(),
                 id: "c1".into(),
                 labels: BTreeMap::from([(CONFIG_DIGEST_LABEL.to_owned(), "cd".repeat(32))]),
+                digest: None,
             }],
             ..StackObserved::default()
         };

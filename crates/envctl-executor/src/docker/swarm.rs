@@ -128,6 +128,31 @@ fn base64(data: &[u8]) -> String {
     encoded
 }
 
+/// The data of standard base64 (the engine gives a config's data back so);
+/// `None` when it is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut data = Vec::with_capacity(text.len() / 4 * 3);
+    let mut group: u32 = 0;
+    let mut bits = 0;
+    for character in text.bytes().filter(|byte| *byte != b'=') {
+        let value = match character {
+            b'A'..=b'Z' => character - b'A',
+            b'a'..=b'z' => character - b'a' + 26,
+            b'0'..=b'9' => character - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        group = (group << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            data.push(u8::try_from((group >> bits) & 0xff).unwrap_or(0));
+        }
+    }
+    Some(data)
+}
+
 fn service_row(service: &Service) -> SwarmService {
     let json = to_json!(service);
     let spec = &json["Spec"];
@@ -289,6 +314,7 @@ impl Engine {
                     name: network.name.clone().unwrap_or_default(),
                     id: network.id.clone().unwrap_or_default(),
                     labels,
+                    digest: None,
                 });
             }
         }
@@ -351,6 +377,7 @@ impl Engine {
                 name: text(&json, &["Spec", "Name"]),
                 id: text(&json, &["ID"]),
                 labels: labels_of(&json["Spec"]["Labels"]),
+                digest: None,
             });
         }
         let configs = traced(
@@ -367,6 +394,10 @@ impl Engine {
                 name: text(&json, &["Spec", "Name"]),
                 id: text(&json, &["ID"]),
                 labels: labels_of(&json["Spec"]["Labels"]),
+                digest: json["Spec"]["Data"]
+                    .as_str()
+                    .and_then(base64_decode)
+                    .map(|data| envctl_planner::stack::content_digest(&data)),
             });
         }
         Ok(observed)
@@ -664,5 +695,26 @@ impl Engine {
         traced("create_config", name, self.client.create_config(spec))
             .await
             .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{base64, base64_decode};
+
+    #[test]
+    fn base64_round_trips_every_length() {
+        for data in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"abc",
+            b"listen 80;\n",
+            &[0, 255, 128, 7],
+        ] {
+            assert_eq!(base64_decode(&base64(data)).as_deref(), Some(data));
+        }
+        assert_eq!(base64_decode("bGlzdGVu"), Some(b"listen".to_vec()));
+        assert_eq!(base64_decode("not base64!"), None);
     }
 }
