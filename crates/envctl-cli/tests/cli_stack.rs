@@ -457,6 +457,105 @@ fn one_shot_services_converge_when_done_and_secrets_move_when_their_content_chan
         names[0].starts_with(&format!("{secret}_")),
         "a versioned secret: {names:?}"
     );
+    // The converged deploy removed the first version, which nothing uses now.
+    assert_eq!(
+        docker_lines(&[
+            "secret",
+            "ls",
+            "--filter",
+            &format!("label=com.docker.stack.namespace={stack}"),
+            "--format",
+            "{{.Name}}"
+        ]),
+        names,
+        "{}",
+        output.render()
+    );
+}
+
+/// Lines of `docker config ls` for the stack's configs: `name`.
+fn stack_configs(stack: &str) -> Vec<String> {
+    let mut names = docker_lines(&[
+        "config",
+        "ls",
+        "--filter",
+        &format!("label=com.docker.stack.namespace={stack}"),
+        "--format",
+        "{{.Name}}",
+    ]);
+    names.sort();
+    names
+}
+
+/// A config is mounted at `/<key>` by default; when its file changes, a new
+/// version is made, the service moves to it, and once the stack has converged
+/// the earlier version is removed, never one a service still uses.
+#[test]
+fn configs_move_when_their_content_changes_and_earlier_versions_are_removed() {
+    let stack = stack_name("swarm-configs");
+    let _guard = StackGuard(stack.clone());
+    // One-shot services: each converges only if it read what it expects.
+    let file = "version: \"3.8\"\nservices:\n  check:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"grep -qx WANTED /site.conf && test \\\"$$(stat -c %a /etc/other.conf)\\\" = 440\"]\n    configs:\n      - site.conf\n      - source: other\n        target: /etc/other.conf\n        mode: 0440\n    deploy:\n      restart_policy:\n        condition: none\n  keep:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"grep -qx kept /other\"]\n    configs: [other]\n    deploy:\n      restart_policy:\n        condition: none\nconfigs:\n  site.conf:\n    file: ./site.conf\n  other:\n    file: ./other.conf\n";
+    let test = Test::new()
+        .file("docker-compose.yml", &file.replace("WANTED", "first"))
+        .file("site.conf", "first\n")
+        .file("other.conf", "kept\n");
+    let output = envctl(&test, &["stack", "deploy", "--timeout", "90", &stack]);
+    assert_success(&output, "deploy with configs");
+    let site = format!("{stack}_site.conf");
+    let other = format!("{stack}_other");
+    assert_eq!(stack_configs(&stack), vec![other.clone(), site.clone()]);
+
+    std::fs::write(
+        test.path().join("docker-compose.yml"),
+        file.replace("WANTED", "second"),
+    )
+    .expect("write the file");
+    std::fs::write(test.path().join("site.conf"), "second\n").expect("write the config");
+    let dry = envctl(&test, &["stack", "deploy", "--dry-run", &stack]);
+    assert_success(&dry, "dry-run of a changed config");
+    assert!(
+        dry.stdout.contains(&format!("config {site}_")) && dry.stdout.contains(": create"),
+        "{}",
+        dry.render()
+    );
+    assert!(
+        dry.stdout.contains(&format!("config {other}: keep")),
+        "{}",
+        dry.render()
+    );
+    let output = envctl(&test, &["stack", "deploy", "--timeout", "90", &stack]);
+    assert_success(&output, "re-deploy with a changed config");
+    let names = docker_lines(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}",
+        &format!("{stack}_check"),
+    ]);
+    let names: Vec<&str> = names
+        .iter()
+        .flat_map(|line| line.split_whitespace())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|name| name.starts_with(&format!("{site}_"))),
+        "a versioned config: {names:?}"
+    );
+    // The first version is gone; `other`, still used, stays.
+    let configs = stack_configs(&stack);
+    assert_eq!(configs.len(), 2, "{configs:?}: {}", output.render());
+    assert!(configs.contains(&other), "{configs:?}");
+    assert!(!configs.contains(&site), "{configs:?}");
+    assert!(
+        output
+            .stderr
+            .contains(&format!("Removing config {site} (an earlier version)")),
+        "{}",
+        output.render()
+    );
 }
 
 #[test]

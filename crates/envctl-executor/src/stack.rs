@@ -131,6 +131,22 @@ pub async fn apply_config(
         .map_err(swarm_error("create config", &config.name))
 }
 
+/// Removes a secret of the stack; `Ok(false)` when it was already gone.
+pub async fn remove_secret(engine: &Engine, name: &str, id: &str) -> Result<bool, ExecutorError> {
+    engine
+        .remove_swarm_secret(id)
+        .await
+        .map_err(swarm_error("remove secret", name))
+}
+
+/// Removes a config of the stack; `Ok(false)` when it was already gone.
+pub async fn remove_config(engine: &Engine, name: &str, id: &str) -> Result<bool, ExecutorError> {
+    engine
+        .remove_swarm_config(id)
+        .await
+        .map_err(swarm_error("remove config", name))
+}
+
 /// Creates, updates or removes the service as the plan says.
 pub async fn apply_service(engine: &Engine, service: &StackService) -> Result<(), ExecutorError> {
     match &service.action {

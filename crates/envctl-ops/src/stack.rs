@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use envctl_executor::stack::{
     SwarmNode, SwarmService, SwarmTask, apply_config, apply_network, apply_secret, apply_service,
-    observe_stack, remove_stack, service_status, stack_services, stack_tasks, swarm_facts,
-    swarm_nodes,
+    observe_stack, remove_config, remove_secret, remove_stack, service_status, stack_services,
+    stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
-use envctl_planner::stack::{StackService, content_digest};
+use envctl_planner::stack::{StackService, content_digest, unused_versions};
 use envctl_planner::{Convergence, StackAction, StackOptions, StackPlan, convergence, plan_stack};
 use indexmap::IndexMap;
 use tokio_util::sync::CancellationToken;
@@ -305,7 +305,41 @@ pub async fn stack_deploy(
         )
         .await?;
     }
+    if !request.detach {
+        remove_unused_versions(&engine, &plan, events).await?;
+    }
     Ok(StackDeployOutcome::Deployed(plan))
+}
+
+/// Once the stack has converged: the earlier versions of its secrets and
+/// configs that no service of it uses any more (docs/swarm.md). One the engine
+/// will not remove (a service outside the stack uses it) is a warning.
+async fn remove_unused_versions(
+    engine: &envctl_executor::Engine,
+    plan: &StackPlan,
+    events: &dyn Events,
+) -> Result<(), OpsError> {
+    let after = observe_stack(engine, &plan.stack).await?;
+    let (secrets, configs) = unused_versions(plan, &after);
+    for secret in secrets {
+        events.status(&format!(
+            "Removing secret {} (an earlier version)",
+            secret.name
+        ));
+        if let Err(error) = remove_secret(engine, &secret.name, &secret.id).await {
+            events.warning(&format!("secret {} kept: {error}", secret.name));
+        }
+    }
+    for config in configs {
+        events.status(&format!(
+            "Removing config {} (an earlier version)",
+            config.name
+        ));
+        if let Err(error) = remove_config(engine, &config.name, &config.id).await {
+            events.warning(&format!("config {} kept: {error}", config.name));
+        }
+    }
+    Ok(())
 }
 
 /// Waits until every service of `services` has converged; a failure or a

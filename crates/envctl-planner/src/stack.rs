@@ -141,6 +141,8 @@ pub struct StackSecret {
     pub name: String,
     /// The key of its definition in the file.
     pub key: String,
+    /// Its name before any version (`<stack>_<key>`, or the file's `name:`).
+    pub base: String,
     pub action: StackAction,
     /// The file whose content it holds (create).
     pub file: Option<PathBuf>,
@@ -553,6 +555,7 @@ fn plan_file_objects(
         steps.push(StackSecret {
             name: name.clone(),
             key: key.clone(),
+            base: base.clone(),
             action: if existing.is_some() {
                 StackAction::Keep
             } else {
@@ -565,6 +568,55 @@ fn plan_file_objects(
         names.insert(key, name);
     }
     (steps, names)
+}
+
+/// The earlier versions of the stack's secrets and configs that a deploy left
+/// unused, to remove once it has converged: `(secrets, configs)`. One is an
+/// earlier version when it is named as a secret (config) of `plan` is, bare or
+/// versioned (`<base>_<12 hex digits>`), is not the one `plan` chose, and no
+/// service of the stack refers to it in `after` (the stack read back). Only the
+/// stack's own are looked at (`after` holds only those); a secret dropped from
+/// the file is left alone, as docker leaves it.
+pub fn unused_versions(
+    plan: &StackPlan,
+    after: &StackObserved,
+) -> (Vec<ObservedStackObject>, Vec<ObservedStackObject>) {
+    let referenced = |list: &str, key: &str, name: &str| {
+        after.services.iter().any(|service| {
+            service.spec["TaskTemplate"]["ContainerSpec"][list]
+                .as_array()
+                .is_some_and(|references| references.iter().any(|reference| reference[key] == name))
+        })
+    };
+    let unused = |steps: &[StackSecret], found: &[ObservedStackObject], list, key| {
+        found
+            .iter()
+            .filter(|object| {
+                steps.iter().any(|step| {
+                    object.name != step.name
+                        && (object.name == step.base || is_version_of(&object.name, &step.base))
+                }) && steps.iter().all(|step| object.name != step.name)
+                    && !referenced(list, key, &object.name)
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    (
+        unused(&plan.secrets, &after.secrets, "Secrets", "SecretName"),
+        unused(&plan.configs, &after.configs, "Configs", "ConfigName"),
+    )
+}
+
+/// Whether `name` is `<base>_<12 lowercase hex digits>`.
+fn is_version_of(name: &str, base: &str) -> bool {
+    name.strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|digits| {
+            digits.len() == 12
+                && digits
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        })
 }
 
 /// The keys of the top-level `configs` a service uses.
@@ -1010,6 +1062,53 @@ mod tests {
         let plan = plan_stack(&project, &observed, &options).expect("plans");
         assert_eq!(plan.configs[0].name, "s_site_abababababab");
         assert_eq!(plan.configs[0].action, StackAction::Create);
+    }
+
+    #[test]
+    fn only_unused_earlier_versions_of_the_stack_are_removed() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\nsecrets:\n  token:\n    file: /dev/null\n",
+        );
+        let mut options = options("s");
+        options
+            .secret_digests
+            .insert("token".into(), "ab".repeat(32));
+        let object = |name: &str| ObservedStackObject {
+            name: name.into(),
+            id: format!("id-{name}"),
+            ..ObservedStackObject::default()
+        };
+        let observed = StackObserved {
+            secrets: vec![object("s_token"), object("s_token_cdcdcdcdcdcd")],
+            ..StackObserved::default()
+        };
+        let plan = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(plan.secrets[0].name, "s_token_abababababab");
+        let mut after = observed.clone();
+        after.secrets.extend([
+            object("s_token_abababababab"),
+            object("s_token_other"),
+            object("s_tokens"),
+            object("s_unrelated_cdcdcdcdcdcd"),
+        ]);
+        after.services.push(ObservedStackService {
+            name: "s_c".into(),
+            id: "c".into(),
+            version: 2,
+            update_started: None,
+            healthcheck_known: true,
+            spec: plan.services[0].spec.clone(),
+        });
+        // A service of the stack still uses the first version.
+        after.services.push(ObservedStackService {
+            name: "s_old".into(),
+            spec: serde_json::json!({"TaskTemplate": {"ContainerSpec": {"Secrets": [{"SecretName": "s_token"}]}}}),
+            ..after.services[0].clone()
+        });
+        let (secrets, configs) = unused_versions(&plan, &after);
+        let names: Vec<&str> = secrets.iter().map(|found| found.name.as_str()).collect();
+        assert_eq!(names, ["s_token_cdcdcdcdcdcd"]);
+        assert!(configs.is_empty());
     }
 
     #[test]
