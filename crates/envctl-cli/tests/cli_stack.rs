@@ -726,3 +726,108 @@ fn the_seed_v1_platform_deploys_as_it_is() {
         "web1 answers front: {page}"
     );
 }
+
+/// A tag of `envctl-test/busybox` pushed to the cluster's registry
+/// (`cluster.sh registry`) by the manager; untagged on drop.
+struct PushedImage(String);
+
+impl PushedImage {
+    fn push(name: &str) -> Self {
+        let registry = support::swarm::node_script(&["registry"]).stdout;
+        let reference = format!("{}/{name}:1", registry.trim());
+        let image = Self(reference.clone());
+        assert_success(
+            &docker(&["tag", "envctl-test/busybox", &reference]),
+            "docker tag",
+        );
+        assert_success(&docker(&["push", "-q", &reference]), "docker push");
+        image
+    }
+}
+
+impl Drop for PushedImage {
+    fn drop(&mut self) {
+        docker(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// `--resolve-image always` pins the digest the registry gives, with the image's
+/// platforms, exactly as `docker stack deploy --resolve-image always` does; the
+/// label keeps the image as written; `never` pins nothing and changes nothing.
+#[test]
+fn resolve_image_pins_the_registry_digest_as_docker_does() {
+    let theirs = stack_name("swarm-resolve-docker");
+    let ours = stack_name("swarm-resolve-envctl");
+    let _theirs = StackGuard(theirs.clone());
+    let _ours = StackGuard(ours.clone());
+    let image = PushedImage::push(&stack_name("resolve"));
+    let file = format!(
+        "version: \"3.8\"\nservices:\n  app:\n    image: {}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n",
+        image.0
+    );
+    let test = Test::new().file("docker-compose.yml", &file);
+    assert_success(
+        &docker(&[
+            "stack",
+            "deploy",
+            "--detach=true",
+            "--resolve-image",
+            "always",
+            "-c",
+            &test.path().join("docker-compose.yml").display().to_string(),
+            &theirs,
+        ]),
+        "docker stack deploy --resolve-image always",
+    );
+    let output = envctl(
+        &test,
+        &["stack", "deploy", "--resolve-image", "always", &ours],
+    );
+    assert_success(&output, "envctl stack deploy --resolve-image always");
+    assert!(!output.stderr.contains(NOT_RESOLVED), "{}", output.render());
+    let pinned = |stack: &str| {
+        docker_lines(&[
+            "service",
+            "inspect",
+            "--format",
+            "{{.Spec.TaskTemplate.ContainerSpec.Image}} {{json .Spec.TaskTemplate.Placement.Platforms}} {{index .Spec.Labels \"com.docker.stack.image\"}}",
+            &format!("{stack}_app"),
+        ])
+        .join("")
+    };
+    let ours_pinned = pinned(&ours);
+    assert_eq!(ours_pinned, pinned(&theirs));
+    assert!(
+        ours_pinned.starts_with(&format!("{}@sha256:", image.0))
+            && ours_pinned.ends_with(&format!(" {}", image.0)),
+        "{ours_pinned}"
+    );
+    // The tasks run the pinned image on both nodes, pulled from the registry.
+    assert!(
+        output
+            .stderr
+            .contains(&format!("service {ours}_app: converged")),
+        "{}",
+        output.render()
+    );
+    // The same digest again: nothing to do; `never` asks nothing and changes nothing.
+    for mode in ["always", "never"] {
+        let again = envctl(
+            &test,
+            &[
+                "stack",
+                "deploy",
+                "--dry-run",
+                "--resolve-image",
+                mode,
+                &ours,
+            ],
+        );
+        assert_success(&again, mode);
+        assert!(
+            again.stdout.contains("nothing to do"),
+            "{mode}: {}",
+            again.render()
+        );
+    }
+}

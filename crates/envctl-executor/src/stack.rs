@@ -81,6 +81,33 @@ pub async fn swarm_facts(
     Ok((node, volumes))
 }
 
+/// The digest and platforms the registry gives for each of `images` (as the file
+/// writes them), asked through the engine as docker does; an image the engine
+/// could not resolve (no registry reached, no such tag) is left out, with why.
+pub async fn resolve_images(
+    engine: &Engine,
+    images: &[String],
+) -> (
+    indexmap::IndexMap<String, envctl_planner::stack::ResolvedImage>,
+    Vec<(String, String)>,
+) {
+    let mut resolved = indexmap::IndexMap::new();
+    let mut failed = Vec::new();
+    for image in images {
+        match engine.registry_digest(image).await {
+            Ok((digest, platforms)) if !digest.is_empty() => {
+                resolved.insert(
+                    image.clone(),
+                    envctl_planner::stack::ResolvedImage { digest, platforms },
+                );
+            }
+            Ok(_) => failed.push((image.clone(), "the registry gave no digest".to_owned())),
+            Err(error) => failed.push((image.clone(), error.to_string())),
+        }
+    }
+    (resolved, failed)
+}
+
 /// Creates the network unless the plan keeps it.
 pub async fn apply_network(engine: &Engine, network: &StackNetwork) -> Result<(), ExecutorError> {
     match network.action {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use envctl_executor::stack::{
     SwarmNode, SwarmService, SwarmTask, apply_config, apply_network, apply_secret, apply_service,
-    observe_stack, remove_config, remove_secret, remove_stack, service_status, stack_services,
-    stack_tasks, swarm_facts, swarm_nodes,
+    observe_stack, remove_config, remove_secret, remove_stack, resolve_images, service_status,
+    stack_services, stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
 use envctl_planner::stack::{StackService, content_digest, unused_versions};
@@ -217,6 +217,25 @@ pub async fn stack_deploy(
         image_volumes,
         ..options
     };
+    // `--resolve-image always|changed`: every image the file names is asked for
+    // (a re-pushed tag is then a changed spec); the planner pins what it sends.
+    let mut options = options;
+    if request.resolve_image != ResolveImage::Never {
+        let mut images: Vec<String> = Vec::new();
+        for image in project
+            .services
+            .values()
+            .filter_map(|service| service.image.as_ref())
+        {
+            if !image.contains('@') && !images.contains(image) {
+                images.push(image.clone());
+            }
+        }
+        // An image that could not be resolved gets docker's warning below, if sent.
+        let (resolved, _unresolved) = resolve_images(&engine, &images).await;
+        options.resolved_images = resolved;
+        options.resolve_changed_only = request.resolve_image == ResolveImage::Changed;
+    }
     let observed = observe_stack(&engine, &stack).await?;
     let plan = plan_stack(&project, &observed, &options)?;
     if request.dry_run {
@@ -224,13 +243,15 @@ pub async fn stack_deploy(
     }
     events.cancellable();
     for image in images_to_resolve(&plan, request.resolve_image) {
-        // docker's words when the registry cannot be reached; envctl never asks one.
-        events.warning(&format!(
-            "image {image} could not be accessed on a registry to record its digest \
-             (envctl does not query registries yet; `--resolve-image never` silences this). \
-             Each node will access {image} independently, possibly leading to different \
-             nodes running different versions of the image."
-        ));
+        // docker's words when the registry could not be reached (a pinned image
+        // was resolved).
+        if !image.contains('@') {
+            events.warning(&format!(
+                "image {image} could not be accessed on a registry to record its digest. \
+                 Each node will access {image} independently, possibly leading to different \
+                 nodes running different versions of the image."
+            ));
+        }
     }
     for network in &plan.networks {
         if network.action == StackAction::Create {

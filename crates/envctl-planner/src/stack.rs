@@ -93,9 +93,24 @@ pub struct StackOptions {
     /// The volumes each image declares (`VOLUME`), by image as the file names it,
     /// read by the caller: a `volumes_from` source's volumes include them.
     pub image_volumes: IndexMap<String, Vec<String>>,
+    /// `--resolve-image always|changed`: what the registry said of each image
+    /// (as the file writes it), read by the caller; the spec names the image
+    /// with its digest (`image:tag@sha256:…`) and the image's platforms.
+    pub resolved_images: IndexMap<String, ResolvedImage>,
+    /// `--resolve-image changed`: only a new service's image, or one that
+    /// changed, is pinned (docker's rule).
+    pub resolve_changed_only: bool,
     /// The node `volumes_from` sources and consumers are pinned to (the manager
     /// deployed through); `node.role==manager` when unknown.
     pub pin_node: Option<String>,
+}
+
+/// What a registry says of an image: the manifest's digest and the platforms
+/// (`(architecture, os)`) it is made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedImage {
+    pub digest: String,
+    pub platforms: Vec<(String, String)>,
 }
 
 /// What happens to one object of the stack.
@@ -334,6 +349,15 @@ pub fn plan_stack(
         }
         let name = scoped(stack, service_name.as_str());
         let existing = observed.services.iter().find(|found| found.name == name);
+        if let Some(image) = &service.image
+            && let Some(resolved) = options.resolved_images.get(image)
+        {
+            let image_changed = existing
+                .is_none_or(|existing| existing.spec["Labels"][IMAGE_LABEL] != image.as_str());
+            if !options.resolve_changed_only || image_changed {
+                pin_image(&mut desired, image, resolved);
+            }
+        }
         let action = match existing {
             None => StackAction::Create,
             Some(existing) => {
@@ -427,8 +451,40 @@ fn adopt_observed(desired: &mut Value, observed: &Value, service: &Service) {
     }
 }
 
+/// docker/cli's `resolveContainerSpecImage`: the image as written with the
+/// registry's digest (`imageWithDigestString`: familiar, its tag kept, none
+/// added), and the image's platforms in the placement (an `arm` architecture
+/// left empty, docker/swarmkit#2294).
+fn pin_image(desired: &mut Value, image: &str, resolved: &ResolvedImage) {
+    if image.contains('@') {
+        return;
+    }
+    let familiar = image
+        .strip_prefix("docker.io/library/")
+        .or_else(|| image.strip_prefix("docker.io/"))
+        .unwrap_or(image);
+    desired["TaskTemplate"]["ContainerSpec"]["Image"] =
+        Value::from(format!("{familiar}@{}", resolved.digest));
+    if !resolved.platforms.is_empty() {
+        let platforms: Vec<Value> = resolved
+            .platforms
+            .iter()
+            .map(|(architecture, os)| {
+                let architecture = if architecture.eq_ignore_ascii_case("arm") {
+                    ""
+                } else {
+                    architecture
+                };
+                serde_json::json!({"Architecture": architecture, "OS": os})
+            })
+            .collect();
+        desired["TaskTemplate"]["Placement"]["Platforms"] = Value::Array(platforms);
+    }
+}
+
 /// The observed spec as comparable with `desired`: the digest the engine pinned
-/// to the image is dropped when the file names none.
+/// to the image, and the platforms docker put with it, are dropped when the
+/// spec names no digest (`--resolve-image never`, or no registry reached).
 fn comparable(observed: &Value, desired: &Value) -> Value {
     let mut observed = observed.clone();
     let desired_image = desired["TaskTemplate"]["ContainerSpec"]["Image"]
@@ -439,6 +495,11 @@ fn comparable(observed: &Value, desired: &Value) -> Value {
         && let Some((name, _digest)) = image.split_once('@')
     {
         observed["TaskTemplate"]["ContainerSpec"]["Image"] = Value::from(name);
+    }
+    if !desired_image.contains('@')
+        && let Some(placement) = observed["TaskTemplate"]["Placement"].as_object_mut()
+    {
+        placement.remove("Platforms");
     }
     observed
 }

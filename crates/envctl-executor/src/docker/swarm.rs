@@ -651,6 +651,32 @@ impl Engine {
         }
     }
 
+    /// What the registry says of `image` through the engine (`GET
+    /// /distribution/{name}/json`, as docker's `stack deploy --resolve-image`
+    /// asks): its manifest's digest and platforms (`(architecture, os)`).
+    pub async fn registry_digest(
+        &self,
+        image: &str,
+    ) -> Result<(String, Vec<(String, String)>), EngineError> {
+        let inspect = traced(
+            "inspect_registry_image",
+            image,
+            self.client.inspect_registry_image(image, None),
+        )
+        .await?;
+        let json = to_json!(&inspect);
+        let platforms = json["Platforms"]
+            .as_array()
+            .map(|platforms| {
+                platforms
+                    .iter()
+                    .map(|platform| (text(platform, &["architecture"]), text(platform, &["os"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((text(&json, &["Descriptor", "digest"]), platforms))
+    }
+
     /// The id of the node this engine is (in the swarm); `None` outside one.
     pub async fn swarm_node_id(&self) -> Result<Option<String>, EngineError> {
         let info = traced("info", "swarm", self.client.info()).await?;
