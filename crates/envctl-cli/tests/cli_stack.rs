@@ -831,3 +831,106 @@ fn resolve_image_pins_the_registry_digest_as_docker_does() {
         );
     }
 }
+
+/// Removes a tag from the manager on drop.
+struct ManagerTag(String);
+
+impl Drop for ManagerTag {
+    fn drop(&mut self) {
+        docker(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// `build` deploys only with `--push`, which needs `image`; with it, the image is
+/// built on the manager, pushed to the registry `image` names, and its pushed
+/// digest pinned: both nodes pull it from there.
+#[test]
+fn build_with_push_builds_pushes_and_pins_the_digest() {
+    let stack = stack_name("swarm-push");
+    let _guard = StackGuard(stack.clone());
+    let registry = support::swarm::node_script(&["registry"]).stdout;
+    let reference = format!("{}/{}:1", registry.trim(), stack_name("built"));
+    let _tag = ManagerTag(reference.clone());
+    let file = format!(
+        "version: \"3.8\"\nservices:\n  app:\n    build: ./app\n    image: {reference}\n    command: [\"sh\", \"-c\", \"grep -qx {stack} /marker && trap 'exit 0' TERM && while :; do sleep 1; done\"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n      placement:\n        max_replicas_per_node: 1\n"
+    );
+    let test = Test::new()
+        .file("docker-compose.yml", &file)
+        .file(
+            "app/Dockerfile",
+            "FROM envctl-test/busybox\nCOPY marker /marker\n",
+        )
+        .file("app/marker", &format!("{stack}\n"));
+
+    let refused = envctl(&test, &["stack", "deploy", &stack]);
+    assert_eq!(refused.code, Some(1), "{}", refused.render());
+    assert!(
+        refused.stderr.contains("`app.build`") && refused.stderr.contains("`--push`"),
+        "{}",
+        refused.render()
+    );
+    let without_image = Test::new().file(
+        "docker-compose.yml",
+        "version: \"3.8\"\nservices:\n  app:\n    build: .\n",
+    );
+    let refused = envctl(&without_image, &["stack", "deploy", "--push", &stack]);
+    assert_eq!(refused.code, Some(1), "{}", refused.render());
+    assert!(
+        refused.stderr.contains("`--push` needs `image`")
+            && refused.stderr.contains("docker-compose.yml:3:"),
+        "{}",
+        refused.render()
+    );
+    assert_eq!(wait_gone(&stack), Vec::<String>::new(), "nothing was made");
+
+    let output = envctl(
+        &test,
+        &["stack", "deploy", "--push", "--timeout", "120", &stack],
+    );
+    assert_success(&output, "stack deploy --push");
+    assert!(
+        output.stderr.contains(&format!("Pushing {reference}"))
+            && output
+                .stderr
+                .contains(&format!("service {stack}_app: converged")),
+        "{}",
+        output.render()
+    );
+    // The digest the registry holds for the pushed tag is the one pinned.
+    let pushed = docker_lines(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{range .RepoDigests}}{{.}} {{end}}",
+        &reference,
+    ])
+    .join(" ");
+    let pinned = docker_lines(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        &format!("{stack}_app"),
+    ])
+    .join("");
+    let (pinned_name, digest) = pinned.split_once('@').expect("a pinned image");
+    assert_eq!(pinned_name, reference);
+    assert!(
+        digest.starts_with("sha256:") && pushed.contains(digest),
+        "pinned {pinned}, pushed {pushed}"
+    );
+    // One task on each node: the worker pulled it from the registry.
+    let nodes: BTreeSet<String> = docker_lines(&[
+        "service",
+        "ps",
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.ID}}",
+        &format!("{stack}_app"),
+    ])
+    .iter()
+    .flat_map(|task| docker_lines(&["inspect", "--format", "{{.NodeID}}", task]))
+    .collect();
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
+}

@@ -108,6 +108,14 @@ pub async fn resolve_images(
     (resolved, failed)
 }
 
+/// Pushes `image` (built for `stack deploy --push`) to its registry.
+pub async fn push_image(engine: &Engine, image: &str) -> Result<(), ExecutorError> {
+    engine
+        .push_image(image)
+        .await
+        .map_err(swarm_error("push image", image))
+}
+
 /// Creates the network unless the plan keeps it.
 pub async fn apply_network(engine: &Engine, network: &StackNetwork) -> Result<(), ExecutorError> {
     match network.action {

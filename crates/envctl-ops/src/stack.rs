@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use envctl_executor::stack::{
     SwarmNode, SwarmService, SwarmTask, apply_config, apply_network, apply_secret, apply_service,
-    observe_stack, remove_config, remove_secret, remove_stack, resolve_images, service_status,
-    stack_services, stack_tasks, swarm_facts, swarm_nodes,
+    observe_stack, push_image, remove_config, remove_secret, remove_stack, resolve_images,
+    service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
 use envctl_planner::stack::{StackService, content_digest, unused_versions};
@@ -66,6 +66,9 @@ pub struct StackDeployRequest {
     pub detach: bool,
     pub resolve_image: ResolveImage,
     pub allow_host_binds: bool,
+    /// `--push`: build the services with `build`, push each to the registry its
+    /// `image` names, and pin the pushed digest.
+    pub push: bool,
     /// How long to wait for every service to converge.
     pub timeout: Duration,
 }
@@ -79,6 +82,7 @@ impl Default for StackDeployRequest {
             detach: false,
             resolve_image: ResolveImage::default(),
             allow_host_binds: false,
+            push: false,
             timeout: Duration::from_secs(300),
         }
     }
@@ -200,6 +204,7 @@ pub async fn stack_deploy(
         stack: stack.clone(),
         prune: request.prune,
         allow_host_binds: request.allow_host_binds,
+        push: request.push,
         secret_digests: contents
             .iter()
             .map(|(key, data)| (key.clone(), content_digest(data)))
@@ -217,6 +222,12 @@ pub async fn stack_deploy(
         image_volumes,
         ..options
     };
+    // `--push`: refusals first (nothing is built for a file that cannot deploy),
+    // then each service with `build` is built on the manager and pushed.
+    if request.push && !request.dry_run {
+        plan_stack(&project, &observe_stack(&engine, &stack).await?, &options)?;
+        build_and_push(&engine, &project, events, shutdown).await?;
+    }
     // `--resolve-image always|changed`: every image the file names is asked for
     // (a re-pushed tag is then a changed spec); the planner pins what it sends.
     let mut options = options;
@@ -330,6 +341,45 @@ pub async fn stack_deploy(
         remove_unused_versions(&engine, &plan, events).await?;
     }
     Ok(StackDeployOutcome::Deployed(plan))
+}
+
+/// `stack deploy --push`: builds each service with `build` on the manager,
+/// tagged with its `image`, then pushes it to that image's registry.
+async fn build_and_push(
+    engine: &envctl_executor::Engine,
+    project: &Project,
+    events: &dyn Events,
+    shutdown: &CancellationToken,
+) -> Result<(), OpsError> {
+    let mut targets = Vec::new();
+    for (name, service) in &project.services {
+        if service.build.is_some() {
+            targets.push(crate::images::build_target(
+                project,
+                name,
+                &crate::images::BuildFlags::default(),
+            )?);
+        }
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let images: Vec<String> = targets
+        .iter()
+        .map(|(_, request)| request.tag.clone())
+        .collect();
+    let errors = crate::images::build(engine, targets, 1, events, shutdown).await;
+    if shutdown.is_cancelled() {
+        return Err(OpsError::Interrupted);
+    }
+    if !errors.is_empty() {
+        return Err(OpsError::Images { errors });
+    }
+    for image in images {
+        events.status(&format!("Pushing {image}"));
+        push_image(engine, &image).await?;
+    }
+    Ok(())
 }
 
 /// Once the stack has converged: the earlier versions of its secrets and

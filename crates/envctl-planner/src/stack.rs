@@ -100,6 +100,9 @@ pub struct StackOptions {
     /// `--resolve-image changed`: only a new service's image, or one that
     /// changed, is pinned (docker's rule).
     pub resolve_changed_only: bool,
+    /// `--push`: services with `build` are built and pushed to their `image`'s
+    /// registry by the caller, and their image is always pinned.
+    pub push: bool,
     /// The node `volumes_from` sources and consumers are pinned to (the manager
     /// deployed through); `node.role==manager` when unknown.
     pub pin_node: Option<String>,
@@ -354,7 +357,7 @@ pub fn plan_stack(
         {
             let image_changed = existing
                 .is_none_or(|existing| existing.spec["Labels"][IMAGE_LABEL] != image.as_str());
-            if !options.resolve_changed_only || image_changed {
+            if !options.resolve_changed_only || image_changed || pushed(service, options) {
                 pin_image(&mut desired, image, resolved);
             }
         }
@@ -449,6 +452,11 @@ fn adopt_observed(desired: &mut Value, observed: &Value, service: &Service) {
             .unwrap_or("pause");
         desired["UpdateConfig"]["FailureAction"] = Value::from(action);
     }
+}
+
+/// Whether `--push` built and pushed the service's image.
+fn pushed(service: &Service, options: &StackOptions) -> bool {
+    options.push && service.build.is_some()
 }
 
 /// docker/cli's `resolveContainerSpecImage`: the image as written with the
@@ -763,10 +771,15 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 );
             }
         }
-        if service.build.is_some() {
+        if service.build.is_some() && !options.push {
             add(
                 "build",
-                "a cluster's nodes cannot use an image built here; build and push it, then name it in `image` (`--push` is not implemented)".into(),
+                "a cluster's nodes cannot use an image built here; `--push` builds it and pushes it to the registry its `image` names".into(),
+            );
+        } else if service.build.is_some() && service.image.is_none() {
+            add(
+                "build",
+                "`--push` needs `image`: the registry and name to push the built image to".into(),
             );
         } else if service.image.is_none() {
             add("image", "a swarm service needs an image".into());

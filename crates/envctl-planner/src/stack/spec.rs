@@ -254,7 +254,13 @@ pub(crate) fn service_spec(
 
     let mode = match deploy.get("mode").and_then(Value::as_str) {
         Some("global") => json!({"Global": {}}),
-        _ => json!({"Replicated": {"Replicas": service.scale.unwrap_or(1)}}),
+        // `deploy.replicas` as written: the parser's `scale` is capped by
+        // `max_replicas_per_node` (1.29.2's `up`), which a swarm applies per node.
+        _ => json!({"Replicated": {"Replicas": deploy
+            .get("replicas")
+            .and_then(Value::as_u64)
+            .or_else(|| service.scale.map(u64::from))
+            .unwrap_or(1)}}),
     };
 
     let mut spec = Map::new();
