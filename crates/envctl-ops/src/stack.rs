@@ -226,7 +226,8 @@ pub async fn stack_deploy(
     // then each service with `build` is built on the manager and pushed.
     if request.push && !request.dry_run {
         plan_stack(&project, &observe_stack(&engine, &stack).await?, &options)?;
-        build_and_push(&engine, &project, events, shutdown).await?;
+        // Boxed: a build's future is large, and only `--push` awaits it.
+        Box::pin(build_and_push(&engine, &project, events, shutdown)).await?;
     }
     // `--resolve-image always|changed`: every image the file names is asked for
     // (a re-pushed tag is then a changed spec); the planner pins what it sends.
