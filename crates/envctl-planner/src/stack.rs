@@ -467,10 +467,7 @@ fn pin_image(desired: &mut Value, image: &str, resolved: &ResolvedImage) {
     if image.contains('@') {
         return;
     }
-    let familiar = image
-        .strip_prefix("docker.io/library/")
-        .or_else(|| image.strip_prefix("docker.io/"))
-        .unwrap_or(image);
+    let familiar = familiar(image);
     desired["TaskTemplate"]["ContainerSpec"]["Image"] =
         Value::from(format!("{familiar}@{}", resolved.digest));
     if !resolved.platforms.is_empty() {
@@ -490,6 +487,15 @@ fn pin_image(desired: &mut Value, image: &str, resolved: &ResolvedImage) {
     }
 }
 
+/// An image's familiar form (`reference.FamiliarString`): without docker.io's
+/// `docker.io/library/` or `docker.io/`.
+fn familiar(image: &str) -> &str {
+    image
+        .strip_prefix("docker.io/library/")
+        .or_else(|| image.strip_prefix("docker.io/"))
+        .unwrap_or(image)
+}
+
 /// The observed spec as comparable with `desired`: the digest the engine pinned
 /// to the image, and the platforms docker put with it, are dropped when the
 /// spec names no digest (`--resolve-image never`, or no registry reached).
@@ -502,6 +508,12 @@ fn comparable(observed: &Value, desired: &Value) -> Value {
         && !desired_image.contains('@')
         && let Some((name, _digest)) = image.split_once('@')
     {
+        // A pinned image is familiar (`pin_image`); the same image as written.
+        let name = if name == familiar(desired_image) {
+            desired_image
+        } else {
+            name
+        };
         observed["TaskTemplate"]["ContainerSpec"]["Image"] = Value::from(name);
     }
     if !desired_image.contains('@')
@@ -1183,6 +1195,77 @@ mod tests {
         let names: Vec<&str> = secrets.iter().map(|found| found.name.as_str()).collect();
         assert_eq!(names, ["s_token_cdcdcdcdcdcd"]);
         assert!(configs.is_empty());
+    }
+
+    #[test]
+    fn resolved_images_are_pinned_as_docker_pins_them() {
+        let text = "version: \"3.8\"\nservices:\n  web:\n    image: docker.io/library/busybox:1\n";
+        let mut options = options("s");
+        options.resolved_images.insert(
+            "docker.io/library/busybox:1".into(),
+            ResolvedImage {
+                digest: "sha256:aa".into(),
+                platforms: vec![("arm".into(), "linux".into())],
+            },
+        );
+        let first = plan_stack(&project(text), &StackObserved::default(), &options).expect("plans");
+        let spec = &first.services[0].spec;
+        assert_eq!(
+            spec["TaskTemplate"]["ContainerSpec"]["Image"],
+            "busybox:1@sha256:aa"
+        );
+        assert_eq!(
+            spec["TaskTemplate"]["Placement"]["Platforms"],
+            serde_json::json!([{"Architecture": "", "OS": "linux"}])
+        );
+        assert_eq!(spec["Labels"][IMAGE_LABEL], "docker.io/library/busybox:1");
+        let observed = StackObserved {
+            services: vec![ObservedStackService {
+                name: "s_web".into(),
+                id: "id".into(),
+                version: 3,
+                update_started: None,
+                healthcheck_known: true,
+                spec: spec.clone(),
+            }],
+            ..StackObserved::default()
+        };
+        // The same digest: kept. A new one: under `always` an update of the image;
+        // under `changed` (the image as written is the same) nothing is asked.
+        assert!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action
+                == StackAction::Keep
+        );
+        options.resolved_images[0].digest = "sha256:bb".into();
+        assert_eq!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action,
+            StackAction::Update {
+                changed: vec!["TaskTemplate.ContainerSpec.Image".into()]
+            }
+        );
+        options.resolve_changed_only = true;
+        assert_eq!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action,
+            StackAction::Keep
+        );
+        // `never`: nothing resolved, the cluster's digest and platforms not compared.
+        options.resolved_images.clear();
+        assert_eq!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action,
+            StackAction::Keep
+        );
     }
 
     #[test]
