@@ -1,8 +1,9 @@
 //! `envctl stack` on a real Swarm cluster of two engines (`fixtures/swarm/cluster.sh`,
 //! shared by the tests, never the default engine): deploy, what docker's own
 //! `stack` commands see, re-deploys that update only what changed, `--dry-run`,
-//! refusals, rollback, one-shot services, secrets whose content changed, and
-//! `stack rm`. See: #20.
+//! refusals, rollback, one-shot services, secrets and configs whose content
+//! changed (and their earlier versions removed), `--resolve-image` and `--push`
+//! with the cluster's registry, and `stack rm`. See: #20.
 
 #![cfg(feature = "docker-tests")]
 
