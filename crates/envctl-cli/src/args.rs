@@ -877,6 +877,9 @@ pub struct StackDeployArgs {
     /// Allow binding paths of the project's directory, which the other nodes may not have
     #[arg(long)]
     pub allow_host_binds: bool,
+    /// Build the services with `build` on the manager, push them to the registry their `image` names, and pin the pushed digest
+    #[arg(long)]
+    pub push: bool,
     /// Seconds to wait for the services to converge
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub timeout: u64,

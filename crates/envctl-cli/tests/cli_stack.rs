@@ -1,8 +1,9 @@
 //! `envctl stack` on a real Swarm cluster of two engines (`fixtures/swarm/cluster.sh`,
 //! shared by the tests, never the default engine): deploy, what docker's own
 //! `stack` commands see, re-deploys that update only what changed, `--dry-run`,
-//! refusals, rollback, one-shot services, secrets whose content changed, and
-//! `stack rm`. See: #20.
+//! refusals, rollback, one-shot services, secrets and configs whose content
+//! changed (and their earlier versions removed), `--resolve-image` and `--push`
+//! with the cluster's registry, and `stack rm`. See: #20.
 
 #![cfg(feature = "docker-tests")]
 
@@ -247,6 +248,17 @@ fn masked_specs(stack: &str) -> serde_json::Value {
                 attachment["Target"] = networks.get(&target).cloned().unwrap_or(target).into();
             }
         }
+        // The engine's ids of the secrets and configs named.
+        for key in ["Secrets", "Configs"] {
+            if let Some(references) = spec["TaskTemplate"]["ContainerSpec"][key].as_array_mut() {
+                for reference in references {
+                    if let Some(reference) = reference.as_object_mut() {
+                        reference.remove("SecretID");
+                        reference.remove("ConfigID");
+                    }
+                }
+            }
+        }
         // docs/swarm.md: envctl's update failure action is `rollback` where the
         // file names none (docker's is `pause`); the file's own are compared.
         if spec["UpdateConfig"]["FailureAction"] == "rollback" {
@@ -261,8 +273,8 @@ fn masked_specs(stack: &str) -> serde_json::Value {
     serde_json::Value::Object(specs)
 }
 
-/// A v3 file `docker stack deploy` accepts: deployed by docker as one stack and
-/// by envctl as another, the specs are equal but for what docs/swarm.md says
+/// A v3 file `docker stack deploy` accepts (configs included): deployed by docker
+/// as one stack and by envctl as another, the specs are equal but for what docs/swarm.md says
 /// envctl does more (the update failure action, `rollback`); and envctl, asked to
 /// re-deploy docker's stack, has nothing to do.
 #[test]
@@ -274,7 +286,18 @@ fn differential_specs_equal_docker_stack_deploy() {
     let file = V3
         .replace("      update_config:\n        parallelism: 2\n        monitor: 1s\n", "      update_config:\n        parallelism: 2\n        monitor: 1s\n        failure_action: pause\n")
         .replace("  db:\n", "  db:\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 2s\n    hostname: database\n    user: \"0\"\n    working_dir: /tmp\n    read_only: true\n    extra_hosts: [\"gateway:10.0.0.1\"]\n    dns: [10.0.0.2]\n    ports: [\"18181:80\"]\n");
-    let test = Test::new().file("docker-compose.yml", &file);
+    // Configs in both forms, one with a target, uid and mode of its own.
+    let file = file
+        .replace(
+            "    stop_grace_period: 2s\n    depends_on: [db]\n",
+            "    stop_grace_period: 2s\n    depends_on: [db]\n    configs:\n      - source: site\n        target: /etc/site.conf\n        uid: \"1\"\n        mode: 0440\n      - motd\n",
+        )
+        .replace("  db:\n", "  db:\n    configs: [site]\n")
+        + "configs:\n  site:\n    file: ./site.conf\n  motd:\n    file: ./motd.txt\n";
+    let test = Test::new()
+        .file("docker-compose.yml", &file)
+        .file("site.conf", "listen 80;\n")
+        .file("motd.txt", "hello\n");
     let deployed = docker(&[
         "stack",
         "deploy",
@@ -318,6 +341,14 @@ fn differential_specs_equal_docker_stack_deploy() {
     let output = envctl(&test, &["stack", "deploy", "--detach", &ours]);
     assert_success(&output, "envctl stack deploy");
     let ours_specs = masked_specs(&ours);
+    assert_eq!(
+        ours_specs["STACK_web"]["TaskTemplate"]["ContainerSpec"]["Configs"],
+        serde_json::json!([
+            {"ConfigName": "STACK_motd", "File": {"Name": "motd", "UID": "0", "GID": "0", "Mode": 292}},
+            {"ConfigName": "STACK_site", "File": {"Name": "/etc/site.conf", "UID": "1", "GID": "0", "Mode": 288}},
+        ]),
+        "the configs were compared"
+    );
     assert_eq!(
         serde_json::to_string_pretty(&ours_specs).expect("JSON"),
         serde_json::to_string_pretty(&theirs_specs).expect("JSON"),
@@ -426,6 +457,105 @@ fn one_shot_services_converge_when_done_and_secrets_move_when_their_content_chan
     assert!(
         names[0].starts_with(&format!("{secret}_")),
         "a versioned secret: {names:?}"
+    );
+    // The converged deploy removed the first version, which nothing uses now.
+    assert_eq!(
+        docker_lines(&[
+            "secret",
+            "ls",
+            "--filter",
+            &format!("label=com.docker.stack.namespace={stack}"),
+            "--format",
+            "{{.Name}}"
+        ]),
+        names,
+        "{}",
+        output.render()
+    );
+}
+
+/// Lines of `docker config ls` for the stack's configs: `name`.
+fn stack_configs(stack: &str) -> Vec<String> {
+    let mut names = docker_lines(&[
+        "config",
+        "ls",
+        "--filter",
+        &format!("label=com.docker.stack.namespace={stack}"),
+        "--format",
+        "{{.Name}}",
+    ]);
+    names.sort();
+    names
+}
+
+/// A config is mounted at `/<key>` by default; when its file changes, a new
+/// version is made, the service moves to it, and once the stack has converged
+/// the earlier version is removed, never one a service still uses.
+#[test]
+fn configs_move_when_their_content_changes_and_earlier_versions_are_removed() {
+    let stack = stack_name("swarm-configs");
+    let _guard = StackGuard(stack.clone());
+    // One-shot services: each converges only if it read what it expects.
+    let file = "version: \"3.8\"\nservices:\n  check:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"grep -qx WANTED /site.conf && test \\\"$$(stat -c %a /etc/other.conf)\\\" = 440\"]\n    configs:\n      - site.conf\n      - source: other\n        target: /etc/other.conf\n        mode: 0440\n    deploy:\n      restart_policy:\n        condition: none\n  keep:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"grep -qx kept /other\"]\n    configs: [other]\n    deploy:\n      restart_policy:\n        condition: none\nconfigs:\n  site.conf:\n    file: ./site.conf\n  other:\n    file: ./other.conf\n";
+    let test = Test::new()
+        .file("docker-compose.yml", &file.replace("WANTED", "first"))
+        .file("site.conf", "first\n")
+        .file("other.conf", "kept\n");
+    let output = envctl(&test, &["stack", "deploy", "--timeout", "90", &stack]);
+    assert_success(&output, "deploy with configs");
+    let site = format!("{stack}_site.conf");
+    let other = format!("{stack}_other");
+    assert_eq!(stack_configs(&stack), vec![other.clone(), site.clone()]);
+
+    std::fs::write(
+        test.path().join("docker-compose.yml"),
+        file.replace("WANTED", "second"),
+    )
+    .expect("write the file");
+    std::fs::write(test.path().join("site.conf"), "second\n").expect("write the config");
+    let dry = envctl(&test, &["stack", "deploy", "--dry-run", &stack]);
+    assert_success(&dry, "dry-run of a changed config");
+    assert!(
+        dry.stdout.contains(&format!("config {site}_")) && dry.stdout.contains(": create"),
+        "{}",
+        dry.render()
+    );
+    assert!(
+        dry.stdout.contains(&format!("config {other}: keep")),
+        "{}",
+        dry.render()
+    );
+    let output = envctl(&test, &["stack", "deploy", "--timeout", "90", &stack]);
+    assert_success(&output, "re-deploy with a changed config");
+    let names = docker_lines(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}",
+        &format!("{stack}_check"),
+    ]);
+    let names: Vec<&str> = names
+        .iter()
+        .flat_map(|line| line.split_whitespace())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|name| name.starts_with(&format!("{site}_"))),
+        "a versioned config: {names:?}"
+    );
+    // The first version is gone; `other`, still used, stays.
+    let configs = stack_configs(&stack);
+    assert_eq!(configs.len(), 2, "{configs:?}: {}", output.render());
+    assert!(configs.contains(&other), "{configs:?}");
+    assert!(!configs.contains(&site), "{configs:?}");
+    assert!(
+        output
+            .stderr
+            .contains(&format!("Removing config {site} (an earlier version)")),
+        "{}",
+        output.render()
     );
 }
 
@@ -596,4 +726,212 @@ fn the_seed_v1_platform_deploys_as_it_is() {
         page.contains("Hello from web1"),
         "web1 answers front: {page}"
     );
+}
+
+/// A tag of `envctl-test/busybox` pushed to the cluster's registry
+/// (`cluster.sh registry`) by the manager; untagged on drop.
+struct PushedImage(String);
+
+impl PushedImage {
+    fn push(name: &str) -> Self {
+        let registry = support::swarm::node_script(&["registry"]).stdout;
+        let reference = format!("{}/{name}:1", registry.trim());
+        let image = Self(reference.clone());
+        assert_success(
+            &docker(&["tag", "envctl-test/busybox", &reference]),
+            "docker tag",
+        );
+        assert_success(&docker(&["push", "-q", &reference]), "docker push");
+        image
+    }
+}
+
+impl Drop for PushedImage {
+    fn drop(&mut self) {
+        docker(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// `--resolve-image always` pins the digest the registry gives, with the image's
+/// platforms, exactly as `docker stack deploy --resolve-image always` does; the
+/// label keeps the image as written; `never` pins nothing and changes nothing.
+#[test]
+fn resolve_image_pins_the_registry_digest_as_docker_does() {
+    let theirs = stack_name("swarm-resolve-docker");
+    let ours = stack_name("swarm-resolve-envctl");
+    let _theirs = StackGuard(theirs.clone());
+    let _ours = StackGuard(ours.clone());
+    let image = PushedImage::push(&stack_name("resolve"));
+    let file = format!(
+        "version: \"3.8\"\nservices:\n  app:\n    image: {}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n",
+        image.0
+    );
+    let test = Test::new().file("docker-compose.yml", &file);
+    assert_success(
+        &docker(&[
+            "stack",
+            "deploy",
+            "--detach=true",
+            "--resolve-image",
+            "always",
+            "-c",
+            &test.path().join("docker-compose.yml").display().to_string(),
+            &theirs,
+        ]),
+        "docker stack deploy --resolve-image always",
+    );
+    let output = envctl(
+        &test,
+        &["stack", "deploy", "--resolve-image", "always", &ours],
+    );
+    assert_success(&output, "envctl stack deploy --resolve-image always");
+    assert!(!output.stderr.contains(NOT_RESOLVED), "{}", output.render());
+    let pinned = |stack: &str| {
+        docker_lines(&[
+            "service",
+            "inspect",
+            "--format",
+            "{{.Spec.TaskTemplate.ContainerSpec.Image}} {{json .Spec.TaskTemplate.Placement.Platforms}} {{index .Spec.Labels \"com.docker.stack.image\"}}",
+            &format!("{stack}_app"),
+        ])
+        .join("")
+    };
+    let ours_pinned = pinned(&ours);
+    assert_eq!(ours_pinned, pinned(&theirs));
+    assert!(
+        ours_pinned.starts_with(&format!("{}@sha256:", image.0))
+            && ours_pinned.ends_with(&format!(" {}", image.0)),
+        "{ours_pinned}"
+    );
+    // The tasks run the pinned image on both nodes, pulled from the registry.
+    assert!(
+        output
+            .stderr
+            .contains(&format!("service {ours}_app: converged")),
+        "{}",
+        output.render()
+    );
+    // The same digest again: nothing to do; `never` asks nothing and changes nothing.
+    for mode in ["always", "never"] {
+        let again = envctl(
+            &test,
+            &[
+                "stack",
+                "deploy",
+                "--dry-run",
+                "--resolve-image",
+                mode,
+                &ours,
+            ],
+        );
+        assert_success(&again, mode);
+        assert!(
+            again.stdout.contains("nothing to do"),
+            "{mode}: {}",
+            again.render()
+        );
+    }
+}
+
+/// Removes a tag from the manager on drop.
+struct ManagerTag(String);
+
+impl Drop for ManagerTag {
+    fn drop(&mut self) {
+        docker(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// `build` deploys only with `--push`, which needs `image`; with it, the image is
+/// built on the manager, pushed to the registry `image` names, and its pushed
+/// digest pinned: both nodes pull it from there.
+#[test]
+fn build_with_push_builds_pushes_and_pins_the_digest() {
+    let stack = stack_name("swarm-push");
+    let _guard = StackGuard(stack.clone());
+    let registry = support::swarm::node_script(&["registry"]).stdout;
+    let reference = format!("{}/{}:1", registry.trim(), stack_name("built"));
+    let _tag = ManagerTag(reference.clone());
+    let file = format!(
+        "version: \"3.8\"\nservices:\n  app:\n    build: ./app\n    image: {reference}\n    command: [\"sh\", \"-c\", \"grep -qx {stack} /marker && trap 'exit 0' TERM && while :; do sleep 1; done\"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n      placement:\n        max_replicas_per_node: 1\n"
+    );
+    let test = Test::new()
+        .file("docker-compose.yml", &file)
+        .file(
+            "app/Dockerfile",
+            "FROM envctl-test/busybox\nCOPY marker /marker\n",
+        )
+        .file("app/marker", &format!("{stack}\n"));
+
+    let refused = envctl(&test, &["stack", "deploy", &stack]);
+    assert_eq!(refused.code, Some(1), "{}", refused.render());
+    assert!(
+        refused.stderr.contains("`app.build`") && refused.stderr.contains("`--push`"),
+        "{}",
+        refused.render()
+    );
+    let without_image = Test::new().file(
+        "docker-compose.yml",
+        "version: \"3.8\"\nservices:\n  app:\n    build: .\n",
+    );
+    let refused = envctl(&without_image, &["stack", "deploy", "--push", &stack]);
+    assert_eq!(refused.code, Some(1), "{}", refused.render());
+    assert!(
+        refused.stderr.contains("`--push` needs `image`")
+            && refused.stderr.contains("docker-compose.yml:3:"),
+        "{}",
+        refused.render()
+    );
+    assert_eq!(wait_gone(&stack), Vec::<String>::new(), "nothing was made");
+
+    let output = envctl(
+        &test,
+        &["stack", "deploy", "--push", "--timeout", "120", &stack],
+    );
+    assert_success(&output, "stack deploy --push");
+    assert!(
+        output.stderr.contains(&format!("Pushing {reference}"))
+            && output
+                .stderr
+                .contains(&format!("service {stack}_app: converged")),
+        "{}",
+        output.render()
+    );
+    // The digest the registry holds for the pushed tag is the one pinned.
+    let pushed = docker_lines(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{range .RepoDigests}}{{.}} {{end}}",
+        &reference,
+    ])
+    .join(" ");
+    let pinned = docker_lines(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        &format!("{stack}_app"),
+    ])
+    .join("");
+    let (pinned_name, digest) = pinned.split_once('@').expect("a pinned image");
+    assert_eq!(pinned_name, reference);
+    assert!(
+        digest.starts_with("sha256:") && pushed.contains(digest),
+        "pinned {pinned}, pushed {pushed}"
+    );
+    // One task on each node: the worker pulled it from the registry.
+    let nodes: BTreeSet<String> = docker_lines(&[
+        "service",
+        "ps",
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.ID}}",
+        &format!("{stack}_app"),
+    ])
+    .iter()
+    .flat_map(|task| docker_lines(&["inspect", "--format", "{{.NodeID}}", task]))
+    .collect();
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
 }

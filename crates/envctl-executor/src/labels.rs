@@ -95,6 +95,7 @@ mod tests {
             networks: IndexMap::new(),
             volumes: IndexMap::new(),
             secrets: IndexMap::new(),
+            configs: IndexMap::new(),
             sources: SourceMap::default(),
             warnings: Vec::new(),
         }

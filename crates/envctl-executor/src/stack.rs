@@ -81,6 +81,41 @@ pub async fn swarm_facts(
     Ok((node, volumes))
 }
 
+/// The digest and platforms the registry gives for each of `images` (as the file
+/// writes them), asked through the engine as docker does; an image the engine
+/// could not resolve (no registry reached, no such tag) is left out, with why.
+pub async fn resolve_images(
+    engine: &Engine,
+    images: &[String],
+) -> (
+    indexmap::IndexMap<String, envctl_planner::stack::ResolvedImage>,
+    Vec<(String, String)>,
+) {
+    let mut resolved = indexmap::IndexMap::new();
+    let mut failed = Vec::new();
+    for image in images {
+        match engine.registry_digest(image).await {
+            Ok((digest, platforms)) if !digest.is_empty() => {
+                resolved.insert(
+                    image.clone(),
+                    envctl_planner::stack::ResolvedImage { digest, platforms },
+                );
+            }
+            Ok(_) => failed.push((image.clone(), "the registry gave no digest".to_owned())),
+            Err(error) => failed.push((image.clone(), error.to_string())),
+        }
+    }
+    (resolved, failed)
+}
+
+/// Pushes `image` (built for `stack deploy --push`) to its registry.
+pub async fn push_image(engine: &Engine, image: &str) -> Result<(), ExecutorError> {
+    engine
+        .push_image(image)
+        .await
+        .map_err(swarm_error("push image", image))
+}
+
 /// Creates the network unless the plan keeps it.
 pub async fn apply_network(engine: &Engine, network: &StackNetwork) -> Result<(), ExecutorError> {
     match network.action {
@@ -114,6 +149,37 @@ pub async fn apply_secret(
         .create_swarm_secret(&secret.name, &secret.labels, data)
         .await
         .map_err(swarm_error("create secret", &secret.name))
+}
+
+/// Creates the config with `data` unless the plan keeps it.
+pub async fn apply_config(
+    engine: &Engine,
+    config: &StackSecret,
+    data: &[u8],
+) -> Result<(), ExecutorError> {
+    if config.action != StackAction::Create {
+        return Ok(());
+    }
+    engine
+        .create_swarm_config(&config.name, &config.labels, data)
+        .await
+        .map_err(swarm_error("create config", &config.name))
+}
+
+/// Removes a secret of the stack; `Ok(false)` when it was already gone.
+pub async fn remove_secret(engine: &Engine, name: &str, id: &str) -> Result<bool, ExecutorError> {
+    engine
+        .remove_swarm_secret(id)
+        .await
+        .map_err(swarm_error("remove secret", name))
+}
+
+/// Removes a config of the stack; `Ok(false)` when it was already gone.
+pub async fn remove_config(engine: &Engine, name: &str, id: &str) -> Result<bool, ExecutorError> {
+    engine
+        .remove_swarm_config(id)
+        .await
+        .map_err(swarm_error("remove config", name))
 }
 
 /// Creates, updates or removes the service as the plan says.

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use envctl_executor::stack::{
-    SwarmNode, SwarmService, SwarmTask, apply_network, apply_secret, apply_service, observe_stack,
-    remove_stack, service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
+    SwarmNode, SwarmService, SwarmTask, apply_config, apply_network, apply_secret, apply_service,
+    observe_stack, push_image, remove_config, remove_secret, remove_stack, resolve_images,
+    service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
-use envctl_planner::stack::{StackService, content_digest};
+use envctl_planner::stack::{StackService, content_digest, unused_versions};
 use envctl_planner::{Convergence, StackAction, StackOptions, StackPlan, convergence, plan_stack};
 use indexmap::IndexMap;
 use tokio_util::sync::CancellationToken;
@@ -65,6 +66,9 @@ pub struct StackDeployRequest {
     pub detach: bool,
     pub resolve_image: ResolveImage,
     pub allow_host_binds: bool,
+    /// `--push`: build the services with `build`, push each to the registry its
+    /// `image` names, and pin the pushed digest.
+    pub push: bool,
     /// How long to wait for every service to converge.
     pub timeout: Duration,
 }
@@ -78,6 +82,7 @@ impl Default for StackDeployRequest {
             detach: false,
             resolve_image: ResolveImage::default(),
             allow_host_binds: false,
+            push: false,
             timeout: Duration::from_secs(300),
         }
     }
@@ -140,6 +145,28 @@ fn secret_contents(project: &Project) -> IndexMap<String, Vec<u8>> {
     contents
 }
 
+/// The content of each config file the services use, by its key (a file that
+/// cannot be read is left out: the planner refuses its config).
+fn config_contents(project: &Project) -> IndexMap<String, Vec<u8>> {
+    let mut contents = IndexMap::new();
+    for service in project.services.values() {
+        for key in envctl_planner::stack::config_keys(service) {
+            let Some(definition) = project.configs.get(&key) else {
+                continue;
+            };
+            if definition.external || contents.contains_key(&key) {
+                continue;
+            }
+            if let Some(file) = &definition.file
+                && let Ok(data) = std::fs::read(file)
+            {
+                contents.insert(key, data);
+            }
+        }
+    }
+    contents
+}
+
 /// The images of the services other services take `volumes_from`: the volumes
 /// they declare are shared (docs/swarm.md, "Translations").
 fn volumes_from_images(project: &Project) -> Vec<String> {
@@ -172,11 +199,17 @@ pub async fn stack_deploy(
         None => stack_name(target, Some(&project.name), events)?,
     };
     let contents = secret_contents(&project);
+    let config_data = config_contents(&project);
     let options = StackOptions {
         stack: stack.clone(),
         prune: request.prune,
         allow_host_binds: request.allow_host_binds,
+        push: request.push,
         secret_digests: contents
+            .iter()
+            .map(|(key, data)| (key.clone(), content_digest(data)))
+            .collect(),
+        config_digests: config_data
             .iter()
             .map(|(key, data)| (key.clone(), content_digest(data)))
             .collect(),
@@ -189,6 +222,32 @@ pub async fn stack_deploy(
         image_volumes,
         ..options
     };
+    // `--push`: refusals first (nothing is built for a file that cannot deploy),
+    // then each service with `build` is built on the manager and pushed.
+    if request.push && !request.dry_run {
+        plan_stack(&project, &observe_stack(&engine, &stack).await?, &options)?;
+        // Boxed: a build's future is large, and only `--push` awaits it.
+        Box::pin(build_and_push(&engine, &project, events, shutdown)).await?;
+    }
+    // `--resolve-image always|changed`: every image the file names is asked for
+    // (a re-pushed tag is then a changed spec); the planner pins what it sends.
+    let mut options = options;
+    if request.resolve_image != ResolveImage::Never {
+        let mut images: Vec<String> = Vec::new();
+        for image in project
+            .services
+            .values()
+            .filter_map(|service| service.image.as_ref())
+        {
+            if !image.contains('@') && !images.contains(image) {
+                images.push(image.clone());
+            }
+        }
+        // An image that could not be resolved gets docker's warning below, if sent.
+        let (resolved, _unresolved) = resolve_images(&engine, &images).await;
+        options.resolved_images = resolved;
+        options.resolve_changed_only = request.resolve_image == ResolveImage::Changed;
+    }
     let observed = observe_stack(&engine, &stack).await?;
     let plan = plan_stack(&project, &observed, &options)?;
     if request.dry_run {
@@ -196,13 +255,15 @@ pub async fn stack_deploy(
     }
     events.cancellable();
     for image in images_to_resolve(&plan, request.resolve_image) {
-        // docker's words when the registry cannot be reached; envctl never asks one.
-        events.warning(&format!(
-            "image {image} could not be accessed on a registry to record its digest \
-             (envctl does not query registries yet; `--resolve-image never` silences this). \
-             Each node will access {image} independently, possibly leading to different \
-             nodes running different versions of the image."
-        ));
+        // docker's words when the registry could not be reached (a pinned image
+        // was resolved).
+        if !image.contains('@') {
+            events.warning(&format!(
+                "image {image} could not be accessed on a registry to record its digest. \
+                 Each node will access {image} independently, possibly leading to different \
+                 nodes running different versions of the image."
+            ));
+        }
     }
     for network in &plan.networks {
         if network.action == StackAction::Create {
@@ -215,6 +276,13 @@ pub async fn stack_deploy(
             events.status(&format!("Creating secret {}", secret.name));
             let data = contents.get(&secret.key).cloned().unwrap_or_default();
             apply_secret(&engine, secret, &data).await?;
+        }
+    }
+    for config in &plan.configs {
+        if config.action == StackAction::Create {
+            events.status(&format!("Creating config {}", config.name));
+            let data = config_data.get(&config.key).cloned().unwrap_or_default();
+            apply_config(&engine, config, &data).await?;
         }
     }
     let deadline = Instant::now() + request.timeout;
@@ -270,7 +338,80 @@ pub async fn stack_deploy(
         )
         .await?;
     }
+    if !request.detach {
+        remove_unused_versions(&engine, &plan, events).await?;
+    }
     Ok(StackDeployOutcome::Deployed(plan))
+}
+
+/// `stack deploy --push`: builds each service with `build` on the manager,
+/// tagged with its `image`, then pushes it to that image's registry.
+async fn build_and_push(
+    engine: &envctl_executor::Engine,
+    project: &Project,
+    events: &dyn Events,
+    shutdown: &CancellationToken,
+) -> Result<(), OpsError> {
+    let mut targets = Vec::new();
+    for (name, service) in &project.services {
+        if service.build.is_some() {
+            targets.push(crate::images::build_target(
+                project,
+                name,
+                &crate::images::BuildFlags::default(),
+            )?);
+        }
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let images: Vec<String> = targets
+        .iter()
+        .map(|(_, request)| request.tag.clone())
+        .collect();
+    let errors = crate::images::build(engine, targets, 1, events, shutdown).await;
+    if shutdown.is_cancelled() {
+        return Err(OpsError::Interrupted);
+    }
+    if !errors.is_empty() {
+        return Err(OpsError::Images { errors });
+    }
+    for image in images {
+        events.status(&format!("Pushing {image}"));
+        push_image(engine, &image).await?;
+    }
+    Ok(())
+}
+
+/// Once the stack has converged: the earlier versions of its secrets and
+/// configs that no service of it uses any more (docs/swarm.md). One the engine
+/// will not remove (a service outside the stack uses it) is a warning.
+async fn remove_unused_versions(
+    engine: &envctl_executor::Engine,
+    plan: &StackPlan,
+    events: &dyn Events,
+) -> Result<(), OpsError> {
+    let after = observe_stack(engine, &plan.stack).await?;
+    let (secrets, configs) = unused_versions(plan, &after);
+    for secret in secrets {
+        events.status(&format!(
+            "Removing secret {} (an earlier version)",
+            secret.name
+        ));
+        if let Err(error) = remove_secret(engine, &secret.name, &secret.id).await {
+            events.warning(&format!("secret {} kept: {error}", secret.name));
+        }
+    }
+    for config in configs {
+        events.status(&format!(
+            "Removing config {} (an earlier version)",
+            config.name
+        ));
+        if let Err(error) = remove_config(engine, &config.name, &config.id).await {
+            events.warning(&format!("config {} kept: {error}", config.name));
+        }
+    }
+    Ok(())
 }
 
 /// Waits until every service of `services` has converged; a failure or a
@@ -480,6 +621,7 @@ mod tests {
             stack: "s".to_owned(),
             networks: Vec::new(),
             secrets: Vec::new(),
+            configs: Vec::new(),
             services: vec![
                 service("new", "a:1", StackAction::Create),
                 service("env", "b:1", env_changed),

@@ -1087,6 +1087,7 @@ impl Loader {
             networks: IndexMap::new(),
             volumes: IndexMap::new(),
             secrets: IndexMap::new(),
+            configs: IndexMap::new(),
             sources: std::mem::take(&mut self.sources),
             warnings: std::mem::take(&mut self.warnings),
         };

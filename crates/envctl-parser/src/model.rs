@@ -196,6 +196,10 @@ pub struct Project {
     pub volumes: IndexMap<String, VolumeDef>,
     /// v2/v3 top-level `secrets` (empty for v1).
     pub secrets: IndexMap<String, SecretDef>,
+    /// v3.3+ top-level `configs`, read as `secrets` are (only `stack deploy`
+    /// deploys them; 1.29.2 drops them).
+    #[serde(skip)]
+    pub configs: IndexMap<String, SecretDef>,
     #[serde(skip)]
     pub sources: SourceMap,
     #[serde(skip)]
@@ -708,7 +712,7 @@ impl DependsOnCondition {
     }
 }
 
-/// One entry of the top-level `secrets` (v2/v3).
+/// One entry of the top-level `secrets` (v2/v3), or of `configs` (v3.3+).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SecretDef {
     /// `file:`, absolute (resolved against the project directory, `~` expanded).

@@ -174,12 +174,19 @@ fn repr(secret: &ServiceSecret) -> Map<String, Json> {
     json
 }
 
-/// Fills `project.secrets` from the top-level section (its `file`s already
-/// absolute, see `sections.rs`) and each service secret's definition.
+/// Fills `project.secrets` and `project.configs` from the top-level sections
+/// (their `file`s already absolute, see `sections.rs`) and each service secret's
+/// definition.
 pub(crate) fn attach(project: &mut Project, sections: &Map<String, Json>) {
     let definitions = sections.get("secrets").and_then(Json::as_object);
     if let Some(definitions) = definitions {
         project.secrets = definitions
+            .iter()
+            .map(|(key, config)| (key.clone(), secret_def(config)))
+            .collect();
+    }
+    if let Some(definitions) = sections.get("configs").and_then(Json::as_object) {
+        project.configs = definitions
             .iter()
             .map(|(key, config)| (key.clone(), secret_def(config)))
             .collect();

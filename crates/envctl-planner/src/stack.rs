@@ -35,6 +35,10 @@ use crate::graph::DependencyGraph;
 /// changed file is seen (the engine never gives a secret's data back).
 pub const SECRET_DIGEST_LABEL: &str = "io.envctl.stack.secret-sha256";
 
+/// The same for a config (the engine gives a config's data back, but allows no
+/// change to it either).
+pub const CONFIG_DIGEST_LABEL: &str = "io.envctl.stack.config-sha256";
+
 /// What the cluster holds of one stack, as the executor read it.
 #[derive(Debug, Clone, Default)]
 pub struct StackObserved {
@@ -66,6 +70,10 @@ pub struct ObservedStackObject {
     pub name: String,
     pub id: String,
     pub labels: BTreeMap<String, String>,
+    /// The sha256 (hex) of its data, when the engine gives it back (a config's,
+    /// never a secret's): a config `docker stack deploy` made, without envctl's
+    /// label, is matched by it.
+    pub digest: Option<String>,
 }
 
 /// What `stack deploy` was asked.
@@ -80,12 +88,32 @@ pub struct StackOptions {
     /// The sha256 (hex) of each secret file, by the key of its definition; read by
     /// the caller (the planner reads no file).
     pub secret_digests: IndexMap<String, String>,
+    /// The same for each config file.
+    pub config_digests: IndexMap<String, String>,
     /// The volumes each image declares (`VOLUME`), by image as the file names it,
     /// read by the caller: a `volumes_from` source's volumes include them.
     pub image_volumes: IndexMap<String, Vec<String>>,
+    /// `--resolve-image always|changed`: what the registry said of each image
+    /// (as the file writes it), read by the caller; the spec names the image
+    /// with its digest (`image:tag@sha256:…`) and the image's platforms.
+    pub resolved_images: IndexMap<String, ResolvedImage>,
+    /// `--resolve-image changed`: only a new service's image, or one that
+    /// changed, is pinned (docker's rule).
+    pub resolve_changed_only: bool,
+    /// `--push`: services with `build` are built and pushed to their `image`'s
+    /// registry by the caller, and their image is always pinned.
+    pub push: bool,
     /// The node `volumes_from` sources and consumers are pinned to (the manager
     /// deployed through); `node.role==manager` when unknown.
     pub pin_node: Option<String>,
+}
+
+/// What a registry says of an image: the manifest's digest and the platforms
+/// (`(architecture, os)`) it is made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedImage {
+    pub digest: String,
+    pub platforms: Vec<(String, String)>,
 }
 
 /// What happens to one object of the stack.
@@ -125,12 +153,14 @@ pub struct StackNetwork {
     pub id: Option<String>,
 }
 
-/// A secret of the stack.
+/// A secret, or a config, of the stack.
 #[derive(Debug, Clone)]
 pub struct StackSecret {
     pub name: String,
     /// The key of its definition in the file.
     pub key: String,
+    /// Its name before any version (`<stack>_<key>`, or the file's `name:`).
+    pub base: String,
     pub action: StackAction,
     /// The file whose content it holds (create).
     pub file: Option<PathBuf>,
@@ -167,6 +197,7 @@ pub struct StackPlan {
     pub stack: String,
     pub networks: Vec<StackNetwork>,
     pub secrets: Vec<StackSecret>,
+    pub configs: Vec<StackSecret>,
     pub services: Vec<StackService>,
     /// Data-only services (`volumes_from` sources nothing else uses), not
     /// deployed: `(service, [(volume, path)])`.
@@ -182,6 +213,7 @@ impl StackPlan {
             && self
                 .secrets
                 .iter()
+                .chain(&self.configs)
                 .all(|secret| secret.action == StackAction::Keep)
             && self
                 .services
@@ -198,6 +230,9 @@ impl fmt::Display for StackPlan {
         }
         for secret in &self.secrets {
             writeln!(formatter, "secret {}: {}", secret.name, secret.action)?;
+        }
+        for config in &self.configs {
+            writeln!(formatter, "config {}: {}", config.name, config.action)?;
         }
         for (service, volumes) in &self.data_only {
             let volumes: Vec<String> = volumes
@@ -254,7 +289,31 @@ pub fn plan_stack(
     let order = graph.order();
 
     let networks = plan_networks(project, observed, stack);
-    let (secrets, secret_names) = plan_secrets(project, observed, options);
+    let secret_keys = project
+        .services
+        .values()
+        .flat_map(|service| service.secrets.iter().map(|secret| secret.source.clone()));
+    let (secrets, secret_names) = plan_file_objects(
+        secret_keys,
+        &project.secrets,
+        &observed.secrets,
+        &options.secret_digests,
+        SECRET_DIGEST_LABEL,
+        stack,
+    );
+    let config_keys = project.services.values().flat_map(|service| {
+        spec::config_references(service)
+            .into_iter()
+            .map(|reference| reference.source)
+    });
+    let (configs, config_names) = plan_file_objects(
+        config_keys,
+        &project.configs,
+        &observed.configs,
+        &options.config_digests,
+        CONFIG_DIGEST_LABEL,
+        stack,
+    );
     let link_aliases = link_aliases(project);
     let shared = volumes_from::translate(project, stack, &options.image_volumes);
 
@@ -270,7 +329,14 @@ pub fn plan_stack(
         {
             continue;
         }
-        let mut desired = spec::service_spec(project, service, stack, &secret_names, &link_aliases);
+        let mut desired = spec::service_spec(
+            project,
+            service,
+            stack,
+            &secret_names,
+            &config_names,
+            &link_aliases,
+        );
         volumes_from::apply(
             &shared,
             service,
@@ -286,6 +352,15 @@ pub fn plan_stack(
         }
         let name = scoped(stack, service_name.as_str());
         let existing = observed.services.iter().find(|found| found.name == name);
+        if let Some(image) = &service.image
+            && let Some(resolved) = options.resolved_images.get(image)
+        {
+            let image_changed = existing
+                .is_none_or(|existing| existing.spec["Labels"][IMAGE_LABEL] != image.as_str());
+            if !options.resolve_changed_only || image_changed || pushed(service, options) {
+                pin_image(&mut desired, image, resolved);
+            }
+        }
         let action = match existing {
             None => StackAction::Create,
             Some(existing) => {
@@ -360,6 +435,7 @@ pub fn plan_stack(
         stack: stack.to_owned(),
         networks,
         secrets,
+        configs,
         services,
         data_only,
     })
@@ -378,8 +454,51 @@ fn adopt_observed(desired: &mut Value, observed: &Value, service: &Service) {
     }
 }
 
+/// Whether `--push` built and pushed the service's image.
+fn pushed(service: &Service, options: &StackOptions) -> bool {
+    options.push && service.build.is_some()
+}
+
+/// docker/cli's `resolveContainerSpecImage`: the image as written with the
+/// registry's digest (`imageWithDigestString`: familiar, its tag kept, none
+/// added), and the image's platforms in the placement (an `arm` architecture
+/// left empty, docker/swarmkit#2294).
+fn pin_image(desired: &mut Value, image: &str, resolved: &ResolvedImage) {
+    if image.contains('@') {
+        return;
+    }
+    let familiar = familiar(image);
+    desired["TaskTemplate"]["ContainerSpec"]["Image"] =
+        Value::from(format!("{familiar}@{}", resolved.digest));
+    if !resolved.platforms.is_empty() {
+        let platforms: Vec<Value> = resolved
+            .platforms
+            .iter()
+            .map(|(architecture, os)| {
+                let architecture = if architecture.eq_ignore_ascii_case("arm") {
+                    ""
+                } else {
+                    architecture
+                };
+                serde_json::json!({"Architecture": architecture, "OS": os})
+            })
+            .collect();
+        desired["TaskTemplate"]["Placement"]["Platforms"] = Value::Array(platforms);
+    }
+}
+
+/// An image's familiar form (`reference.FamiliarString`): without docker.io's
+/// `docker.io/library/` or `docker.io/`.
+fn familiar(image: &str) -> &str {
+    image
+        .strip_prefix("docker.io/library/")
+        .or_else(|| image.strip_prefix("docker.io/"))
+        .unwrap_or(image)
+}
+
 /// The observed spec as comparable with `desired`: the digest the engine pinned
-/// to the image is dropped when the file names none.
+/// to the image, and the platforms docker put with it, are dropped when the
+/// spec names no digest (`--resolve-image never`, or no registry reached).
 fn comparable(observed: &Value, desired: &Value) -> Value {
     let mut observed = observed.clone();
     let desired_image = desired["TaskTemplate"]["ContainerSpec"]["Image"]
@@ -389,7 +508,18 @@ fn comparable(observed: &Value, desired: &Value) -> Value {
         && !desired_image.contains('@')
         && let Some((name, _digest)) = image.split_once('@')
     {
+        // A pinned image is familiar (`pin_image`); the same image as written.
+        let name = if name == familiar(desired_image) {
+            desired_image
+        } else {
+            name
+        };
         observed["TaskTemplate"]["ContainerSpec"]["Image"] = Value::from(name);
+    }
+    if !desired_image.contains('@')
+        && let Some(placement) = observed["TaskTemplate"]["Placement"].as_object_mut()
+    {
+        placement.remove("Platforms");
     }
     observed
 }
@@ -444,51 +574,53 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
     networks
 }
 
-/// The secrets the services use. A secret is `<stack>_<key>`; when the file's
-/// content no longer matches that secret's digest label, a new secret
-/// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the engine
-/// allows no change to a secret's data).
-fn plan_secrets(
-    project: &Project,
-    observed: &StackObserved,
-    options: &StackOptions,
+/// The secrets (or configs) the services use, in the order they first use them.
+/// One is `<stack>_<key>` (or its `name:`); when the file's content no longer
+/// matches that object's digest label (`label`), a new one
+/// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the
+/// engine allows no change to a secret's or a config's data). External ones are
+/// used by their name, never made.
+fn plan_file_objects(
+    used_keys: impl Iterator<Item = String>,
+    definitions: &IndexMap<String, envctl_parser::SecretDef>,
+    observed: &[ObservedStackObject],
+    digests: &IndexMap<String, String>,
+    label: &str,
+    stack: &str,
 ) -> (Vec<StackSecret>, spec::SecretNames) {
-    let stack = options.stack.as_str();
     let mut steps = Vec::new();
     let mut names = spec::SecretNames::new();
-    let mut used: Vec<&str> = Vec::new();
-    for service in project.services.values() {
-        for secret in &service.secrets {
-            if !used.contains(&secret.source.as_str()) {
-                used.push(secret.source.as_str());
-            }
+    let mut used: Vec<String> = Vec::new();
+    for key in used_keys {
+        if !used.contains(&key) {
+            used.push(key);
         }
     }
     for key in used {
-        let Some(definition) = project.secrets.get(key) else {
+        let Some(definition) = definitions.get(&key) else {
             continue;
         };
         if definition.external {
             names.insert(
-                key.to_owned(),
-                definition.name.clone().unwrap_or_else(|| key.to_owned()),
+                key.clone(),
+                definition.name.clone().unwrap_or_else(|| key.clone()),
             );
             continue;
         }
         let base = definition
             .name
             .clone()
-            .unwrap_or_else(|| scoped(stack, key));
-        let digest = options.secret_digests.get(key).cloned().unwrap_or_default();
+            .unwrap_or_else(|| scoped(stack, &key));
+        let digest = digests.get(&key).cloned().unwrap_or_default();
         let matching = |name: &str| {
-            observed.secrets.iter().find(|found| {
+            observed.iter().find(|found| {
                 found.name == name
-                    && found.labels.get(SECRET_DIGEST_LABEL).map(String::as_str)
-                        == Some(digest.as_str())
+                    && (found.labels.get(label) == Some(&digest)
+                        || found.digest.as_ref() == Some(&digest))
             })
         };
-        let versioned = format!("{base}_{}", digest.get(..12).unwrap_or(&digest));
-        let base_taken = observed.secrets.iter().any(|found| found.name == base);
+        let versioned = versioned_name(&base, &digest);
+        let base_taken = observed.iter().any(|found| found.name == base);
         let (name, existing) = if let Some(found) = matching(&base) {
             (base.clone(), Some(found))
         } else if let Some(found) = matching(&versioned) {
@@ -500,10 +632,11 @@ fn plan_secrets(
         };
         let mut labels = IndexMap::new();
         labels.insert(NAMESPACE_LABEL.to_owned(), stack.to_owned());
-        labels.insert(SECRET_DIGEST_LABEL.to_owned(), digest.clone());
+        labels.insert(label.to_owned(), digest.clone());
         steps.push(StackSecret {
             name: name.clone(),
-            key: key.to_owned(),
+            key: key.clone(),
+            base: base.clone(),
             action: if existing.is_some() {
                 StackAction::Keep
             } else {
@@ -513,9 +646,72 @@ fn plan_secrets(
             labels,
             id: existing.map(|found| found.id.clone()),
         });
-        names.insert(key.to_owned(), name);
+        names.insert(key, name);
     }
     (steps, names)
+}
+
+/// The earlier versions of the stack's secrets and configs that a deploy left
+/// unused, to remove once it has converged: `(secrets, configs)`. One is an
+/// earlier version when it is named as a secret (config) of `plan` is, bare or
+/// versioned (`<base>_<12 hex digits>`), is not the one `plan` chose, and no
+/// service of the stack refers to it in `after` (the stack read back). Only the
+/// stack's own are looked at (`after` holds only those); a secret dropped from
+/// the file is left alone, as docker leaves it.
+pub fn unused_versions(
+    plan: &StackPlan,
+    after: &StackObserved,
+) -> (Vec<ObservedStackObject>, Vec<ObservedStackObject>) {
+    let referenced = |list: &str, key: &str, name: &str| {
+        after.services.iter().any(|service| {
+            service.spec["TaskTemplate"]["ContainerSpec"][list]
+                .as_array()
+                .is_some_and(|references| references.iter().any(|reference| reference[key] == name))
+        })
+    };
+    let unused = |steps: &[StackSecret], found: &[ObservedStackObject], list, key| {
+        found
+            .iter()
+            .filter(|object| {
+                steps.iter().any(|step| {
+                    object.name != step.name
+                        && (object.name == step.base || is_version_of(&object.name, &step.base))
+                }) && steps.iter().all(|step| object.name != step.name)
+                    && !referenced(list, key, &object.name)
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    (
+        unused(&plan.secrets, &after.secrets, "Secrets", "SecretName"),
+        unused(&plan.configs, &after.configs, "Configs", "ConfigName"),
+    )
+}
+
+/// Whether `name` is `<base>_<12 lowercase hex digits>`.
+fn is_version_of(name: &str, base: &str) -> bool {
+    name.strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|digits| {
+            digits.len() == 12
+                && digits
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        })
+}
+
+/// The keys of the top-level `configs` a service uses.
+pub fn config_keys(service: &Service) -> Vec<String> {
+    spec::config_references(service)
+        .into_iter()
+        .map(|reference| reference.source)
+        .collect()
+}
+
+/// `<base>_<the digest's first 12 hex digits>`: the name of a version made when
+/// the content changed.
+fn versioned_name(base: &str, digest: &str) -> String {
+    format!("{base}_{}", digest.get(..12).unwrap_or(digest))
 }
 
 /// `links: [db:database]` puts the alias `database` on `db`'s attachments.
@@ -587,10 +783,15 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 );
             }
         }
-        if service.build.is_some() {
+        if service.build.is_some() && !options.push {
             add(
                 "build",
-                "a cluster's nodes cannot use an image built here; build and push it, then name it in `image` (`--push` is not implemented)".into(),
+                "a cluster's nodes cannot use an image built here; `--push` builds it and pushes it to the registry its `image` names".into(),
+            );
+        } else if service.build.is_some() && service.image.is_none() {
+            add(
+                "build",
+                "`--push` needs `image`: the registry and name to push the built image to".into(),
             );
         } else if service.image.is_none() {
             add("image", "a swarm service needs an image".into());
@@ -640,15 +841,32 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 );
             }
         }
-        if service
-            .options
-            .get("configs")
-            .is_some_and(|configs| configs.as_array().is_some_and(|list| !list.is_empty()))
-        {
-            add(
-                "configs",
-                "`configs` are not deployed by envctl yet; `docker stack deploy` can deploy this file".into(),
-            );
+        for reference in spec::config_references(service) {
+            match project.configs.get(&reference.source) {
+                None => add(
+                    "configs",
+                    format!(
+                        "config `{}` is not defined in the top-level `configs`",
+                        reference.source
+                    ),
+                ),
+                Some(definition) if definition.external => {}
+                Some(definition) => match &definition.file {
+                    // The caller read it (the planner reads no file).
+                    Some(_) if options.config_digests.contains_key(&reference.source) => {}
+                    Some(_) => add(
+                        "configs",
+                        format!("the file of config `{}` cannot be read", reference.source),
+                    ),
+                    None => add(
+                        "configs",
+                        format!(
+                            "config `{}` has neither `file` nor `external`",
+                            reference.source
+                        ),
+                    ),
+                },
+            }
         }
         for secret in &service.secrets {
             if matches!(secret.definition, SecretSource::File { present: false, .. }) {
@@ -862,6 +1080,7 @@ mod tests {
                 name: "s_default".into(),
                 id: "n".into(),
                 labels: BTreeMap::new(),
+                digest: None,
             }],
             ..StackObserved::default()
         };
@@ -883,17 +1102,6 @@ mod tests {
         let project = project(
             "a:\n  image: busybox\n  privileged: true\n  ports: [\"127.0.0.1:80:80\"]\nb:\n  build: .\n",
         );
-        let with_configs = envctl_parser::parse_str(
-            "docker-compose.yml",
-            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    configs: [site]\nconfigs:\n  site:\n    file: ./site.conf\n",
-        )
-        .expect("loads");
-        let Err(PlanError::StackRefused { settings }) =
-            plan_stack(&with_configs, &StackObserved::default(), &options("s"))
-        else {
-            panic!("configs refused");
-        };
-        assert_eq!(settings[0].path, "c.configs");
         let Err(PlanError::StackRefused { settings }) =
             plan_stack(&project, &StackObserved::default(), &options("s"))
         else {
@@ -904,6 +1112,182 @@ mod tests {
             .map(|setting| setting.path.as_str())
             .collect();
         assert_eq!(paths, ["a.privileged", "a.ports", "b.build"]);
+    }
+
+    const WITH_CONFIGS: &str = "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    configs: [site, {source: other, target: /etc/o.conf, uid: \"1\", mode: 0440}]\n  d:\n    image: busybox\n    configs: [missing]\nconfigs:\n  site:\n    file: ./site.conf\n  other:\n    external: true\n";
+
+    #[test]
+    fn configs_are_made_and_referenced_as_docker_does() {
+        let project = project(&WITH_CONFIGS.replace("    configs: [missing]\n", ""));
+        let mut options = options("s");
+        options
+            .config_digests
+            .insert("site".into(), "ab".repeat(32));
+        let plan = plan_stack(&project, &StackObserved::default(), &options).expect("plans");
+        assert_eq!(
+            plan.to_string(),
+            "network s_default: create\nconfig s_site: create\nservice s_c: create\nservice s_d: create\n"
+        );
+        assert_eq!(
+            plan.services[0].spec["TaskTemplate"]["ContainerSpec"]["Configs"],
+            serde_json::json!([
+                {"ConfigName": "other", "File": {"Name": "/etc/o.conf", "UID": "1", "GID": "0", "Mode": 288}},
+                {"ConfigName": "s_site", "File": {"Name": "site", "UID": "0", "GID": "0", "Mode": 292}},
+            ])
+        );
+        // The content changed: a new version, and the service moves to it.
+        let observed = StackObserved {
+            configs: vec![ObservedStackObject {
+                name: "s_site".into(),
+                id: "c1".into(),
+                labels: BTreeMap::from([(CONFIG_DIGEST_LABEL.to_owned(), "cd".repeat(32))]),
+                digest: None,
+            }],
+            ..StackObserved::default()
+        };
+        let plan = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(plan.configs[0].name, "s_site_abababababab");
+        assert_eq!(plan.configs[0].action, StackAction::Create);
+    }
+
+    #[test]
+    fn only_unused_earlier_versions_of_the_stack_are_removed() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\nsecrets:\n  token:\n    file: /dev/null\n",
+        );
+        let mut options = options("s");
+        options
+            .secret_digests
+            .insert("token".into(), "ab".repeat(32));
+        let object = |name: &str| ObservedStackObject {
+            name: name.into(),
+            id: format!("id-{name}"),
+            ..ObservedStackObject::default()
+        };
+        let observed = StackObserved {
+            secrets: vec![object("s_token"), object("s_token_cdcdcdcdcdcd")],
+            ..StackObserved::default()
+        };
+        let plan = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(plan.secrets[0].name, "s_token_abababababab");
+        let mut after = observed.clone();
+        after.secrets.extend([
+            object("s_token_abababababab"),
+            object("s_token_other"),
+            object("s_tokens"),
+            object("s_unrelated_cdcdcdcdcdcd"),
+        ]);
+        after.services.push(ObservedStackService {
+            name: "s_c".into(),
+            id: "c".into(),
+            version: 2,
+            update_started: None,
+            healthcheck_known: true,
+            spec: plan.services[0].spec.clone(),
+        });
+        // A service of the stack still uses the first version.
+        after.services.push(ObservedStackService {
+            name: "s_old".into(),
+            spec: serde_json::json!({"TaskTemplate": {"ContainerSpec": {"Secrets": [{"SecretName": "s_token"}]}}}),
+            ..after.services[0].clone()
+        });
+        let (secrets, configs) = unused_versions(&plan, &after);
+        let names: Vec<&str> = secrets.iter().map(|found| found.name.as_str()).collect();
+        assert_eq!(names, ["s_token_cdcdcdcdcdcd"]);
+        assert!(configs.is_empty());
+    }
+
+    #[test]
+    fn resolved_images_are_pinned_as_docker_pins_them() {
+        let text = "version: \"3.8\"\nservices:\n  web:\n    image: docker.io/library/busybox:1\n";
+        let mut options = options("s");
+        options.resolved_images.insert(
+            "docker.io/library/busybox:1".into(),
+            ResolvedImage {
+                digest: "sha256:aa".into(),
+                platforms: vec![("arm".into(), "linux".into())],
+            },
+        );
+        let first = plan_stack(&project(text), &StackObserved::default(), &options).expect("plans");
+        let spec = &first.services[0].spec;
+        assert_eq!(
+            spec["TaskTemplate"]["ContainerSpec"]["Image"],
+            "busybox:1@sha256:aa"
+        );
+        assert_eq!(
+            spec["TaskTemplate"]["Placement"]["Platforms"],
+            serde_json::json!([{"Architecture": "", "OS": "linux"}])
+        );
+        assert_eq!(spec["Labels"][IMAGE_LABEL], "docker.io/library/busybox:1");
+        let observed = StackObserved {
+            services: vec![ObservedStackService {
+                name: "s_web".into(),
+                id: "id".into(),
+                version: 3,
+                update_started: None,
+                healthcheck_known: true,
+                spec: spec.clone(),
+            }],
+            ..StackObserved::default()
+        };
+        // The same digest: kept. A new one: under `always` an update of the image;
+        // under `changed` (the image as written is the same) nothing is asked.
+        assert!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action
+                == StackAction::Keep
+        );
+        options.resolved_images[0].digest = "sha256:bb".into();
+        assert_eq!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action,
+            StackAction::Update {
+                changed: vec!["TaskTemplate.ContainerSpec.Image".into()]
+            }
+        );
+        options.resolve_changed_only = true;
+        assert_eq!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action,
+            StackAction::Keep
+        );
+        // `never`: nothing resolved, the cluster's digest and platforms not compared.
+        options.resolved_images.clear();
+        assert_eq!(
+            plan_stack(&project(text), &observed, &options)
+                .expect("plans")
+                .services[0]
+                .action,
+            StackAction::Keep
+        );
+    }
+
+    #[test]
+    fn an_undefined_or_unreadable_config_is_refused() {
+        let Err(PlanError::StackRefused { settings }) = plan_stack(
+            &project(WITH_CONFIGS),
+            &StackObserved::default(),
+            &options("s"),
+        ) else {
+            panic!("refused");
+        };
+        let reasons: Vec<String> = settings
+            .iter()
+            .map(|setting| format!("{}: {}", setting.path, setting.reason))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "c.configs: the file of config `site` cannot be read",
+                "d.configs: config `missing` is not defined in the top-level `configs`",
+            ]
+        );
     }
 
     fn task(desired: &str, state: &str) -> StackTaskState {

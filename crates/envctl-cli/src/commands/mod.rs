@@ -79,7 +79,8 @@ pub async fn dispatch(args: Args) -> Result<(), Failure> {
         Command::Kill(kill_args) => kill::run(&invocation, kill_args).await,
         Command::Pause(pause_args) => pause::run(&invocation, pause_args).await,
         Command::Unpause(unpause_args) => unpause::run(&invocation, unpause_args).await,
-        Command::Stack(stack_command) => stack::run(&invocation, stack_command).await,
+        // Boxed: `stack deploy` holds the whole deploy (plan, push, wait) in one future.
+        Command::Stack(stack_command) => Box::pin(stack::run(&invocation, stack_command)).await,
     }
 }
 

@@ -127,6 +127,7 @@ async fn deploy(invocation: &Invocation, args: StackDeployArgs) -> Result<(), Fa
         detach: args.detach,
         resolve_image,
         allow_host_binds: args.allow_host_binds,
+        push: args.push,
         timeout: Duration::from_secs(args.timeout),
     };
     let events = Terminal::new();

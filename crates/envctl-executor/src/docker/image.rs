@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateImageOptionsBuilder, PushImageOptionsBuilder,
+};
 use futures::StreamExt as _;
 use hyper::body::Bytes;
 use tokio::sync::mpsc;
@@ -28,6 +30,21 @@ const CHUNK: usize = 64 * 1024;
 impl Engine {
     /// Pulls `reference` (with `auth` when given), reporting each layer's progress
     /// to `sink`.
+    /// Pushes `reference` (`repository:tag`) to its registry; an error the
+    /// registry streams back is an error.
+    pub async fn push_image(&self, reference: &str) -> Result<(), EngineError> {
+        let (repository, tag) = split_reference(reference);
+        let options = PushImageOptionsBuilder::new().tag(&tag).build();
+        let mut stream = self.client.push_image(&repository, Some(options), None);
+        while let Some(item) = stream.next().await {
+            let info = item?;
+            if let Some(detail) = info.error_detail {
+                return Err(EngineError::stream(detail.message.unwrap_or_default()));
+            }
+        }
+        Ok(())
+    }
+
     pub async fn pull_image(
         &self,
         reference: &str,

@@ -128,6 +128,31 @@ fn base64(data: &[u8]) -> String {
     encoded
 }
 
+/// The data of standard base64 (the engine gives a config's data back so);
+/// `None` when it is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut data = Vec::with_capacity(text.len() / 4 * 3);
+    let mut group: u32 = 0;
+    let mut bits = 0;
+    for character in text.bytes().filter(|byte| *byte != b'=') {
+        let value = match character {
+            b'A'..=b'Z' => character - b'A',
+            b'a'..=b'z' => character - b'a' + 26,
+            b'0'..=b'9' => character - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        group = (group << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            data.push(u8::try_from((group >> bits) & 0xff).unwrap_or(0));
+        }
+    }
+    Some(data)
+}
+
 fn service_row(service: &Service) -> SwarmService {
     let json = to_json!(service);
     let spec = &json["Spec"];
@@ -289,6 +314,7 @@ impl Engine {
                     name: network.name.clone().unwrap_or_default(),
                     id: network.id.clone().unwrap_or_default(),
                     labels,
+                    digest: None,
                 });
             }
         }
@@ -351,6 +377,7 @@ impl Engine {
                 name: text(&json, &["Spec", "Name"]),
                 id: text(&json, &["ID"]),
                 labels: labels_of(&json["Spec"]["Labels"]),
+                digest: None,
             });
         }
         let configs = traced(
@@ -367,41 +394,67 @@ impl Engine {
                 name: text(&json, &["Spec", "Name"]),
                 id: text(&json, &["ID"]),
                 labels: labels_of(&json["Spec"]["Labels"]),
+                digest: json["Spec"]["Data"]
+                    .as_str()
+                    .and_then(base64_decode)
+                    .map(|data| envctl_planner::stack::content_digest(&data)),
             });
         }
         Ok(observed)
     }
 
-    /// Fills each secret reference's `SecretID` from its `SecretName` (the engine
-    /// wants both).
+    /// Fills each secret reference's `SecretID` from its `SecretName`, and each
+    /// config reference's `ConfigID` from its `ConfigName` (the engine wants both).
     async fn with_secret_ids(&self, spec: &Value) -> Result<Value, EngineError> {
         let mut spec = spec.clone();
-        let Some(references) = spec["TaskTemplate"]["ContainerSpec"]["Secrets"].as_array_mut()
-        else {
-            return Ok(spec);
+        let wants = |key: &str| {
+            spec["TaskTemplate"]["ContainerSpec"][key]
+                .as_array()
+                .is_some_and(|references| !references.is_empty())
         };
-        if references.is_empty() {
-            return Ok(spec);
-        }
-        let secrets = traced(
-            "list_secrets",
-            "*",
-            self.client.list_secrets(None::<ListSecretsOptions>),
-        )
-        .await?;
-        let ids: HashMap<String, String> = secrets
-            .iter()
-            .map(|secret| {
+        let mut ids: HashMap<String, String> = HashMap::new();
+        if wants("Secrets") {
+            let secrets = traced(
+                "list_secrets",
+                "*",
+                self.client.list_secrets(None::<ListSecretsOptions>),
+            )
+            .await?;
+            for secret in &secrets {
                 let json = to_json!(secret);
-                (text(&json, &["Spec", "Name"]), text(&json, &["ID"]))
-            })
-            .collect();
-        for reference in references {
-            if let Some(id) = reference["SecretName"]
-                .as_str()
-                .and_then(|name| ids.get(name))
-            {
-                reference["SecretID"] = Value::from(id.as_str());
+                ids.insert(
+                    format!("Secret {}", text(&json, &["Spec", "Name"])),
+                    text(&json, &["ID"]),
+                );
+            }
+        }
+        if wants("Configs") {
+            let configs = traced(
+                "list_configs",
+                "*",
+                self.client.list_configs(None::<ListConfigsOptions>),
+            )
+            .await?;
+            for config in &configs {
+                let json = to_json!(config);
+                ids.insert(
+                    format!("Config {}", text(&json, &["Spec", "Name"])),
+                    text(&json, &["ID"]),
+                );
+            }
+        }
+        for (list, kind) in [("Secrets", "Secret"), ("Configs", "Config")] {
+            let Some(references) = spec["TaskTemplate"]["ContainerSpec"][list].as_array_mut()
+            else {
+                continue;
+            };
+            for reference in references {
+                if let Some(id) = reference[format!("{kind}Name")]
+                    .as_str()
+                    .and_then(|name| ids.get(&format!("{kind} {name}")))
+                {
+                    reference[format!("{kind}ID")] = Value::from(id.as_str());
+                }
             }
         }
         Ok(spec)
@@ -598,6 +651,32 @@ impl Engine {
         }
     }
 
+    /// What the registry says of `image` through the engine (`GET
+    /// /distribution/{name}/json`, as docker's `stack deploy --resolve-image`
+    /// asks): its manifest's digest and platforms (`(architecture, os)`).
+    pub async fn registry_digest(
+        &self,
+        image: &str,
+    ) -> Result<(String, Vec<(String, String)>), EngineError> {
+        let inspect = traced(
+            "inspect_registry_image",
+            image,
+            self.client.inspect_registry_image(image, None),
+        )
+        .await?;
+        let json = to_json!(&inspect);
+        let platforms = json["Platforms"]
+            .as_array()
+            .map(|platforms| {
+                platforms
+                    .iter()
+                    .map(|platform| (text(platform, &["architecture"]), text(platform, &["os"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((text(&json, &["Descriptor", "digest"]), platforms))
+    }
+
     /// The id of the node this engine is (in the swarm); `None` outside one.
     pub async fn swarm_node_id(&self) -> Result<Option<String>, EngineError> {
         let info = traced("info", "swarm", self.client.info()).await?;
@@ -626,9 +705,8 @@ impl Engine {
         }
     }
 
-    /// Creates a config holding `data` (not used by `stack deploy` yet).
-    #[allow(dead_code)]
-    pub(crate) async fn create_swarm_config(
+    /// Creates a config holding `data`.
+    pub async fn create_swarm_config(
         &self,
         name: &str,
         labels: &IndexMap<String, String>,
@@ -643,5 +721,26 @@ impl Engine {
         traced("create_config", name, self.client.create_config(spec))
             .await
             .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{base64, base64_decode};
+
+    #[test]
+    fn base64_round_trips_every_length() {
+        for data in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"abc",
+            b"listen 80;\n",
+            &[0, 255, 128, 7],
+        ] {
+            assert_eq!(base64_decode(&base64(data)).as_deref(), Some(data));
+        }
+        assert_eq!(base64_decode("bGlzdGVu"), Some(b"listen".to_vec()));
+        assert_eq!(base64_decode("not base64!"), None);
     }
 }

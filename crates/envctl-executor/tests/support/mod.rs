@@ -137,6 +137,7 @@ pub fn project(name: &str, services: Vec<Service>) -> Project {
         networks: IndexMap::new(),
         volumes: IndexMap::new(),
         secrets: IndexMap::new(),
+        configs: IndexMap::new(),
         sources: SourceMap::default(),
         warnings: Vec::new(),
     }

@@ -60,6 +60,7 @@ pub fn tree_project(count: usize) -> Project {
         networks: IndexMap::new(),
         volumes: IndexMap::new(),
         secrets: IndexMap::new(),
+        configs: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }

@@ -40,6 +40,46 @@ pub fn normalized_image(image: &str) -> String {
 /// definition (decided by the plan: versioned when their content changed).
 pub type SecretNames = IndexMap<String, String>;
 
+/// One entry of a service's `configs` (v3.3+): a key of the top-level
+/// `configs`, or the long form's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConfigReference {
+    pub source: String,
+    pub target: Option<String>,
+    pub uid: Option<String>,
+    pub gid: Option<String>,
+    pub mode: Option<u64>,
+}
+
+/// The service's `configs`, as the file writes them (the parser keeps them in
+/// `options`; the schema checked their form).
+pub(crate) fn config_references(service: &Service) -> Vec<ConfigReference> {
+    let Some(items) = service.options.get("configs").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let text = |item: &Value, key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Value::String(source) => Some(ConfigReference {
+                source: source.clone(),
+                target: None,
+                uid: None,
+                gid: None,
+                mode: None,
+            }),
+            Value::Object(_) => Some(ConfigReference {
+                source: text(item, "source")?,
+                target: text(item, "target"),
+                uid: text(item, "uid"),
+                gid: text(item, "gid"),
+                mode: item.get("mode").and_then(Value::as_u64),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The network aliases `links` add: target service → aliases.
 pub type LinkAliases = IndexMap<String, Vec<String>>;
 
@@ -49,6 +89,7 @@ pub(crate) fn service_spec(
     service: &Service,
     stack: &str,
     secret_names: &SecretNames,
+    config_names: &SecretNames,
     link_aliases: &LinkAliases,
 ) -> Value {
     let deploy = service
@@ -166,6 +207,29 @@ pub(crate) fn service_spec(
             .cmp(&right["SecretName"].as_str())
     });
     container.insert("Secrets".into(), Value::Array(secrets));
+    // docker/cli's `convertServiceConfigObjs`: the target defaults to the
+    // config's key (the engine puts a relative one at `/<name>`), sorted by name.
+    let mut configs: Vec<Value> = config_references(service)
+        .into_iter()
+        .filter_map(|reference| {
+            let name = config_names.get(&reference.source)?;
+            Some(json!({
+                "File": {
+                    "Name": reference.target.unwrap_or_else(|| reference.source.clone()),
+                    "UID": reference.uid.unwrap_or_else(|| "0".into()),
+                    "GID": reference.gid.unwrap_or_else(|| "0".into()),
+                    "Mode": reference.mode.unwrap_or(0o444),
+                },
+                "ConfigName": name,
+            }))
+        })
+        .collect();
+    configs.sort_by(|left, right| {
+        left["ConfigName"]
+            .as_str()
+            .cmp(&right["ConfigName"].as_str())
+    });
+    container.insert("Configs".into(), Value::Array(configs));
     container.insert("Isolation".into(), json!("default"));
     // As docker's: an empty `Privileges` is sent (the engine shows its fields).
     container.insert("Privileges".into(), json!({}));
@@ -190,7 +254,13 @@ pub(crate) fn service_spec(
 
     let mode = match deploy.get("mode").and_then(Value::as_str) {
         Some("global") => json!({"Global": {}}),
-        _ => json!({"Replicated": {"Replicas": service.scale.unwrap_or(1)}}),
+        // `deploy.replicas` as written: the parser's `scale` is capped by
+        // `max_replicas_per_node` (1.29.2's `up`), which a swarm applies per node.
+        _ => json!({"Replicated": {"Replicas": deploy
+            .get("replicas")
+            .and_then(Value::as_u64)
+            .or_else(|| service.scale.map(u64::from))
+            .unwrap_or(1)}}),
     };
 
     let mut spec = Map::new();

@@ -67,6 +67,7 @@ pub fn project_from(services: &[(String, Vec<String>)]) -> Project {
         networks: IndexMap::new(),
         volumes: IndexMap::new(),
         secrets: IndexMap::new(),
+        configs: IndexMap::new(),
         sources,
         warnings: Vec::new(),
     }
