@@ -244,7 +244,10 @@ services:
     restart: "no"
   app:
     image: envctl-test/busybox
-    command: {SLEEP}
+    # Healthy after 2 s: `--wait` reads every container again after the health
+    # checks, by when `db` has exited (else it may still run at the first look).
+    command: ["sh", "-c", "trap 'exit 0' TERM; (sleep 2; touch /tmp/up) & sleep 100000 & wait"]
+    healthcheck: {{test: ["CMD", "test", "-e", "/tmp/up"], interval: 500ms, retries: 30}}
     depends_on:
       db: {{condition: service_started}}
 "#

@@ -162,7 +162,23 @@ fn health_now(details: &ContainerDetails) -> Option<Result<(), NotHealthy>> {
 /// when its service may be done ([`envctl_planner::may_complete`]: a service some
 /// other waits for with `service_completed_successfully`, or a one-shot that
 /// nothing needs running).
+///
+/// Two passes: the first waits out the health checks (the slow part); the second
+/// reads every container again, so that one which was still running when the first
+/// looked, and has failed while the others became healthy, fails the wait.
 pub async fn wait_ready(
+    engine: &Engine,
+    project: &Project,
+    services: &[String],
+) -> Result<(), ExecutorError> {
+    for _pass in 0..2 {
+        check_ready(engine, project, services).await?;
+    }
+    Ok(())
+}
+
+/// One pass of [`wait_ready`]: every selected container, as it is now.
+async fn check_ready(
     engine: &Engine,
     project: &Project,
     services: &[String],

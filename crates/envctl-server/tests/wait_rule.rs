@@ -18,6 +18,12 @@ use common::{Guard, Running, Setup, WRITER, client, leftovers, send, unique};
 
 const SERVER: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
 
+/// A server that becomes healthy only after 2 s: `wait` reads every container
+/// again after the health checks, by when a one-shot beside it has exited.
+const SLOW_SERVER: &str = r#"
+    command: ["sh", "-c", "trap 'exit 0' TERM; (sleep 2; touch /tmp/up) & sleep 100000 & wait"]
+    healthcheck: {test: ["CMD", "test", "-e", "/tmp/up"], interval: 500ms, retries: 30}"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_shots_that_exit_0_do_not_fail_wait() {
     let setup = Setup::new();
@@ -69,8 +75,7 @@ services:
     image: envctl-test/busybox
     command: ["sh", "-c", "exit 1"]
   app:
-    image: envctl-test/busybox
-    command: {SERVER}
+    image: envctl-test/busybox{SLOW_SERVER}
 "#
         ),
     ))
@@ -90,8 +95,7 @@ services:
     image: envctl-test/busybox
     command: ["true"]
   app:
-    image: envctl-test/busybox
-    command: {SERVER}
+    image: envctl-test/busybox{SLOW_SERVER}
     depends_on:
       db: {{condition: service_started}}
 "#
