@@ -234,8 +234,7 @@ services:
 
     let test = test.file(
         "docker-compose.yml",
-        &format!(
-            r#"
+        r#"
 version: "2.4"
 services:
   db:
@@ -247,11 +246,10 @@ services:
     # Healthy after 2 s: `--wait` reads every container again after the health
     # checks, by when `db` has exited (else it may still run at the first look).
     command: ["sh", "-c", "trap 'exit 0' TERM; (sleep 2; touch /tmp/up) & sleep 100000 & wait"]
-    healthcheck: {{test: ["CMD", "test", "-e", "/tmp/up"], interval: 500ms, retries: 30}}
+    healthcheck: {test: ["CMD", "test", "-e", "/tmp/up"], interval: 500ms, retries: 30}
     depends_on:
-      db: {{condition: service_started}}
-"#
-        ),
+      db: {condition: service_started}
+"#,
     );
     let up = test.envctl(&["-p", &project, "up", "-d", "--wait"]);
     assert_eq!(up.code, Some(1), "{}", up.render());
