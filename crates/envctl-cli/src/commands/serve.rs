@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use envctl_server::{Limits, Listen, ServerConfig, TlsSettings, Tokens, discover_templates};
+use envctl_server::{
+    Connections, Limits, Listen, ServerConfig, TlsSettings, Tokens, discover_templates,
+};
 
 use crate::args::ServeArgs;
 use crate::failure::Failure;
@@ -18,6 +20,17 @@ fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
             "invalid {flag} `{text}`: expected a number and a unit (90s, 10m, 2h, 1d)"
         ))
     })
+}
+
+/// A duration that must not be zero (a zero timeout would close every connection).
+fn positive(flag: &str, text: &str) -> Result<Duration, Failure> {
+    let parsed = duration(flag, text)?;
+    if parsed.is_zero() {
+        return Err(Failure::usage(format!(
+            "invalid {flag} `{text}`: it must be longer than 0s"
+        )));
+    }
+    Ok(parsed)
 }
 
 fn server_error(error: envctl_server::ServerError) -> Failure {
@@ -97,6 +110,10 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
         },
         max_body: args.max_body,
         request_timeout: duration("--request-timeout", &args.request_timeout)?,
+        connections: Connections {
+            idle_timeout: positive("--idle-timeout", &args.idle_timeout)?,
+            max_connections: args.max_connections,
+        },
         reap_interval: duration("--reap-interval", &args.reap_interval)?,
         capabilities,
         audit: Arc::new(|line: &serde_json::Value| {
