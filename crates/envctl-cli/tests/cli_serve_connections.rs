@@ -2,7 +2,8 @@
 //! sockets: a connection that sends nothing, half a request's headers, or stays
 //! idle after an answer is closed after the idle bound, on a TCP port and on a
 //! unix socket (TLS: `cli_serve_tls.rs`); past the connection bound a new
-//! connection waits until one closes; and with the engine, a followed log and the
+//! connection waits until one closes; a body that stops half-way is answered
+//! `408` after `--request-timeout`; and with the engine, a followed log and the
 //! events stream stay open through quiet spells longer than the idle bound.
 //! See: #21
 
@@ -239,6 +240,34 @@ fn past_max_connections_a_new_connection_waits_until_one_closes() {
     drop(open.remove(0));
     until_seen(&mut third, r#"{"status":"ok"}"#, Duration::from_secs(5));
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_request_body_that_stops_half_way_is_answered_408_after_the_request_timeout() {
+    let directory = setup();
+    let root = directory.path();
+    let serve = Serve::start(
+        root,
+        "127.0.0.1:0",
+        &["--request-timeout", "2s", "--idle-timeout", "60s"],
+    );
+    let mut stream = serve.connect();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "PUT /v1/environments/half HTTP/1.1\r\nHost: envctl\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"templ"
+    )
+    .unwrap();
+    let (answer, held) = until_closed(&mut stream);
+    let held = held.unwrap_or_else(|| panic!("still open after 20 s: {answer}"));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"timeout""#), "{answer}");
+    assert!(
+        held >= Duration::from_millis(1900) && held < Duration::from_secs(8),
+        "answered after {held:?}"
+    );
 }
 
 /// Removes the environment's containers, networks and volumes when dropped.
