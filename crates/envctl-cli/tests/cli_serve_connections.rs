@@ -202,6 +202,45 @@ fn a_connection_silent_half_sent_or_idle_after_an_answer_is_closed_after_the_idl
 }
 
 #[test]
+fn a_zero_idle_timeout_or_connection_limit_is_refused_at_start() {
+    let directory = setup();
+    let root = directory.path();
+    for (flags, expected) in [
+        (["--idle-timeout", "0s"], "invalid --idle-timeout `0s`"),
+        (["--idle-timeout", "soon"], "invalid --idle-timeout `soon`"),
+        (["--max-connections", "0"], "--max-connections"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_envctl"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--templates"])
+            .arg(root.join("templates"))
+            .arg("--tokens")
+            .arg(root.join("tokens"))
+            .arg("--state-directory")
+            .arg(root.join("state"))
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A server that started anyway is stopped, and fails the test below.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            matches!(output.status.code(), Some(1 | 2)),
+            "{flags:?}: {output:?}"
+        );
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{flags:?}: it listened");
+    }
+}
+
+#[test]
 fn past_max_connections_a_new_connection_waits_until_one_closes() {
     let directory = setup();
     let root = directory.path();

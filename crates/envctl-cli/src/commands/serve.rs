@@ -22,17 +22,6 @@ fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
     })
 }
 
-/// A duration that must not be zero (a zero timeout would close every connection).
-fn positive(flag: &str, text: &str) -> Result<Duration, Failure> {
-    let parsed = duration(flag, text)?;
-    if parsed.is_zero() {
-        return Err(Failure::usage(format!(
-            "invalid {flag} `{text}`: it must be longer than 0s"
-        )));
-    }
-    Ok(parsed)
-}
-
 fn server_error(error: envctl_server::ServerError) -> Failure {
     Failure::report(miette::Report::new(error))
 }
@@ -111,7 +100,7 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
         max_body: args.max_body,
         request_timeout: duration("--request-timeout", &args.request_timeout)?,
         connections: Connections {
-            idle_timeout: positive("--idle-timeout", &args.idle_timeout)?,
+            idle_timeout: duration("--idle-timeout", &args.idle_timeout)?,
             max_connections: args.max_connections,
         },
         reap_interval: duration("--reap-interval", &args.reap_interval)?,
