@@ -21,11 +21,11 @@ fn setup() -> tempfile::TempDir {
     let directory = tempfile::tempdir().unwrap();
     let root = directory.path();
     std::fs::create_dir_all(root.join("templates/talker")).unwrap();
-    // Says `first`, is quiet for four seconds (longer than the idle bound the
+    // Says `first`, is quiet for six seconds (longer than the idle bound the
     // tests use), then says `second`; exits on SIGTERM.
     std::fs::write(
         root.join("templates/talker/docker-compose.yml"),
-        "version: '2'\nservices:\n  talker:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo first; sleep 4; echo second; sleep 100000 & wait\"]\n",
+        "version: '2'\nservices:\n  talker:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo first; sleep 6; echo second; sleep 100000 & wait\"]\n",
     )
     .unwrap();
     std::fs::write(root.join("tokens"), format!("{TOKEN} ci read,write\n")).unwrap();
@@ -363,7 +363,7 @@ fn a_followed_log_and_the_events_stream_outlive_the_idle_timeout() {
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     until_seen(&mut events, "event: ready", Duration::from_secs(10));
 
-    // The log: `first`, four quiet seconds, `second`, on one connection.
+    // The log: `first`, seconds of quiet, `second`, on one connection.
     let mut logs = serve.connect();
     logs.set_read_timeout(read_timeout).unwrap();
     logs.write_all(request(&format!("/v1/environments/{name}/logs?follow=true")).as_bytes())
