@@ -16,7 +16,9 @@
 //!
 //! Shutdown is graceful, as `axum::serve`'s is: the loop stops accepting, each
 //! connection finishes the request under way (the streams end on the server's
-//! shutdown) and closes, and the loop returns once every one has.
+//! shutdown) and closes, and the loop returns once every one has. To hyper a
+//! connection part-way through its headers is under way too: it is closed at the
+//! idle bound at the latest.
 
 use std::sync::Arc;
 use std::time::Duration;
