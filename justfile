@@ -64,7 +64,7 @@ check-boundaries:
     only envctl-planner envctl-parser petgraph indexmap thiserror miette serde_json sha2 foldhash
     # The server calls the operations (and the parser, for its policy check), never
     # the executor: it reaches the engine only through envctl-ops.
-    only envctl-server envctl-ops envctl-parser envctl-planner axum tower-http subtle lapin rustls tokio-rustls tokio tokio-util futures indexmap thiserror miette serde serde_json yaml_serde sha2
+    only envctl-server envctl-ops envctl-parser envctl-planner axum hyper hyper-util tower-http subtle lapin rustls tokio-rustls tokio tokio-util futures indexmap thiserror miette serde serde_json yaml_serde sha2
     # bollard is the executor's: no other crate depends on it, nor names one of its
     # types (`bollard::…`). envctl-bench is outside: its floor client must not share
     # envctl's code (docs/ARCHITECTURE.md).

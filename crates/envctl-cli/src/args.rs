@@ -417,6 +417,12 @@ pub struct ServeArgs {
     /// The longest a request may take (`wait` included)
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     pub request_timeout: String,
+    /// The longest a connection may wait for a request's headers (new, half-sent or idle after an answer) before it is closed
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub idle_timeout: String,
+    /// Connections open at once; past it, new ones wait to be accepted
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// How often expired environments are looked for
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub reap_interval: String,

@@ -321,7 +321,12 @@ fn serves_https_on_a_non_loopback_address_and_refuses_it_without_tls() {
             &listen,
             &[
                 tls_flags(root),
-                vec!["--tls-handshake-timeout".to_owned(), "1s".to_owned()],
+                vec![
+                    "--tls-handshake-timeout".to_owned(),
+                    "1s".to_owned(),
+                    "--idle-timeout".to_owned(),
+                    "2s".to_owned(),
+                ],
             ]
             .concat(),
         ),
@@ -401,6 +406,34 @@ fn serves_https_on_a_non_loopback_address_and_refuses_it_without_tls() {
     assert!(
         held >= Duration::from_millis(900) && held < Duration::from_secs(8),
         "a client silent after its handshake was held {held:?}: {printed}"
+    );
+    // Nor one idle after an answer: closed after `--idle-timeout` (2 s here).
+    // See: #21
+    let script = format!(
+        "import socket, ssl, time\n\
+         context = ssl.create_default_context(cafile='{ca}')\n\
+         connection = context.wrap_socket(socket.create_connection(('{ADDRESS}', {PORT})), server_hostname='{ADDRESS}')\n\
+         connection.sendall(b'GET /healthz HTTP/1.1\\r\\nHost: envctl\\r\\n\\r\\n')\n\
+         answer = b''\n\
+         while not answer.endswith(b'{{\"status\":\"ok\"}}'):\n    chunk = connection.recv(4096)\n    assert chunk, answer\n    answer += chunk\n\
+         started = time.monotonic()\n\
+         try:\n    print('read', len(connection.recv(1)))\n\
+         except (ssl.SSLError, OSError) as error:\n    print('closed', error)\n\
+         print('answered, then held', time.monotonic() - started)\n"
+    );
+    let output = namespace
+        .command(&["timeout", "20", "python3", "-c", &script])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let held: f64 = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("answered, then held "))
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("{output:?}"));
+    assert!(
+        (1.8..8.0).contains(&held),
+        "a client idle after its answer was held {held} s: {printed}"
     );
 }
 

@@ -164,6 +164,7 @@ fn config(root: &Path) -> ServerConfig {
         limits: Limits::default(),
         max_body: 256 * 1024,
         request_timeout: Duration::from_secs(600),
+        connections: envctl_server::Connections::default(),
         reap_interval: Duration::from_secs(3600),
         capabilities: Vec::new(),
         audit: Arc::new(|_| {}),

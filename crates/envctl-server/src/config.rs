@@ -129,6 +129,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     pub max_body: usize,
     pub request_timeout: Duration,
+    /// The idle bound and the bound on open connections.
+    pub connections: crate::connections::Connections,
     /// How often the reaper looks for expired environments.
     pub reap_interval: Duration,
     /// Capabilities `cap_add` may name.

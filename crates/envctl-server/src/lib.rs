@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod config;
+pub mod connections;
 pub mod environments;
 pub mod error;
 pub mod policy;
@@ -25,6 +26,7 @@ mod v1;
 use std::sync::Arc;
 
 pub use config::{Audit, Limits, Listen, ServerConfig, Template, discover_templates};
+pub use connections::Connections;
 pub use environments::Server;
 pub use error::{ApiError, Problem, ServerError};
 pub use tls::TlsSettings;
@@ -34,6 +36,7 @@ pub use tokens::Tokens;
 /// the reaper (which first reaps what expired while no server ran). A unix socket
 /// is made with mode 0600 (a stale one is replaced). An address that is neither a
 /// unix socket nor a loopback one is refused without TLS, and a unix socket with it.
+/// Connections are bounded in idle time and number ([`Connections`]).
 pub async fn serve(
     config: ServerConfig,
     shutdown: tokio_util::sync::CancellationToken,
@@ -83,11 +86,8 @@ pub async fn serve(
             result
         })
     });
-    let stop = {
-        let token = server.shutdown.clone();
-        async move { token.cancelled().await }
-    };
-    let result = match &listen {
+    let connections = server.config.connections;
+    let incoming = match &listen {
         Listen::Tcp(address) => {
             let listener = tokio::net::TcpListener::bind(address)
                 .await
@@ -95,20 +95,12 @@ pub async fn serve(
                     address: address.to_string(),
                     source,
                 })?;
-            let bound = Listen::Tcp(listener.local_addr().map_err(ServerError::Serve)?);
-            if let Some((acceptor, timeout)) = acceptor {
-                let listener =
-                    tls::TlsListener::new(listener, acceptor, timeout, server.shutdown.clone())
-                        .map_err(ServerError::Serve)?;
-                ready(&bound);
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(stop)
-                    .await
-            } else {
-                ready(&bound);
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(stop)
-                    .await
+            ready(&Listen::Tcp(
+                listener.local_addr().map_err(ServerError::Serve)?,
+            ));
+            connections::Incoming::Tcp {
+                listener,
+                tls: acceptor,
             }
         }
         Listen::Unix(path) => {
@@ -129,13 +121,13 @@ pub async fn serve(
                     .map_err(bind_error)?;
             }
             ready(&listen);
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(stop)
-                .await;
-            let _ = std::fs::remove_file(path);
-            served
+            connections::Incoming::Unix(listener)
         }
     };
+    connections::serve(incoming, router, connections, server.shutdown.clone()).await;
+    if let Listen::Unix(path) = &listen {
+        let _ = std::fs::remove_file(path);
+    }
     server.shutdown.cancel();
     let _ = reaper.await;
     if let Some(queue) = queue
@@ -143,5 +135,5 @@ pub async fn serve(
     {
         return Err(error);
     }
-    result.map_err(ServerError::Serve)
+    Ok(())
 }

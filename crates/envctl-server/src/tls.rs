@@ -2,14 +2,14 @@
 //! rustls with the `ring` provider, as the executor's engine client uses, so no
 //! other TLS stack is built.
 //!
-//! Handshakes happen off the accept loop, at most [`HANDSHAKES`] at once, each
-//! bounded by [`TlsSettings::handshake_timeout`], which also covers the first bytes
-//! of the first request: a client that connects and says nothing, before the
-//! handshake or after it, cannot hold a connection, nor stop others from being
-//! accepted (axum's `serve` has no header timeout of its own). Only connections
-//! that finished their handshake and started a request reach axum ([`TlsListener`]).
+//! Each handshake happens in its connection's task, off the accept loop
+//! (`connections.rs`), bounded by [`TlsSettings::handshake_timeout`], which also
+//! covers the first bytes of the first request: a client that connects and says
+//! nothing, before the handshake or after it, holds its connection no longer than
+//! that, nor stops others from being accepted. Only connections that finished
+//! their handshake and started a request reach HTTP ([`handshake`]); handshakes
+//! under way count against `--max-connections` like any connection.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,16 +19,11 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ServerConfig as RustlsConfig, WebPkiClientVerifier};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::ServerError;
-
-/// Handshakes under way at once; the accept loop waits for a free one.
-pub const HANDSHAKES: usize = 128;
 
 /// The server's certificate and key, and the CA its clients' certificates must
 /// be signed by, when it asks for them. All PEM files.
@@ -122,82 +117,9 @@ impl TlsSettings {
 pub type Connection = BufReader<TlsStream<TcpStream>>;
 
 /// The handshake, then the first bytes of a request; `None` when either fails or
-/// the client says nothing.
-async fn handshake(acceptor: TlsAcceptor, stream: TcpStream) -> Option<Connection> {
+/// the client says nothing. The caller bounds it in time.
+pub(crate) async fn handshake(acceptor: TlsAcceptor, stream: TcpStream) -> Option<Connection> {
     let mut connection = BufReader::new(acceptor.accept(stream).await.ok()?);
     let first = connection.fill_buf().await.ok()?;
     (!first.is_empty()).then_some(connection)
-}
-
-/// The connections that finished their handshake, for `axum::serve`.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(Connection, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    /// Accepts on `listener` until `shutdown`, each handshake in its own task.
-    pub fn new(
-        listener: TcpListener,
-        acceptor: TlsAcceptor,
-        timeout: Duration,
-        shutdown: CancellationToken,
-    ) -> std::io::Result<Self> {
-        let local = listener.local_addr()?;
-        let (sender, ready) = mpsc::channel(HANDSHAKES);
-        let handshakes = Arc::new(Semaphore::new(HANDSHAKES));
-        tokio::spawn(async move {
-            loop {
-                let permit = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    permit = Arc::clone(&handshakes).acquire_owned() => match permit {
-                        Ok(permit) => permit,
-                        Err(_) => return,
-                    },
-                };
-                let accepted = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    accepted = listener.accept() => accepted,
-                };
-                // Out of file descriptors and the like: wait, as axum does.
-                let Ok((stream, address)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                if sender.is_closed() {
-                    return;
-                }
-                let acceptor = acceptor.clone();
-                let sender = sender.clone();
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    // A failed or timed-out handshake just closes the connection.
-                    if let Ok(Some(connection)) =
-                        tokio::time::timeout(timeout, handshake(acceptor, stream)).await
-                    {
-                        let _ = sender.send((connection, address)).await;
-                    }
-                });
-            }
-        });
-        Ok(Self { ready, local })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = Connection;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // The accept loop stopped (shutdown): no connection comes any more.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use envctl_server::{Limits, Listen, ServerConfig, TlsSettings, Tokens, discover_templates};
+use envctl_server::{
+    Connections, Limits, Listen, ServerConfig, TlsSettings, Tokens, discover_templates,
+};
 
 use crate::args::ServeArgs;
 use crate::failure::Failure;
@@ -97,6 +99,10 @@ pub async fn run(invocation: &Invocation, args: ServeArgs) -> Result<(), Failure
         },
         max_body: args.max_body,
         request_timeout: duration("--request-timeout", &args.request_timeout)?,
+        connections: Connections {
+            idle_timeout: duration("--idle-timeout", &args.idle_timeout)?,
+            max_connections: args.max_connections,
+        },
         reap_interval: duration("--reap-interval", &args.reap_interval)?,
         capabilities,
         audit: Arc::new(|line: &serde_json::Value| {

@@ -155,6 +155,7 @@ impl Setup {
             limits: Limits::default(),
             max_body: 64 * 1024,
             request_timeout: Duration::from_secs(120),
+            connections: envctl_server::Connections::default(),
             reap_interval,
             capabilities: Vec::new(),
             audit: Arc::new(|_| {}),
