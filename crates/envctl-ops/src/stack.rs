@@ -272,17 +272,31 @@ pub async fn stack_deploy(
         apply_network(&engine, network).await?;
     }
     for secret in &plan.secrets {
-        if secret.action == StackAction::Create {
-            events.status(&format!("Creating secret {}", secret.name));
-            let data = contents.get(&secret.key).cloned().unwrap_or_default();
-            apply_secret(&engine, secret, &data).await?;
+        match secret.action {
+            StackAction::Create => {
+                events.status(&format!("Creating secret {}", secret.name));
+                let data = contents.get(&secret.key).cloned().unwrap_or_default();
+                apply_secret(&engine, secret, &data).await?;
+            }
+            StackAction::Update { .. } => {
+                events.status(&format!("Updating secret {}", secret.name));
+                apply_secret(&engine, secret, &[]).await?;
+            }
+            StackAction::Keep | StackAction::Remove => {}
         }
     }
     for config in &plan.configs {
-        if config.action == StackAction::Create {
-            events.status(&format!("Creating config {}", config.name));
-            let data = config_data.get(&config.key).cloned().unwrap_or_default();
-            apply_config(&engine, config, &data).await?;
+        match config.action {
+            StackAction::Create => {
+                events.status(&format!("Creating config {}", config.name));
+                let data = config_data.get(&config.key).cloned().unwrap_or_default();
+                apply_config(&engine, config, &data).await?;
+            }
+            StackAction::Update { .. } => {
+                events.status(&format!("Updating config {}", config.name));
+                apply_config(&engine, config, &[]).await?;
+            }
+            StackAction::Keep | StackAction::Remove => {}
         }
     }
     let deadline = Instant::now() + request.timeout;

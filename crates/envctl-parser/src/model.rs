@@ -720,6 +720,11 @@ pub struct SecretDef {
     /// `name:` (or `external: {name}`; an external secret is named after its key).
     pub name: Option<String>,
     pub external: bool,
+    /// `labels:` (a mapping or a `KEY=value` list).
+    pub labels: IndexMap<String, String>,
+    /// `template_driver:` (v3.8), e.g. `golang`: the engine renders the data as a
+    /// template when it mounts it.
+    pub template_driver: Option<String>,
 }
 
 /// One entry of a service's `secrets`: 1.29.2's `ServiceSecret` (`source target

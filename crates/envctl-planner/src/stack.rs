@@ -74,6 +74,10 @@ pub struct ObservedStackObject {
     /// never a secret's): a config `docker stack deploy` made, without envctl's
     /// label, is matched by it.
     pub digest: Option<String>,
+    /// A secret's or config's `Templating` driver (`golang`).
+    pub templating: Option<String>,
+    /// A secret's or config's version, which a label update must name.
+    pub version: u64,
 }
 
 /// What `stack deploy` was asked.
@@ -164,8 +168,14 @@ pub struct StackSecret {
     pub action: StackAction,
     /// The file whose content it holds (create).
     pub file: Option<PathBuf>,
+    /// The definition's `labels`, then `com.docker.stack.namespace` and envctl's
+    /// digest label (docker's `AddStackLabel`: the stack's label wins).
     pub labels: IndexMap<String, String>,
+    /// `template_driver`: sent as the object's `Templating` driver.
+    pub templating: Option<String>,
     pub id: Option<String>,
+    /// The existing object's version (update: only its labels change).
+    pub version: Option<u64>,
 }
 
 /// A service of the stack.
@@ -579,7 +589,10 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
 /// matches that object's digest label (`label`), a new one
 /// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the
 /// engine allows no change to a secret's or a config's data). External ones are
-/// used by their name, never made.
+/// used by their name, never made. The definition's `template_driver` is part
+/// of what must match (the engine ignores a change to it, as to the data); a
+/// change of its `labels` alone is an update of that object in place (the one
+/// change the engine allows, and what docker's `stack deploy` does).
 fn plan_file_objects(
     used_keys: impl Iterator<Item = String>,
     definitions: &IndexMap<String, envctl_parser::SecretDef>,
@@ -612,14 +625,22 @@ fn plan_file_objects(
             .clone()
             .unwrap_or_else(|| scoped(stack, &key));
         let digest = digests.get(&key).cloned().unwrap_or_default();
+        let templating = definition.template_driver.clone();
         let matching = |name: &str| {
             observed.iter().find(|found| {
                 found.name == name
+                    && found.templating == templating
                     && (found.labels.get(label) == Some(&digest)
                         || found.digest.as_ref() == Some(&digest))
             })
         };
-        let versioned = versioned_name(&base, &digest);
+        // A template driver is part of the version: the same data templated
+        // or not are two objects.
+        let version_digest = match &templating {
+            Some(driver) => content_digest(format!("{digest}\0{driver}").as_bytes()),
+            None => digest.clone(),
+        };
+        let versioned = versioned_name(&base, &version_digest);
         let base_taken = observed.iter().any(|found| found.name == base);
         let (name, existing) = if let Some(found) = matching(&base) {
             (base.clone(), Some(found))
@@ -630,25 +651,51 @@ fn plan_file_objects(
         } else {
             (base.clone(), None)
         };
-        let mut labels = IndexMap::new();
+        let mut labels = definition.labels.clone();
         labels.insert(NAMESPACE_LABEL.to_owned(), stack.to_owned());
         labels.insert(label.to_owned(), digest.clone());
+        let action = match existing {
+            None => StackAction::Create,
+            // One `docker stack deploy` made has no digest label: that alone
+            // is no change.
+            Some(found) if same_labels(&found.labels, &labels, label) => StackAction::Keep,
+            Some(_) => StackAction::Update {
+                changed: vec!["Labels".to_owned()],
+            },
+        };
         steps.push(StackSecret {
             name: name.clone(),
             key: key.clone(),
             base: base.clone(),
-            action: if existing.is_some() {
-                StackAction::Keep
-            } else {
-                StackAction::Create
-            },
+            action,
             file: definition.file.clone(),
             labels,
+            templating,
             id: existing.map(|found| found.id.clone()),
+            version: existing.map(|found| found.version),
         });
         names.insert(key, name);
     }
     (steps, names)
+}
+
+/// Whether an object's labels are `wanted`, envctl's digest label (`label`) aside.
+fn same_labels(
+    found: &BTreeMap<String, String>,
+    wanted: &IndexMap<String, String>,
+    label: &str,
+) -> bool {
+    let found: BTreeMap<&str, &str> = found
+        .iter()
+        .filter(|(key, _)| key.as_str() != label)
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    let wanted: BTreeMap<&str, &str> = wanted
+        .iter()
+        .filter(|(key, _)| key.as_str() != label)
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    found == wanted
 }
 
 /// The earlier versions of the stack's secrets and configs that a deploy left
@@ -1080,7 +1127,7 @@ mod tests {
                 name: "s_default".into(),
                 id: "n".into(),
                 labels: BTreeMap::new(),
-                digest: None,
+                ..ObservedStackObject::default()
             }],
             ..StackObserved::default()
         };
@@ -1141,13 +1188,94 @@ mod tests {
                 name: "s_site".into(),
                 id: "c1".into(),
                 labels: BTreeMap::from([(CONFIG_DIGEST_LABEL.to_owned(), "cd".repeat(32))]),
-                digest: None,
+                ..ObservedStackObject::default()
             }],
             ..StackObserved::default()
         };
         let plan = plan_stack(&project, &observed, &options).expect("plans");
         assert_eq!(plan.configs[0].name, "s_site_abababababab");
         assert_eq!(plan.configs[0].action, StackAction::Create);
+    }
+
+    // See: #20
+    #[test]
+    fn definition_labels_and_template_driver_are_sent_as_docker_sends_them() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\n    configs: [site]\n    networks: [front]\nsecrets:\n  token:\n    file: /dev/null\n    labels: [team=core, com.docker.stack.namespace=other]\nconfigs:\n  site:\n    file: /dev/null\n    template_driver: golang\n    labels:\n      team: web\nnetworks:\n  front:\n    labels:\n      tier: front\n",
+        );
+        let mut options = options("s");
+        options
+            .secret_digests
+            .insert("token".into(), "ab".repeat(32));
+        options
+            .config_digests
+            .insert("site".into(), "cd".repeat(32));
+        let plan = plan_stack(&project, &StackObserved::default(), &options).expect("plans");
+        let labels = |entries: &IndexMap<String, String>| {
+            entries
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        // The stack's label wins over one the file wrote (docker's `AddStackLabel`).
+        assert_eq!(
+            labels(&plan.secrets[0].labels),
+            [
+                "team=core".to_owned(),
+                "com.docker.stack.namespace=s".to_owned(),
+                format!("{SECRET_DIGEST_LABEL}={}", "ab".repeat(32)),
+            ]
+            .into()
+        );
+        assert_eq!(plan.secrets[0].templating, None);
+        assert_eq!(plan.configs[0].labels["team"], "web");
+        assert_eq!(plan.configs[0].templating.as_deref(), Some("golang"));
+        assert_eq!(plan.networks[0].labels["tier"], "front");
+        assert_eq!(plan.networks[0].labels[NAMESPACE_LABEL], "s");
+
+        // Deployed as planned: kept.
+        let deployed = |step: &StackSecret, templating: Option<&str>| ObservedStackObject {
+            name: step.name.clone(),
+            id: format!("id-{}", step.name),
+            labels: step.labels.clone().into_iter().collect(),
+            templating: templating.map(str::to_owned),
+            version: 9,
+            ..ObservedStackObject::default()
+        };
+        let mut observed = StackObserved {
+            secrets: vec![deployed(&plan.secrets[0], None)],
+            configs: vec![deployed(&plan.configs[0], Some("golang"))],
+            ..StackObserved::default()
+        };
+        let again = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(again.secrets[0].action, StackAction::Keep);
+        assert_eq!(again.configs[0].action, StackAction::Keep);
+
+        // Only a label changed: that object is updated in place, at its version.
+        observed.secrets[0]
+            .labels
+            .insert("team".into(), "old".into());
+        let relabelled = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(relabelled.secrets[0].name, "s_token");
+        assert_eq!(
+            relabelled.secrets[0].action,
+            StackAction::Update {
+                changed: vec!["Labels".to_owned()]
+            }
+        );
+        assert_eq!(relabelled.secrets[0].version, Some(9));
+
+        // The template driver changed (the engine would ignore it in an update):
+        // a new version, as for changed content.
+        observed.configs[0].templating = None;
+        let retemplated = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(retemplated.configs[0].action, StackAction::Create);
+        assert_ne!(retemplated.configs[0].name, "s_site");
+        assert!(is_version_of(&retemplated.configs[0].name, "s_site"));
+        assert_eq!(
+            retemplated.services[0].spec["TaskTemplate"]["ContainerSpec"]["Configs"][0]["ConfigName"],
+            retemplated.configs[0].name.as_str()
+        );
     }
 
     #[test]
