@@ -12,7 +12,7 @@ use envctl_executor::stack::{
     service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
-use envctl_planner::stack::{StackService, content_digest, unused_versions};
+use envctl_planner::stack::{StackService, content_digest, ignored_options, unused_versions};
 use envctl_planner::{Convergence, StackAction, StackOptions, StackPlan, convergence, plan_stack};
 use indexmap::IndexMap;
 use tokio_util::sync::CancellationToken;
@@ -198,6 +198,10 @@ pub async fn stack_deploy(
         Some(stack) => stack_name(target, Some(stack), events)?,
         None => stack_name(target, Some(&project.name), events)?,
     };
+    // What the file sets that no spec carries: named, as docker names it.
+    for warning in ignored_options(&project) {
+        events.warning(&warning);
+    }
     let contents = secret_contents(&project);
     let config_data = config_contents(&project);
     let options = StackOptions {

@@ -8,6 +8,7 @@
 //! spec, as this module makes it, equals the one the cluster holds is kept: a
 //! re-deploy restarts nothing that did not change. The rules are in docs/swarm.md.
 
+mod ignored;
 mod spec;
 mod volumes_from;
 
@@ -23,6 +24,7 @@ use miette::{Diagnostic, SourceSpan};
 use serde_json::Value;
 use thiserror::Error;
 
+pub use ignored::ignored_options;
 pub use spec::{
     IMAGE_LABEL, NAMESPACE_LABEL, changed_paths, command_words, normalized, normalized_image,
     scoped,

@@ -230,7 +230,29 @@ pub(crate) fn service_spec(
             .cmp(&right["ConfigName"].as_str())
     });
     container.insert("Configs".into(), Value::Array(configs));
-    container.insert("Isolation".into(), json!("default"));
+    container.insert(
+        "Isolation".into(),
+        json!(
+            service
+                .options
+                .get("isolation")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+        ),
+    );
+    // docker/cli's `convertUlimits`: sorted by name.
+    let mut ulimits: Vec<Value> = service
+        .ulimits
+        .iter()
+        .map(|(name, limit)| json!({"Name": name, "Soft": limit.soft, "Hard": limit.hard}))
+        .collect();
+    ulimits.sort_by(|left, right| left["Name"].as_str().cmp(&right["Name"].as_str()));
+    if !ulimits.is_empty() {
+        container.insert("Ulimits".into(), Value::Array(ulimits));
+    }
+    if !service.host.sysctls.is_empty() {
+        container.insert("Sysctls".into(), json!(service.host.sysctls));
+    }
     // As docker's: an empty `Privileges` is sent (the engine shows its fields).
     container.insert("Privileges".into(), json!({}));
 
