@@ -618,6 +618,8 @@ pub struct NetworkDef {
     pub labels: IndexMap<String, String>,
     pub external: bool,
     pub internal: Option<bool>,
+    /// `attachable:` (v3.2+): standalone containers may join a swarm network.
+    pub attachable: Option<bool>,
     pub enable_ipv6: Option<bool>,
     pub ipam: Option<Ipam>,
     /// Its key in the file that defined it last, for messages about it.

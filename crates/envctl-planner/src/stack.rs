@@ -155,6 +155,8 @@ pub struct StackNetwork {
     pub internal: bool,
     pub options: IndexMap<String, String>,
     pub labels: IndexMap<String, String>,
+    /// `ipam:` as written (docker sends the driver and each pool's subnet only).
+    pub ipam: Option<envctl_parser::Ipam>,
     /// The existing network's id (keep, remove).
     pub id: Option<String>,
 }
@@ -575,12 +577,12 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
                 .driver
                 .clone()
                 .unwrap_or_else(|| "overlay".into()),
-            // As docker's: not attachable unless the file says so, which the
-            // parser does not read yet.
-            attachable: false,
+            // As docker's: not attachable unless the file says so.
+            attachable: definition.attachable.unwrap_or(false),
             internal: definition.internal.unwrap_or(false),
             options: definition.driver_opts.clone(),
             labels,
+            ipam: definition.ipam.clone(),
         });
     }
     networks
@@ -1203,7 +1205,7 @@ mod tests {
     #[test]
     fn definition_labels_and_template_driver_are_sent_as_docker_sends_them() {
         let project = project(
-            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\n    configs: [site]\n    networks: [front]\nsecrets:\n  token:\n    file: /dev/null\n    labels: [team=core, com.docker.stack.namespace=other]\nconfigs:\n  site:\n    file: /dev/null\n    template_driver: golang\n    labels:\n      team: web\nnetworks:\n  front:\n    labels:\n      tier: front\n",
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\n    configs: [site]\n    networks: [front]\nsecrets:\n  token:\n    file: /dev/null\n    labels: [team=core, com.docker.stack.namespace=other]\nconfigs:\n  site:\n    file: /dev/null\n    template_driver: golang\n    labels:\n      team: web\nnetworks:\n  front:\n    attachable: true\n    ipam:\n      config:\n        - subnet: 10.77.0.0/24\n    labels:\n      tier: front\n",
         );
         let mut options = options("s");
         options
@@ -1234,6 +1236,9 @@ mod tests {
         assert_eq!(plan.configs[0].templating.as_deref(), Some("golang"));
         assert_eq!(plan.networks[0].labels["tier"], "front");
         assert_eq!(plan.networks[0].labels[NAMESPACE_LABEL], "s");
+        assert!(plan.networks[0].attachable);
+        let ipam = plan.networks[0].ipam.as_ref().expect("ipam is sent");
+        assert_eq!(ipam.config[0].subnet.as_deref(), Some("10.77.0.0/24"));
 
         // Deployed as planned: kept.
         let deployed = |step: &StackSecret, templating: Option<&str>| ObservedStackObject {

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    ConfigSpec, Driver, NetworkCreateRequest, SecretSpec, Service, ServiceSpec, Task,
+    ConfigSpec, Driver, Ipam, IpamConfig, NetworkCreateRequest, SecretSpec, Service, ServiceSpec,
+    Task,
 };
 use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListNodesOptions, ListSecretsOptions,
@@ -601,6 +602,23 @@ impl Engine {
             internal: Some(network.internal),
             options: Some(network.options.clone().into_iter().collect()),
             labels: Some(network.labels.clone().into_iter().collect()),
+            ipam: network.ipam.as_ref().map(|ipam| Ipam {
+                driver: ipam.driver.clone(),
+                config: Some(
+                    ipam.config
+                        .iter()
+                        .map(|pool| IpamConfig {
+                            subnet: pool.subnet.clone(),
+                            ip_range: pool.ip_range.clone(),
+                            gateway: pool.gateway.clone(),
+                            auxiliary_addresses: (!pool.aux_addresses.is_empty())
+                                .then(|| pool.aux_addresses.clone().into_iter().collect()),
+                        })
+                        .collect(),
+                ),
+                options: (!ipam.options.is_empty())
+                    .then(|| ipam.options.clone().into_iter().collect()),
+            }),
             ..NetworkCreateRequest::default()
         };
         traced(
