@@ -1205,7 +1205,7 @@ mod tests {
     #[test]
     fn definition_labels_and_template_driver_are_sent_as_docker_sends_them() {
         let project = project(
-            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\n    configs: [site]\n    networks: [front]\nsecrets:\n  token:\n    file: /dev/null\n    labels: [team=core, com.docker.stack.namespace=other]\nconfigs:\n  site:\n    file: /dev/null\n    template_driver: golang\n    labels:\n      team: web\nnetworks:\n  front:\n    attachable: true\n    ipam:\n      config:\n        - subnet: 10.77.0.0/24\n    labels:\n      tier: front\n",
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\n    configs: [site]\n    networks: [front]\n    ports: [\"80\", {target: 53, published: 5353, protocol: udp, mode: host}]\nsecrets:\n  token:\n    file: /dev/null\n    labels: [team=core, com.docker.stack.namespace=other]\nconfigs:\n  site:\n    file: /dev/null\n    template_driver: golang\n    labels:\n      team: web\nnetworks:\n  front:\n    attachable: true\n    ipam:\n      config:\n        - subnet: 10.77.0.0/24\n    labels:\n      tier: front\n",
         );
         let mut options = options("s");
         options
@@ -1236,6 +1236,13 @@ mod tests {
         assert_eq!(plan.configs[0].templating.as_deref(), Some("golang"));
         assert_eq!(plan.networks[0].labels["tier"], "front");
         assert_eq!(plan.networks[0].labels[NAMESPACE_LABEL], "s");
+        assert_eq!(
+            plan.services[0].spec["EndpointSpec"]["Ports"],
+            serde_json::json!([
+                {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 0, "PublishMode": "ingress"},
+                {"Protocol": "udp", "TargetPort": 53, "PublishedPort": 5353, "PublishMode": "host"},
+            ])
+        );
         assert!(plan.networks[0].attachable);
         let ipam = plan.networks[0].ipam.as_ref().expect("ipam is sent");
         assert_eq!(ipam.config[0].subnet.as_deref(), Some("10.77.0.0/24"));

@@ -573,7 +573,7 @@ fn endpoint(service: &Service, deploy: &Map<String, Value>) -> Value {
                     "Protocol": port.protocol,
                     "TargetPort": port.target,
                     "PublishedPort": published,
-                    "PublishMode": "ingress",
+                    "PublishMode": publish_mode(service, port.target, published),
                 }),
             )
         })
@@ -583,6 +583,34 @@ fn endpoint(service: &Service, deploy: &Map<String, Value>) -> Value {
         "Mode": deploy.get("endpoint_mode").and_then(Value::as_str).unwrap_or("vip"),
         "Ports": ports.into_iter().map(|(_, port)| port).collect::<Vec<_>>(),
     })
+}
+
+/// A long-syntax port's `mode` (`host` or `ingress`, the default), found by
+/// its target (and published port, when written) in the file's `ports`, which
+/// the parser keeps as 1.29.2's `ServicePort` tuples (`[target, published,
+/// protocol, mode, external_ip]`).
+fn publish_mode(service: &Service, target: u16, published: u64) -> String {
+    let number = |value: Option<&Value>| {
+        value.and_then(|value| {
+            value
+                .as_u64()
+                .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+        })
+    };
+    service
+        .options
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .find(|fields| {
+            number(fields.first()) == Some(u64::from(target))
+                && number(fields.get(1)).is_none_or(|written| written == published)
+        })
+        .and_then(|fields| fields.get(3).and_then(Value::as_str))
+        .unwrap_or("ingress")
+        .to_owned()
 }
 
 /// The networks a service joins: its `networks`, or the stack's `default`; the
