@@ -157,6 +157,8 @@ pub struct StackNetwork {
     pub labels: IndexMap<String, String>,
     /// `ipam:` as written (docker sends the driver and each pool's subnet only).
     pub ipam: Option<envctl_parser::Ipam>,
+    /// `enable_ipv6` (v2 files).
+    pub enable_ipv6: Option<bool>,
     /// The existing network's id (keep, remove).
     pub id: Option<String>,
 }
@@ -583,6 +585,7 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
             options: definition.driver_opts.clone(),
             labels,
             ipam: definition.ipam.clone(),
+            enable_ipv6: definition.enable_ipv6,
         });
     }
     networks
@@ -924,6 +927,17 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                 add(
                     "secrets",
                     format!("the file of secret `{}` does not exist", secret.source),
+                );
+            }
+            // A secret made by a `driver` (a secrets plugin) has no file: not
+            // supported yet, and never made empty (docs/swarm.md).
+            if secret.definition == SecretSource::NoFile {
+                add(
+                    "secrets",
+                    format!(
+                        "secret `{}` has neither `file` nor `external` (a secret `driver` is not supported yet)",
+                        secret.source
+                    ),
                 );
             }
         }
@@ -1407,6 +1421,26 @@ mod tests {
                 .services[0]
                 .action,
             StackAction::Keep
+        );
+    }
+
+    #[test]
+    // See: #20
+    fn a_secret_without_a_file_is_refused_not_made_empty() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [s]\nsecrets:\n  s:\n    driver: vault\n",
+        );
+        let Err(PlanError::StackRefused { settings }) =
+            plan_stack(&project, &StackObserved::default(), &options("s"))
+        else {
+            panic!("refused");
+        };
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].path, "c.secrets");
+        assert!(
+            settings[0].reason.contains("`driver` is not supported"),
+            "{}",
+            settings[0].reason
         );
     }
 

@@ -600,6 +600,7 @@ impl Engine {
             scope: Some("swarm".to_owned()),
             attachable: Some(network.attachable),
             internal: Some(network.internal),
+            enable_ipv6: network.enable_ipv6,
             options: Some(network.options.clone().into_iter().collect()),
             labels: Some(network.labels.clone().into_iter().collect()),
             ipam: network.ipam.as_ref().map(|ipam| Ipam {
