@@ -5,6 +5,7 @@
 //! refuses is listed in [`HANDLED`]; any other key a service sets is named.
 
 use envctl_parser::Project;
+use serde_json::{Map, Value};
 
 /// The service keys `stack deploy` sends, translates (docs/swarm.md
 /// "Translations") or refuses ("Refusals"), and those that only shape loading.
@@ -60,6 +61,25 @@ const HANDLED: &[&str] = &[
     "working_dir",
 ];
 
+/// The keys of `deploy` (and of its `resources`) the spec is made from.
+const DEPLOY_HANDLED: &[&str] = &[
+    "endpoint_mode",
+    "labels",
+    "mode",
+    "placement",
+    "replicas",
+    "resources",
+    "restart_policy",
+    "rollback_config",
+    "update_config",
+];
+const LIMITS_HANDLED: &[&str] = &["cpus", "memory", "pids"];
+const RESERVATIONS_HANDLED: &[&str] = &["cpus", "memory"];
+
+/// The options of a long-syntax `volumes` entry that the parser does not keep
+/// (docs/swarm.md, "Not done yet").
+const VOLUME_OPTIONS: &[&str] = &["bind", "consistency", "tmpfs", "volume"];
+
 /// docker/cli's `DeprecatedProperties`, with its descriptions.
 const DEPRECATED: &[(&str, &str)] = &[
     (
@@ -76,9 +96,14 @@ const DEPRECATED: &[(&str, &str)] = &[
 /// does not send, in docker's words: one line naming the unsupported keys
 /// (sorted), one block for the deprecated ones. Empty when every key is sent.
 pub fn ignored_options(project: &Project) -> Vec<String> {
-    let mut unsupported: Vec<&str> = Vec::new();
+    let mut unsupported: Vec<String> = Vec::new();
     let mut deprecated: Vec<(&str, &str)> = Vec::new();
     for service in project.services.values() {
+        for path in nested_unsupported(&service.options) {
+            if !unsupported.contains(&path) {
+                unsupported.push(path);
+            }
+        }
         for key in service.options.keys() {
             let key = key.as_str();
             if HANDLED.contains(&key) {
@@ -88,8 +113,8 @@ pub fn ignored_options(project: &Project) -> Vec<String> {
                 if !deprecated.contains(entry) {
                     deprecated.push(*entry);
                 }
-            } else if !unsupported.contains(&key) {
-                unsupported.push(key);
+            } else if !unsupported.iter().any(|found| found == key) {
+                unsupported.push(key.to_owned());
             }
         }
     }
@@ -115,6 +140,50 @@ pub fn ignored_options(project: &Project) -> Vec<String> {
     warnings
 }
 
+/// The keys under `deploy` and in long-syntax `volumes` entries that no spec
+/// carries, as dotted paths (`deploy.resources.reservations.devices`,
+/// `volumes.bind`).
+fn nested_unsupported(options: &Map<String, Value>) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut check = |value: Option<&Value>, handled: &[&str], prefix: &str| {
+        for key in value
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(Map::keys)
+        {
+            if !handled.contains(&key.as_str()) {
+                paths.push(format!("{prefix}.{key}"));
+            }
+        }
+    };
+    let deploy = options.get("deploy");
+    check(deploy, DEPLOY_HANDLED, "deploy");
+    let resources = deploy.and_then(|deploy| deploy.get("resources"));
+    check(resources, &["limits", "reservations"], "deploy.resources");
+    let part = |key: &str| resources.and_then(|resources| resources.get(key));
+    check(part("limits"), LIMITS_HANDLED, "deploy.resources.limits");
+    check(
+        part("reservations"),
+        RESERVATIONS_HANDLED,
+        "deploy.resources.reservations",
+    );
+    for entry in options
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+    {
+        for key in VOLUME_OPTIONS {
+            let path = format!("volumes.{key}");
+            if entry.contains_key(*key) && !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths
+}
+
 #[cfg(test)]
 mod tests {
     use super::ignored_options;
@@ -137,6 +206,12 @@ mod tests {
             &[
                 "Ignoring unsupported options: pid, security_opt, shm_size",
                 "Ignoring deprecated options:\n\ncontainer_name: Setting the container name is not supported.\nexpose: Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
+            ],
+        );
+        check(
+            "  web:\n    image: busybox\n    volumes:\n      - type: bind\n        source: /tmp\n        target: /t\n        bind: {propagation: rshared}\n      - type: tmpfs\n        target: /x\n        tmpfs: {size: 1000}\n    deploy:\n      resources:\n        limits: {cpus: \"1\", pids: 9}\n        reservations:\n          memory: 1M\n          generic_resources: [{discrete_resource_spec: {kind: gpu, value: 1}}]\n",
+            &[
+                "Ignoring unsupported options: deploy.resources.reservations.generic_resources, volumes.bind, volumes.tmpfs",
             ],
         );
     }
