@@ -106,7 +106,8 @@ pub fn ignored_options(project: &Project) -> Vec<String> {
         }
         for key in service.options.keys() {
             let key = key.as_str();
-            if HANDLED.contains(&key) {
+            // Extension fields (`x-…`) are for the file's own use.
+            if HANDLED.contains(&key) || key.starts_with("x-") {
                 continue;
             }
             if let Some(entry) = DEPRECATED.iter().find(|(name, _)| *name == key) {
