@@ -659,6 +659,90 @@ fn configs_move_when_their_content_changes_and_earlier_versions_are_removed() {
     );
 }
 
+// See: #20
+#[test]
+fn a_label_only_change_updates_secrets_and_configs_in_place() {
+    let stack = stack_name("swarm-relabel");
+    let _guard = StackGuard(stack.clone());
+    let file = "version: \"3.8\"\nservices:\n  app:\n    image: envctl-test/busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    stop_grace_period: 1s\n    secrets: [token]\n    configs: [site]\nsecrets:\n  token:\n    file: ./token.txt\n    labels: {team: TEAM}\nconfigs:\n  site:\n    file: ./site.conf\n    labels: [team=TEAM]\n";
+    let test = Test::new()
+        .file("docker-compose.yml", &file.replace("TEAM", "first"))
+        .file("token.txt", "s3cret\n")
+        .file("site.conf", "listen 80;\n");
+    assert_success(
+        &envctl(&test, &["stack", "deploy", "--detach", &stack]),
+        "first deploy",
+    );
+    let inspect = |kind: &str, name: &str| {
+        docker_lines(&[
+            kind,
+            "inspect",
+            "--format",
+            "{{.ID}} {{.Version.Index}} {{index .Spec.Labels \"team\"}}",
+            name,
+        ])
+        .join("")
+    };
+    let secret = format!("{stack}_token");
+    let config = format!("{stack}_site");
+    let service_version = || {
+        docker_lines(&[
+            "service",
+            "inspect",
+            "--format",
+            "{{.Version.Index}}",
+            &format!("{stack}_app"),
+        ])
+        .join("")
+    };
+    let before = (
+        inspect("secret", &secret),
+        inspect("config", &config),
+        service_version(),
+    );
+    assert!(before.0.ends_with(" first"), "{before:?}");
+    assert!(before.1.ends_with(" first"), "{before:?}");
+
+    std::fs::write(
+        test.path().join("docker-compose.yml"),
+        file.replace("TEAM", "second"),
+    )
+    .expect("write the file");
+    let dry = envctl(&test, &["stack", "deploy", "--dry-run", &stack]);
+    assert_success(&dry, "dry-run of a label change");
+    for expected in [
+        format!("secret {secret}: update (Labels)"),
+        format!("config {config}: update (Labels)"),
+        format!("service {stack}_app: keep (unchanged)"),
+    ] {
+        assert!(
+            dry.stdout.contains(&expected),
+            "{expected}: {}",
+            dry.render()
+        );
+    }
+    assert_success(
+        &envctl(&test, &["stack", "deploy", "--detach", &stack]),
+        "re-deploy with changed labels",
+    );
+    let after = (
+        inspect("secret", &secret),
+        inspect("config", &config),
+        service_version(),
+    );
+    for (first, second) in [(&before.0, &after.0), (&before.1, &after.1)] {
+        let (id, _) = first.split_once(' ').expect("id");
+        assert!(
+            second.starts_with(&format!("{id} ")) && second.ends_with(" second"),
+            "the same object, relabelled: {first} -> {second}"
+        );
+        assert_ne!(first, second);
+    }
+    assert_eq!(before.2, after.2, "the service was not updated");
+    let again = envctl(&test, &["stack", "deploy", "--dry-run", &stack]);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.render());
+}
+
 #[test]
 fn v1_links_become_aliases_on_the_stack_network() {
     let stack = stack_name("swarm-v1");
