@@ -275,8 +275,9 @@ fn masked_specs(stack: &str) -> serde_json::Value {
 
 /// The stack's secrets, configs and networks as the engine holds them (`Spec` of
 /// the first two, what a network was made with), envctl's digest labels left out
-/// (docs/swarm.md) and the stack's name masked.
-fn masked_objects(stack: &str) -> serde_json::Value {
+/// (docs/swarm.md) and the stack's name masked, as what the engine chose: a
+/// network's VXLAN id, and its address pool unless the file wrote it (`subnets`).
+fn masked_objects(stack: &str, subnets: &[&str]) -> serde_json::Value {
     let namespace = format!("label=com.docker.stack.namespace={stack}");
     let mut objects = serde_json::Map::new();
     for kind in ["secret", "config", "network"] {
@@ -304,6 +305,12 @@ fn masked_objects(stack: &str) -> serde_json::Value {
             };
             if let Some(labels) = object["Labels"].as_object_mut() {
                 labels.retain(|key, _| !key.starts_with("io.envctl."));
+            }
+            if let Some(options) = object["Options"].as_object_mut() {
+                options.remove("com.docker.network.driver.overlay.vxlanid_list");
+            }
+            if let Some(pools) = object["IPAM"]["Config"].as_array_mut() {
+                pools.retain(|pool| subnets.iter().any(|subnet| pool["Subnet"] == *subnet));
             }
             let text = object.to_string().replace(stack, "STACK");
             found.insert(
@@ -393,7 +400,7 @@ fn differential_specs_equal_docker_stack_deploy() {
             "docker stack deploy",
         );
         let specs = masked_specs(&theirs);
-        let objects = masked_objects(&theirs);
+        let objects = masked_objects(&theirs, &["10.77.7.0/24"]);
         docker(&["stack", "rm", &theirs]);
         let left = wait_gone(&theirs);
         assert!(left.is_empty(), "docker stack rm left {left:?}");
@@ -402,7 +409,7 @@ fn differential_specs_equal_docker_stack_deploy() {
     let output = envctl(&test, &["stack", "deploy", "--detach", &ours]);
     assert_success(&output, "envctl stack deploy");
     let ours_specs = masked_specs(&ours);
-    let ours_objects = masked_objects(&ours);
+    let ours_objects = masked_objects(&ours, &["10.77.7.0/24"]);
     assert_eq!(
         ours_objects["config"]["STACK_site"]["Templating"]["Name"], "golang",
         "{ours_objects:#}"
