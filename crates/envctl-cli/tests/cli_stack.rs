@@ -380,7 +380,11 @@ fn differential_specs_equal_docker_stack_deploy() {
             "  back:\n    attachable: true\n    labels: [tier=back]\n    ipam:\n      config:\n        - subnet: 10.77.7.0/24\n",
         )
         .replace("  db:\n", "  db:\n    secrets: [token]\n")
-        + "secrets:\n  token:\n    file: ./token.txt\n    labels:\n      team: core\n";
+        .replace(
+            "  web:\n",
+            "  web:\n    volumes:\n      - type: tmpfs\n        target: /cache\n        tmpfs: {size: 1048576}\n      - type: volume\n        source: data\n        target: /data\n        volume: {nocopy: true}\n",
+        )
+        + "secrets:\n  token:\n    file: ./token.txt\n    labels:\n      team: core\nvolumes:\n  data:\n    labels: {kept: \"yes\"}\n";
     std::fs::write(test.path().join("docker-compose.yml"), &file).expect("write the file");
     let (theirs_specs, theirs_objects) = {
         // Deployed again, inspected, removed: the ports would clash otherwise.
@@ -410,6 +414,9 @@ fn differential_specs_equal_docker_stack_deploy() {
     assert_success(&output, "envctl stack deploy");
     let ours_specs = masked_specs(&ours);
     let ours_objects = masked_objects(&ours, &["10.77.7.0/24"]);
+    // Deployed again, nothing changed: the specs made compare equal to those held.
+    let again = envctl(&test, &["stack", "deploy", "--dry-run", &ours]);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.render());
     assert_eq!(
         ours_objects["config"]["STACK_site"]["Templating"]["Name"], "golang",
         "{ours_objects:#}"

@@ -1424,6 +1424,36 @@ mod tests {
         );
     }
 
+    // See: #20
+    #[test]
+    fn long_syntax_mount_options_are_sent_as_docker_sends_them() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    volumes:\n      - type: bind\n        source: /srv\n        target: /b\n        bind: {propagation: rshared}\n      - type: volume\n        source: data\n        target: /v\n        volume: {nocopy: true}\n      - type: tmpfs\n        target: /t\n        tmpfs: {size: 1000}\nvolumes:\n  data:\n",
+        );
+        let plan = plan_stack(&project, &StackObserved::default(), &options("s")).expect("plans");
+        let mounts = &plan.services[0].spec["TaskTemplate"]["ContainerSpec"]["Mounts"];
+        let by_target = |target: &str| {
+            mounts
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|mount| mount["Target"] == target)
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            by_target("/b")["BindOptions"]["Propagation"],
+            "rshared",
+            "{mounts}"
+        );
+        assert_eq!(by_target("/v")["VolumeOptions"]["NoCopy"], true, "{mounts}");
+        assert_eq!(
+            by_target("/t")["TmpfsOptions"]["SizeBytes"],
+            1000,
+            "{mounts}"
+        );
+    }
+
     #[test]
     // See: #20
     fn a_secret_without_a_file_is_refused_not_made_empty() {

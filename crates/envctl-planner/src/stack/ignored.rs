@@ -76,9 +76,9 @@ const DEPLOY_HANDLED: &[&str] = &[
 const LIMITS_HANDLED: &[&str] = &["cpus", "memory", "pids"];
 const RESERVATIONS_HANDLED: &[&str] = &["cpus", "memory"];
 
-/// The options of a long-syntax `volumes` entry that the parser does not keep
-/// (docs/swarm.md, "Not done yet").
-const VOLUME_OPTIONS: &[&str] = &["bind", "consistency", "tmpfs", "volume"];
+/// The options of a long-syntax `volumes` entry that no spec carries (`bind`,
+/// `volume` and `tmpfs` are read from the file: `spec.rs`).
+const VOLUME_OPTIONS: &[&str] = &["consistency"];
 
 /// docker/cli's `DeprecatedProperties`, with its descriptions.
 const DEPRECATED: &[(&str, &str)] = &[
@@ -210,9 +210,9 @@ mod tests {
             ],
         );
         check(
-            "  web:\n    image: busybox\n    volumes:\n      - type: bind\n        source: /tmp\n        target: /t\n        bind: {propagation: rshared}\n      - type: tmpfs\n        target: /x\n        tmpfs: {size: 1000}\n    deploy:\n      resources:\n        limits: {cpus: \"1\", pids: 9}\n        reservations:\n          memory: 1M\n          generic_resources: [{discrete_resource_spec: {kind: gpu, value: 1}}]\n",
+            "  web:\n    image: busybox\n    volumes:\n      - type: bind\n        source: /tmp\n        target: /t\n        consistency: cached\n        bind: {propagation: rshared}\n      - type: tmpfs\n        target: /x\n        tmpfs: {size: 1000}\n    deploy:\n      resources:\n        limits: {cpus: \"1\", pids: 9}\n        reservations:\n          memory: 1M\n          generic_resources: [{discrete_resource_spec: {kind: gpu, value: 1}}]\n",
             &[
-                "Ignoring unsupported options: deploy.resources.reservations.generic_resources, volumes.bind, volumes.tmpfs",
+                "Ignoring unsupported options: deploy.resources.reservations.generic_resources, volumes.consistency",
             ],
         );
     }

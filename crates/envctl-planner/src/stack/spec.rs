@@ -722,20 +722,59 @@ fn mounts(project: &Project, service: &Service, stack: &str) -> Vec<Value> {
     }
     for mount in &service.mounts {
         let source = mount.source.clone();
-        let value = if mount.kind == "volume" {
+        // The long syntax's own options, as the file writes them (the parser
+        // keeps them in `options`), found by the mount's target.
+        let written = long_syntax_entry(service, &mount.target);
+        let option = |kind: &str, key: &str| {
+            written
+                .and_then(|entry| entry.get(kind))
+                .and_then(|options| options.get(key))
+        };
+        let mut value = if mount.kind == "volume" {
+            let mut options = source.as_deref().map(volume_options);
+            if let Some(options) = options.as_mut()
+                && let Some(no_copy) = option("volume", "nocopy").and_then(Value::as_bool)
+            {
+                options["NoCopy"] = json!(no_copy);
+            }
             json!({
                 "Type": "volume",
                 "Source": source.as_deref().map(volume_source),
                 "Target": mount.target,
                 "ReadOnly": mount.read_only,
-                "VolumeOptions": source.as_deref().map(volume_options),
+                "VolumeOptions": options,
             })
         } else {
             json!({"Type": mount.kind, "Source": source, "Target": mount.target, "ReadOnly": mount.read_only})
         };
+        if mount.kind == "bind"
+            && let Some(propagation) = option("bind", "propagation").and_then(Value::as_str)
+        {
+            value["BindOptions"] = json!({"Propagation": propagation});
+        }
+        if mount.kind == "tmpfs"
+            && let Some(size) = bytes(option("tmpfs", "size"))
+        {
+            value["TmpfsOptions"] = json!({"SizeBytes": size});
+        }
         mounts.push(value);
     }
     mounts
+}
+
+/// The long-syntax `volumes` entry (as the file writes it) whose target is
+/// `target`.
+fn long_syntax_entry<'service>(
+    service: &'service Service,
+    target: &str,
+) -> Option<&'service Map<String, Value>> {
+    service
+        .options
+        .get("volumes")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(Value::as_object)
+        .find(|entry| entry.get("target").and_then(Value::as_str) == Some(target))
 }
 
 /// The spec with the defaults the swarm manager applies to what is left out
