@@ -379,7 +379,10 @@ fn differential_specs_equal_docker_stack_deploy() {
             "  back: {}\n",
             "  back:\n    attachable: true\n    labels: [tier=back]\n    ipam:\n      config:\n        - subnet: 10.77.7.0/24\n",
         )
-        .replace("  db:\n", "  db:\n    secrets: [token]\n")
+        .replace(
+            "  db:\n",
+            "  db:\n    secrets: [token]\n    sysctls: {net.core.somaxconn: 1024}\n    ulimits: {nproc: 4096, nofile: {soft: 1024, hard: 2048}}\n",
+        )
         .replace(
             "  web:\n",
             "  web:\n    volumes:\n      - type: tmpfs\n        target: /cache\n        tmpfs: {size: 1048576}\n      - type: volume\n        source: data\n        target: /data\n        volume: {nocopy: true}\n",
