@@ -136,34 +136,63 @@ pub async fn apply_network(engine: &Engine, network: &StackNetwork) -> Result<()
     }
 }
 
-/// Creates the secret with `data` unless the plan keeps it.
+/// Creates the secret with `data`, or sets its labels (an update: its data
+/// is the same), as the plan says.
 pub async fn apply_secret(
     engine: &Engine,
     secret: &StackSecret,
     data: &[u8],
 ) -> Result<(), ExecutorError> {
-    if secret.action != StackAction::Create {
-        return Ok(());
+    match (&secret.action, &secret.id) {
+        (StackAction::Create, _) => engine
+            .create_swarm_secret(
+                &secret.name,
+                &secret.labels,
+                secret.templating.as_deref(),
+                data,
+            )
+            .await
+            .map_err(swarm_error("create secret", &secret.name)),
+        (StackAction::Update { .. }, Some(id)) => engine
+            .relabel_swarm_secret(
+                id,
+                secret.version.unwrap_or(0),
+                &secret.name,
+                &secret.labels,
+            )
+            .await
+            .map_err(swarm_error("update secret", &secret.name)),
+        _ => Ok(()),
     }
-    engine
-        .create_swarm_secret(&secret.name, &secret.labels, data)
-        .await
-        .map_err(swarm_error("create secret", &secret.name))
 }
 
-/// Creates the config with `data` unless the plan keeps it.
+/// The same for a config.
 pub async fn apply_config(
     engine: &Engine,
     config: &StackSecret,
     data: &[u8],
 ) -> Result<(), ExecutorError> {
-    if config.action != StackAction::Create {
-        return Ok(());
+    match (&config.action, &config.id) {
+        (StackAction::Create, _) => engine
+            .create_swarm_config(
+                &config.name,
+                &config.labels,
+                config.templating.as_deref(),
+                data,
+            )
+            .await
+            .map_err(swarm_error("create config", &config.name)),
+        (StackAction::Update { .. }, Some(id)) => engine
+            .relabel_swarm_config(
+                id,
+                config.version.unwrap_or(0),
+                &config.name,
+                &config.labels,
+            )
+            .await
+            .map_err(swarm_error("update config", &config.name)),
+        _ => Ok(()),
     }
-    engine
-        .create_swarm_config(&config.name, &config.labels, data)
-        .await
-        .map_err(swarm_error("create config", &config.name))
 }
 
 /// Removes a secret of the stack; `Ok(false)` when it was already gone.

@@ -12,7 +12,7 @@ use envctl_executor::stack::{
     service_status, stack_services, stack_tasks, swarm_facts, swarm_nodes,
 };
 use envctl_parser::Project;
-use envctl_planner::stack::{StackService, content_digest, unused_versions};
+use envctl_planner::stack::{StackService, content_digest, ignored_options, unused_versions};
 use envctl_planner::{Convergence, StackAction, StackOptions, StackPlan, convergence, plan_stack};
 use indexmap::IndexMap;
 use tokio_util::sync::CancellationToken;
@@ -198,6 +198,10 @@ pub async fn stack_deploy(
         Some(stack) => stack_name(target, Some(stack), events)?,
         None => stack_name(target, Some(&project.name), events)?,
     };
+    // What the file sets that no spec carries: named, as docker names it.
+    for warning in ignored_options(&project) {
+        events.warning(&warning);
+    }
     let contents = secret_contents(&project);
     let config_data = config_contents(&project);
     let options = StackOptions {
@@ -272,17 +276,31 @@ pub async fn stack_deploy(
         apply_network(&engine, network).await?;
     }
     for secret in &plan.secrets {
-        if secret.action == StackAction::Create {
-            events.status(&format!("Creating secret {}", secret.name));
-            let data = contents.get(&secret.key).cloned().unwrap_or_default();
-            apply_secret(&engine, secret, &data).await?;
+        match secret.action {
+            StackAction::Create => {
+                events.status(&format!("Creating secret {}", secret.name));
+                let data = contents.get(&secret.key).cloned().unwrap_or_default();
+                apply_secret(&engine, secret, &data).await?;
+            }
+            StackAction::Update { .. } => {
+                events.status(&format!("Updating secret {}", secret.name));
+                apply_secret(&engine, secret, &[]).await?;
+            }
+            StackAction::Keep | StackAction::Remove => {}
         }
     }
     for config in &plan.configs {
-        if config.action == StackAction::Create {
-            events.status(&format!("Creating config {}", config.name));
-            let data = config_data.get(&config.key).cloned().unwrap_or_default();
-            apply_config(&engine, config, &data).await?;
+        match config.action {
+            StackAction::Create => {
+                events.status(&format!("Creating config {}", config.name));
+                let data = config_data.get(&config.key).cloned().unwrap_or_default();
+                apply_config(&engine, config, &data).await?;
+            }
+            StackAction::Update { .. } => {
+                events.status(&format!("Updating config {}", config.name));
+                apply_config(&engine, config, &[]).await?;
+            }
+            StackAction::Keep | StackAction::Remove => {}
         }
     }
     let deadline = Instant::now() + request.timeout;

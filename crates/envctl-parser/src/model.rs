@@ -618,6 +618,8 @@ pub struct NetworkDef {
     pub labels: IndexMap<String, String>,
     pub external: bool,
     pub internal: Option<bool>,
+    /// `attachable:` (v3.2+): standalone containers may join a swarm network.
+    pub attachable: Option<bool>,
     pub enable_ipv6: Option<bool>,
     pub ipam: Option<Ipam>,
     /// Its key in the file that defined it last, for messages about it.
@@ -720,6 +722,11 @@ pub struct SecretDef {
     /// `name:` (or `external: {name}`; an external secret is named after its key).
     pub name: Option<String>,
     pub external: bool,
+    /// `labels:` (a mapping or a `KEY=value` list).
+    pub labels: IndexMap<String, String>,
+    /// `template_driver:` (v3.8), e.g. `golang`: the engine renders the data as a
+    /// template when it mounts it.
+    pub template_driver: Option<String>,
 }
 
 /// One entry of a service's `secrets`: 1.29.2's `ServiceSecret` (`source target

@@ -134,6 +134,7 @@ fn network_def(config: &Json) -> NetworkDef {
         labels: string_map(config.get("labels")),
         external: is_external(config),
         internal: config.get("internal").and_then(Json::as_bool),
+        attachable: config.get("attachable").and_then(Json::as_bool),
         enable_ipv6: config.get("enable_ipv6").and_then(Json::as_bool),
         ipam,
         span: None,

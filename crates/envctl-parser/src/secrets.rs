@@ -203,7 +203,32 @@ fn secret_def(config: &Json) -> SecretDef {
         file: config.get("file").and_then(Json::as_str).map(PathBuf::from),
         name: config.get("name").and_then(Json::as_str).map(str::to_owned),
         external: config.as_object().is_some_and(is_external),
+        labels: labels(config.get("labels")),
+        template_driver: config
+            .get("template_driver")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     }
+}
+
+/// `labels:`, a mapping by now (`sections.rs` turns a `KEY=value` list into one).
+fn labels(value: Option<&Json>) -> indexmap::IndexMap<String, String> {
+    value
+        .and_then(Json::as_object)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        Json::String(text) => text.clone(),
+                        Json::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (key.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// 1.29.2 `get_secrets`: no definition, or an empty one (`config or {}` is falsy),

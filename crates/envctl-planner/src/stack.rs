@@ -8,6 +8,7 @@
 //! spec, as this module makes it, equals the one the cluster holds is kept: a
 //! re-deploy restarts nothing that did not change. The rules are in docs/swarm.md.
 
+mod ignored;
 mod spec;
 mod volumes_from;
 
@@ -23,6 +24,7 @@ use miette::{Diagnostic, SourceSpan};
 use serde_json::Value;
 use thiserror::Error;
 
+pub use ignored::ignored_options;
 pub use spec::{
     IMAGE_LABEL, NAMESPACE_LABEL, changed_paths, command_words, normalized, normalized_image,
     scoped,
@@ -74,6 +76,10 @@ pub struct ObservedStackObject {
     /// never a secret's): a config `docker stack deploy` made, without envctl's
     /// label, is matched by it.
     pub digest: Option<String>,
+    /// A secret's or config's `Templating` driver (`golang`).
+    pub templating: Option<String>,
+    /// A secret's or config's version, which a label update must name.
+    pub version: u64,
 }
 
 /// What `stack deploy` was asked.
@@ -149,6 +155,10 @@ pub struct StackNetwork {
     pub internal: bool,
     pub options: IndexMap<String, String>,
     pub labels: IndexMap<String, String>,
+    /// `ipam:` as written (docker sends the driver and each pool's subnet only).
+    pub ipam: Option<envctl_parser::Ipam>,
+    /// `enable_ipv6` (v2 files).
+    pub enable_ipv6: Option<bool>,
     /// The existing network's id (keep, remove).
     pub id: Option<String>,
 }
@@ -164,8 +174,14 @@ pub struct StackSecret {
     pub action: StackAction,
     /// The file whose content it holds (create).
     pub file: Option<PathBuf>,
+    /// The definition's `labels`, then `com.docker.stack.namespace` and envctl's
+    /// digest label (docker's `AddStackLabel`: the stack's label wins).
     pub labels: IndexMap<String, String>,
+    /// `template_driver`: sent as the object's `Templating` driver.
+    pub templating: Option<String>,
     pub id: Option<String>,
+    /// The existing object's version (update: only its labels change).
+    pub version: Option<u64>,
 }
 
 /// A service of the stack.
@@ -563,12 +579,13 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
                 .driver
                 .clone()
                 .unwrap_or_else(|| "overlay".into()),
-            // As docker's: not attachable unless the file says so, which the
-            // parser does not read yet.
-            attachable: false,
+            // As docker's: not attachable unless the file says so.
+            attachable: definition.attachable.unwrap_or(false),
             internal: definition.internal.unwrap_or(false),
             options: definition.driver_opts.clone(),
             labels,
+            ipam: definition.ipam.clone(),
+            enable_ipv6: definition.enable_ipv6,
         });
     }
     networks
@@ -579,7 +596,10 @@ fn plan_networks(project: &Project, observed: &StackObserved, stack: &str) -> Ve
 /// matches that object's digest label (`label`), a new one
 /// `<stack>_<key>_<digest[..12]>` is made and the services move to it (the
 /// engine allows no change to a secret's or a config's data). External ones are
-/// used by their name, never made.
+/// used by their name, never made. The definition's `template_driver` is part
+/// of what must match (the engine ignores a change to it, as to the data); a
+/// change of its `labels` alone is an update of that object in place (the one
+/// change the engine allows, and what docker's `stack deploy` does).
 fn plan_file_objects(
     used_keys: impl Iterator<Item = String>,
     definitions: &IndexMap<String, envctl_parser::SecretDef>,
@@ -612,14 +632,22 @@ fn plan_file_objects(
             .clone()
             .unwrap_or_else(|| scoped(stack, &key));
         let digest = digests.get(&key).cloned().unwrap_or_default();
+        let templating = definition.template_driver.clone();
         let matching = |name: &str| {
             observed.iter().find(|found| {
                 found.name == name
+                    && found.templating == templating
                     && (found.labels.get(label) == Some(&digest)
                         || found.digest.as_ref() == Some(&digest))
             })
         };
-        let versioned = versioned_name(&base, &digest);
+        // A template driver is part of the version: the same data templated
+        // or not are two objects.
+        let version_digest = match &templating {
+            Some(driver) => content_digest(format!("{digest}\0{driver}").as_bytes()),
+            None => digest.clone(),
+        };
+        let versioned = versioned_name(&base, &version_digest);
         let base_taken = observed.iter().any(|found| found.name == base);
         let (name, existing) = if let Some(found) = matching(&base) {
             (base.clone(), Some(found))
@@ -630,25 +658,51 @@ fn plan_file_objects(
         } else {
             (base.clone(), None)
         };
-        let mut labels = IndexMap::new();
+        let mut labels = definition.labels.clone();
         labels.insert(NAMESPACE_LABEL.to_owned(), stack.to_owned());
         labels.insert(label.to_owned(), digest.clone());
+        let action = match existing {
+            None => StackAction::Create,
+            // One `docker stack deploy` made has no digest label: that alone
+            // is no change.
+            Some(found) if same_labels(&found.labels, &labels, label) => StackAction::Keep,
+            Some(_) => StackAction::Update {
+                changed: vec!["Labels".to_owned()],
+            },
+        };
         steps.push(StackSecret {
             name: name.clone(),
             key: key.clone(),
             base: base.clone(),
-            action: if existing.is_some() {
-                StackAction::Keep
-            } else {
-                StackAction::Create
-            },
+            action,
             file: definition.file.clone(),
             labels,
+            templating,
             id: existing.map(|found| found.id.clone()),
+            version: existing.map(|found| found.version),
         });
         names.insert(key, name);
     }
     (steps, names)
+}
+
+/// Whether an object's labels are `wanted`, envctl's digest label (`label`) aside.
+fn same_labels(
+    found: &BTreeMap<String, String>,
+    wanted: &IndexMap<String, String>,
+    label: &str,
+) -> bool {
+    let found: BTreeMap<&str, &str> = found
+        .iter()
+        .filter(|(key, _)| key.as_str() != label)
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    let wanted: BTreeMap<&str, &str> = wanted
+        .iter()
+        .filter(|(key, _)| key.as_str() != label)
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    found == wanted
 }
 
 /// The earlier versions of the stack's secrets and configs that a deploy left
@@ -875,6 +929,17 @@ fn refuse(project: &Project, options: &StackOptions) -> Result<(), PlanError> {
                     format!("the file of secret `{}` does not exist", secret.source),
                 );
             }
+            // A secret made by a `driver` (a secrets plugin) has no file: not
+            // supported yet, and never made empty (docs/swarm.md).
+            if secret.definition == SecretSource::NoFile {
+                add(
+                    "secrets",
+                    format!(
+                        "secret `{}` has neither `file` nor `external` (a secret `driver` is not supported yet)",
+                        secret.source
+                    ),
+                );
+            }
         }
     }
     if settings.is_empty() {
@@ -1080,7 +1145,7 @@ mod tests {
                 name: "s_default".into(),
                 id: "n".into(),
                 labels: BTreeMap::new(),
-                digest: None,
+                ..ObservedStackObject::default()
             }],
             ..StackObserved::default()
         };
@@ -1141,13 +1206,104 @@ mod tests {
                 name: "s_site".into(),
                 id: "c1".into(),
                 labels: BTreeMap::from([(CONFIG_DIGEST_LABEL.to_owned(), "cd".repeat(32))]),
-                digest: None,
+                ..ObservedStackObject::default()
             }],
             ..StackObserved::default()
         };
         let plan = plan_stack(&project, &observed, &options).expect("plans");
         assert_eq!(plan.configs[0].name, "s_site_abababababab");
         assert_eq!(plan.configs[0].action, StackAction::Create);
+    }
+
+    // See: #20
+    #[test]
+    fn definition_labels_and_template_driver_are_sent_as_docker_sends_them() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [token]\n    configs: [site]\n    networks: [front]\n    ports: [\"80\", {target: 53, published: 5353, protocol: udp, mode: host}]\nsecrets:\n  token:\n    file: /dev/null\n    labels: [team=core, com.docker.stack.namespace=other]\nconfigs:\n  site:\n    file: /dev/null\n    template_driver: golang\n    labels:\n      team: web\nnetworks:\n  front:\n    attachable: true\n    ipam:\n      config:\n        - subnet: 10.77.0.0/24\n    labels:\n      tier: front\n",
+        );
+        let mut options = options("s");
+        options
+            .secret_digests
+            .insert("token".into(), "ab".repeat(32));
+        options
+            .config_digests
+            .insert("site".into(), "cd".repeat(32));
+        let plan = plan_stack(&project, &StackObserved::default(), &options).expect("plans");
+        let labels = |entries: &IndexMap<String, String>| {
+            entries
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        // The stack's label wins over one the file wrote (docker's `AddStackLabel`).
+        assert_eq!(
+            labels(&plan.secrets[0].labels),
+            [
+                "team=core".to_owned(),
+                "com.docker.stack.namespace=s".to_owned(),
+                format!("{SECRET_DIGEST_LABEL}={}", "ab".repeat(32)),
+            ]
+            .into()
+        );
+        assert_eq!(plan.secrets[0].templating, None);
+        assert_eq!(plan.configs[0].labels["team"], "web");
+        assert_eq!(plan.configs[0].templating.as_deref(), Some("golang"));
+        assert_eq!(plan.networks[0].labels["tier"], "front");
+        assert_eq!(plan.networks[0].labels[NAMESPACE_LABEL], "s");
+        assert_eq!(
+            plan.services[0].spec["EndpointSpec"]["Ports"],
+            serde_json::json!([
+                {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 0, "PublishMode": "ingress"},
+                {"Protocol": "udp", "TargetPort": 53, "PublishedPort": 5353, "PublishMode": "host"},
+            ])
+        );
+        assert!(plan.networks[0].attachable);
+        let ipam = plan.networks[0].ipam.as_ref().expect("ipam is sent");
+        assert_eq!(ipam.config[0].subnet.as_deref(), Some("10.77.0.0/24"));
+
+        // Deployed as planned: kept.
+        let deployed = |step: &StackSecret, templating: Option<&str>| ObservedStackObject {
+            name: step.name.clone(),
+            id: format!("id-{}", step.name),
+            labels: step.labels.clone().into_iter().collect(),
+            templating: templating.map(str::to_owned),
+            version: 9,
+            ..ObservedStackObject::default()
+        };
+        let mut observed = StackObserved {
+            secrets: vec![deployed(&plan.secrets[0], None)],
+            configs: vec![deployed(&plan.configs[0], Some("golang"))],
+            ..StackObserved::default()
+        };
+        let again = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(again.secrets[0].action, StackAction::Keep);
+        assert_eq!(again.configs[0].action, StackAction::Keep);
+
+        // Only a label changed: that object is updated in place, at its version.
+        observed.secrets[0]
+            .labels
+            .insert("team".into(), "old".into());
+        let relabelled = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(relabelled.secrets[0].name, "s_token");
+        assert_eq!(
+            relabelled.secrets[0].action,
+            StackAction::Update {
+                changed: vec!["Labels".to_owned()]
+            }
+        );
+        assert_eq!(relabelled.secrets[0].version, Some(9));
+
+        // The template driver changed (the engine would ignore it in an update):
+        // a new version, as for changed content.
+        observed.configs[0].templating = None;
+        let retemplated = plan_stack(&project, &observed, &options).expect("plans");
+        assert_eq!(retemplated.configs[0].action, StackAction::Create);
+        assert_ne!(retemplated.configs[0].name, "s_site");
+        assert!(is_version_of(&retemplated.configs[0].name, "s_site"));
+        assert_eq!(
+            retemplated.services[0].spec["TaskTemplate"]["ContainerSpec"]["Configs"][0]["ConfigName"],
+            retemplated.configs[0].name.as_str()
+        );
     }
 
     #[test]
@@ -1265,6 +1421,56 @@ mod tests {
                 .services[0]
                 .action,
             StackAction::Keep
+        );
+    }
+
+    // See: #20
+    #[test]
+    fn long_syntax_mount_options_are_sent_as_docker_sends_them() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    volumes:\n      - type: bind\n        source: /srv\n        target: /b\n        bind: {propagation: rshared}\n      - type: volume\n        source: data\n        target: /v\n        volume: {nocopy: true}\n      - type: tmpfs\n        target: /t\n        tmpfs: {size: 1000}\nvolumes:\n  data:\n",
+        );
+        let plan = plan_stack(&project, &StackObserved::default(), &options("s")).expect("plans");
+        let mounts = &plan.services[0].spec["TaskTemplate"]["ContainerSpec"]["Mounts"];
+        let by_target = |target: &str| {
+            mounts
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|mount| mount["Target"] == target)
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            by_target("/b")["BindOptions"]["Propagation"],
+            "rshared",
+            "{mounts}"
+        );
+        assert_eq!(by_target("/v")["VolumeOptions"]["NoCopy"], true, "{mounts}");
+        assert_eq!(
+            by_target("/t")["TmpfsOptions"]["SizeBytes"],
+            1000,
+            "{mounts}"
+        );
+    }
+
+    #[test]
+    // See: #20
+    fn a_secret_without_a_file_is_refused_not_made_empty() {
+        let project = project(
+            "version: \"3.8\"\nservices:\n  c:\n    image: busybox\n    secrets: [s]\nsecrets:\n  s:\n    driver: vault\n",
+        );
+        let Err(PlanError::StackRefused { settings }) =
+            plan_stack(&project, &StackObserved::default(), &options("s"))
+        else {
+            panic!("refused");
+        };
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].path, "c.secrets");
+        assert!(
+            settings[0].reason.contains("`driver` is not supported"),
+            "{}",
+            settings[0].reason
         );
     }
 

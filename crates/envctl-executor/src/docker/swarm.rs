@@ -6,7 +6,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::models::{ConfigSpec, NetworkCreateRequest, SecretSpec, Service, ServiceSpec, Task};
+use bollard::models::{
+    ConfigSpec, Driver, Ipam, IpamConfig, NetworkCreateRequest, SecretSpec, Service, ServiceSpec,
+    Task,
+};
 use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListNodesOptions, ListSecretsOptions,
     ListServicesOptions, ListTasksOptions, UpdateServiceOptions,
@@ -314,7 +317,7 @@ impl Engine {
                     name: network.name.clone().unwrap_or_default(),
                     id: network.id.clone().unwrap_or_default(),
                     labels,
-                    digest: None,
+                    ..ObservedStackObject::default()
                 });
             }
         }
@@ -378,6 +381,8 @@ impl Engine {
                 id: text(&json, &["ID"]),
                 labels: labels_of(&json["Spec"]["Labels"]),
                 digest: None,
+                templating: templating_of(&json),
+                version: json["Version"]["Index"].as_u64().unwrap_or(0),
             });
         }
         let configs = traced(
@@ -398,6 +403,8 @@ impl Engine {
                     .as_str()
                     .and_then(base64_decode)
                     .map(|data| envctl_planner::stack::content_digest(&data)),
+                templating: templating_of(&json),
+                version: json["Version"]["Index"].as_u64().unwrap_or(0),
             });
         }
         Ok(observed)
@@ -593,8 +600,26 @@ impl Engine {
             scope: Some("swarm".to_owned()),
             attachable: Some(network.attachable),
             internal: Some(network.internal),
+            enable_ipv6: network.enable_ipv6,
             options: Some(network.options.clone().into_iter().collect()),
             labels: Some(network.labels.clone().into_iter().collect()),
+            ipam: network.ipam.as_ref().map(|ipam| Ipam {
+                driver: ipam.driver.clone(),
+                config: Some(
+                    ipam.config
+                        .iter()
+                        .map(|pool| IpamConfig {
+                            subnet: pool.subnet.clone(),
+                            ip_range: pool.ip_range.clone(),
+                            gateway: pool.gateway.clone(),
+                            auxiliary_addresses: (!pool.aux_addresses.is_empty())
+                                .then(|| pool.aux_addresses.clone().into_iter().collect()),
+                        })
+                        .collect(),
+                ),
+                options: (!ipam.options.is_empty())
+                    .then(|| ipam.options.clone().into_iter().collect()),
+            }),
             ..NetworkCreateRequest::default()
         };
         traced(
@@ -620,12 +645,14 @@ impl Engine {
         &self,
         name: &str,
         labels: &IndexMap<String, String>,
+        templating: Option<&str>,
         data: &[u8],
     ) -> Result<(), EngineError> {
         let spec = SecretSpec {
             name: Some(name.to_owned()),
             labels: Some(labels.clone().into_iter().collect()),
             data: Some(base64(data)),
+            templating: templating.map(driver),
             ..SecretSpec::default()
         };
         traced("create_secret", name, self.client.create_secret(spec))
@@ -710,17 +737,83 @@ impl Engine {
         &self,
         name: &str,
         labels: &IndexMap<String, String>,
+        templating: Option<&str>,
         data: &[u8],
     ) -> Result<(), EngineError> {
         let spec = ConfigSpec {
             name: Some(name.to_owned()),
             labels: Some(labels.clone().into_iter().collect()),
             data: Some(base64(data)),
-            ..ConfigSpec::default()
+            templating: templating.map(driver),
         };
         traced("create_config", name, self.client.create_config(spec))
             .await
             .map(drop)
+    }
+
+    /// Sets a secret's labels, at `version` (the one change the engine allows:
+    /// no data is sent).
+    pub async fn relabel_swarm_secret(
+        &self,
+        id: &str,
+        version: u64,
+        name: &str,
+        labels: &IndexMap<String, String>,
+    ) -> Result<(), EngineError> {
+        let spec = SecretSpec {
+            name: Some(name.to_owned()),
+            labels: Some(labels.clone().into_iter().collect()),
+            ..SecretSpec::default()
+        };
+        let options = bollard::query_parameters::UpdateSecretOptions {
+            version: i64::try_from(version).unwrap_or(i64::MAX),
+        };
+        traced(
+            "update_secret",
+            name,
+            self.client.update_secret(id, spec, options),
+        )
+        .await
+    }
+
+    /// Sets a config's labels, at `version`.
+    pub async fn relabel_swarm_config(
+        &self,
+        id: &str,
+        version: u64,
+        name: &str,
+        labels: &IndexMap<String, String>,
+    ) -> Result<(), EngineError> {
+        let spec = ConfigSpec {
+            name: Some(name.to_owned()),
+            labels: Some(labels.clone().into_iter().collect()),
+            ..ConfigSpec::default()
+        };
+        let options = bollard::query_parameters::UpdateConfigOptions {
+            version: i64::try_from(version).unwrap_or(i64::MAX),
+        };
+        traced(
+            "update_config",
+            name,
+            self.client.update_config(id, spec, options),
+        )
+        .await
+    }
+}
+
+/// A secret's or config's `Spec.Templating.Name`.
+fn templating_of(json: &Value) -> Option<String> {
+    json["Spec"]["Templating"]["Name"]
+        .as_str()
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+}
+
+/// A `Templating` driver named `name`, without options (docker's).
+fn driver(name: &str) -> Driver {
+    Driver {
+        name: name.to_owned(),
+        options: None,
     }
 }
 

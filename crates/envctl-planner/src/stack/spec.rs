@@ -230,7 +230,29 @@ pub(crate) fn service_spec(
             .cmp(&right["ConfigName"].as_str())
     });
     container.insert("Configs".into(), Value::Array(configs));
-    container.insert("Isolation".into(), json!("default"));
+    container.insert(
+        "Isolation".into(),
+        json!(
+            service
+                .options
+                .get("isolation")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+        ),
+    );
+    // docker/cli's `convertUlimits`: sorted by name.
+    let mut ulimits: Vec<Value> = service
+        .ulimits
+        .iter()
+        .map(|(name, limit)| json!({"Name": name, "Soft": limit.soft, "Hard": limit.hard}))
+        .collect();
+    ulimits.sort_by(|left, right| left["Name"].as_str().cmp(&right["Name"].as_str()));
+    if !ulimits.is_empty() {
+        container.insert("Ulimits".into(), Value::Array(ulimits));
+    }
+    if !service.host.sysctls.is_empty() {
+        container.insert("Sysctls".into(), json!(service.host.sysctls));
+    }
     // As docker's: an empty `Privileges` is sent (the engine shows its fields).
     container.insert("Privileges".into(), json!({}));
 
@@ -551,7 +573,7 @@ fn endpoint(service: &Service, deploy: &Map<String, Value>) -> Value {
                     "Protocol": port.protocol,
                     "TargetPort": port.target,
                     "PublishedPort": published,
-                    "PublishMode": "ingress",
+                    "PublishMode": publish_mode(service, port.target, published),
                 }),
             )
         })
@@ -561,6 +583,34 @@ fn endpoint(service: &Service, deploy: &Map<String, Value>) -> Value {
         "Mode": deploy.get("endpoint_mode").and_then(Value::as_str).unwrap_or("vip"),
         "Ports": ports.into_iter().map(|(_, port)| port).collect::<Vec<_>>(),
     })
+}
+
+/// A long-syntax port's `mode` (`host` or `ingress`, the default), found by
+/// its target (and published port, when written) in the file's `ports`, which
+/// the parser keeps as 1.29.2's `ServicePort` tuples (`[target, published,
+/// protocol, mode, external_ip]`).
+fn publish_mode(service: &Service, target: u16, published: u64) -> String {
+    let number = |value: Option<&Value>| {
+        value.and_then(|value| {
+            value
+                .as_u64()
+                .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+        })
+    };
+    service
+        .options
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .find(|fields| {
+            number(fields.first()) == Some(u64::from(target))
+                && number(fields.get(1)).is_none_or(|written| written == published)
+        })
+        .and_then(|fields| fields.get(3).and_then(Value::as_str))
+        .unwrap_or("ingress")
+        .to_owned()
 }
 
 /// The networks a service joins: its `networks`, or the stack's `default`; the
@@ -672,20 +722,59 @@ fn mounts(project: &Project, service: &Service, stack: &str) -> Vec<Value> {
     }
     for mount in &service.mounts {
         let source = mount.source.clone();
-        let value = if mount.kind == "volume" {
+        // The long syntax's own options, as the file writes them (the parser
+        // keeps them in `options`), found by the mount's target.
+        let written = long_syntax_entry(service, &mount.target);
+        let option = |kind: &str, key: &str| {
+            written
+                .and_then(|entry| entry.get(kind))
+                .and_then(|options| options.get(key))
+        };
+        let mut value = if mount.kind == "volume" {
+            let mut options = source.as_deref().map(volume_options);
+            if let Some(options) = options.as_mut()
+                && let Some(no_copy) = option("volume", "nocopy").and_then(Value::as_bool)
+            {
+                options["NoCopy"] = json!(no_copy);
+            }
             json!({
                 "Type": "volume",
                 "Source": source.as_deref().map(volume_source),
                 "Target": mount.target,
                 "ReadOnly": mount.read_only,
-                "VolumeOptions": source.as_deref().map(volume_options),
+                "VolumeOptions": options,
             })
         } else {
             json!({"Type": mount.kind, "Source": source, "Target": mount.target, "ReadOnly": mount.read_only})
         };
+        if mount.kind == "bind"
+            && let Some(propagation) = option("bind", "propagation").and_then(Value::as_str)
+        {
+            value["BindOptions"] = json!({"Propagation": propagation});
+        }
+        if mount.kind == "tmpfs"
+            && let Some(size) = bytes(option("tmpfs", "size"))
+        {
+            value["TmpfsOptions"] = json!({"SizeBytes": size});
+        }
         mounts.push(value);
     }
     mounts
+}
+
+/// The long-syntax `volumes` entry (as the file writes it) whose target is
+/// `target`.
+fn long_syntax_entry<'service>(
+    service: &'service Service,
+    target: &str,
+) -> Option<&'service Map<String, Value>> {
+    service
+        .options
+        .get("volumes")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(Value::as_object)
+        .find(|entry| entry.get("target").and_then(Value::as_str) == Some(target))
 }
 
 /// The spec with the defaults the swarm manager applies to what is left out
