@@ -133,7 +133,17 @@ pub fn run(envctl: &Path, sizes: &[usize], runs: usize, output: &Path) -> Result
                 times.push(timed(
                     &host,
                     envctl,
-                    &["stack", "deploy", "-c", &file, &ours],
+                    // As docker's below: the images are the cluster's own, no
+                    // registry holds them (a lookup would time the registry).
+                    &[
+                        "stack",
+                        "deploy",
+                        "--resolve-image",
+                        "never",
+                        "-c",
+                        &file,
+                        &ours,
+                    ],
                 )?);
                 remove(&host, &ours)
             };
