@@ -11,7 +11,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::swarm::{StackGuard, docker, docker_lines, manager, versions, wait_gone};
+use support::swarm::{
+    StackGuard, docker, docker_lines, manager, versions, wait_gone, wait_networks_unlisted,
+};
 use support::{Output, Test, unique_project};
 
 fn assert_success(output: &Output, what: &str) {
@@ -393,6 +395,7 @@ fn differential_specs_equal_docker_stack_deploy() {
         // Deployed again, inspected, removed: the ports would clash otherwise.
         let left = wait_gone(&theirs);
         assert!(left.is_empty(), "docker stack rm left {left:?}");
+        wait_networks_unlisted(&theirs);
         assert_success(
             &docker(&[
                 "stack",

@@ -119,6 +119,21 @@ pub fn wait_gone(stack: &str) -> Vec<String> {
     left
 }
 
+/// Waits (up to 60 s) until the manager no longer lists any network of `stack`.
+/// [`wait_gone`] counts a network gone once the cluster has removed it, but the
+/// manager's own copy may be listed a moment longer, until its last task's
+/// container is gone; `docker stack deploy` of the same name in that moment sees
+/// it, makes no network, and fails with "network … not found".
+pub fn wait_networks_unlisted(stack: &str) {
+    let label = format!("label=com.docker.stack.namespace={stack}");
+    for _ in 0..120 {
+        if docker_lines(&["network", "ls", "--filter", &label, "--format", "{{.ID}}"]).is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 /// `Spec.Version.Index` of each service of the stack, by name.
 pub fn versions(stack: &str) -> std::collections::BTreeMap<String, u64> {
     docker_lines(&[
